@@ -1,0 +1,34 @@
+// schema.cypher: the constraints and indexes of graphsvc (DESIGN.md section 1).
+// Parameters: none. Result columns: none.
+// Idempotent (IF NOT EXISTS): graphsvc applies it at every start; running it
+// again in Neo4j Browser changes nothing. One statement per ';'.
+
+// Every node has a unique string id.
+CREATE CONSTRAINT user_id IF NOT EXISTS FOR (n:User) REQUIRE n.id IS UNIQUE;
+CREATE CONSTRAINT message_id IF NOT EXISTS FOR (n:Message) REQUIRE n.id IS UNIQUE;
+CREATE CONSTRAINT analysis_id IF NOT EXISTS FOR (n:Analysis) REQUIRE n.id IS UNIQUE;
+CREATE CONSTRAINT plan_id IF NOT EXISTS FOR (n:ExecutionPlan) REQUIRE n.id IS UNIQUE;
+CREATE CONSTRAINT step_id IF NOT EXISTS FOR (n:ExecutionStep) REQUIRE n.id IS UNIQUE;
+CREATE CONSTRAINT decision_id IF NOT EXISTS FOR (n:Decision) REQUIRE n.id IS UNIQUE;
+CREATE CONSTRAINT agent_id IF NOT EXISTS FOR (n:Agent) REQUIRE n.id IS UNIQUE;
+CREATE CONSTRAINT capability_id IF NOT EXISTS FOR (n:Capability) REQUIRE n.id IS UNIQUE;
+CREATE CONSTRAINT capability_name IF NOT EXISTS FOR (n:Capability) REQUIRE n.name IS UNIQUE;
+CREATE CONSTRAINT modification_id IF NOT EXISTS FOR (n:PlanModification) REQUIRE n.id IS UNIQUE;
+CREATE CONSTRAINT communication_id IF NOT EXISTS FOR (n:AgentCommunication) REQUIRE n.id IS UNIQUE;
+CREATE CONSTRAINT context_id IF NOT EXISTS FOR (n:ExecutionContext) REQUIRE n.id IS UNIQUE;
+CREATE CONSTRAINT event_id IF NOT EXISTS FOR (n:Event) REQUIRE n.id IS UNIQUE;
+
+// Range indexes on the properties queries filter and sort on.
+CREATE INDEX plan_status IF NOT EXISTS FOR (n:ExecutionPlan) ON (n.status);
+CREATE INDEX plan_created_at IF NOT EXISTS FOR (n:ExecutionPlan) ON (n.created_at);
+CREATE INDEX step_status IF NOT EXISTS FOR (n:ExecutionStep) ON (n.status);
+CREATE INDEX step_lease_expires_at IF NOT EXISTS FOR (n:ExecutionStep) ON (n.lease_expires_at);
+CREATE INDEX step_key IF NOT EXISTS FOR (n:ExecutionStep) ON (n.key);
+CREATE INDEX event_timestamp IF NOT EXISTS FOR (n:Event) ON (n.timestamp);
+CREATE INDEX event_seq IF NOT EXISTS FOR (n:Event) ON (n.seq);
+CREATE INDEX decision_status IF NOT EXISTS FOR (n:Decision) ON (n.status);
+CREATE INDEX analysis_status IF NOT EXISTS FOR (n:Analysis) ON (n.status);
+CREATE INDEX modification_timestamp IF NOT EXISTS FOR (n:PlanModification) ON (n.timestamp);
+CREATE INDEX agent_status IF NOT EXISTS FOR (n:Agent) ON (n.status);
+CREATE INDEX communication_status IF NOT EXISTS FOR (n:AgentCommunication) ON (n.status);
+CREATE INDEX message_timestamp IF NOT EXISTS FOR (n:Message) ON (n.timestamp);

@@ -1,0 +1,110 @@
+"""The domain exceptions of graphsvc, under one root class.
+
+::
+
+    GraphsvcError                 (500 internal, or a subclass below)
+    ├── ValidationFailed          422  invalid input; .problems lists every problem
+    ├── NotFoundError             404  an id that names nothing
+    ├── ConflictError             409  a transition the state machine forbids, a stale lease
+    ├── AuthenticationFailed      401  no or unknown API key
+    ├── PermissionDenied          403  the key's role may not do this
+    └── LocalDbError              the local Neo4j could not be built, started or stopped
+
+The API maps them to the error body ``{"error": {"code", "message",
+"details"}}`` in one place (``graphsvc.api.errors``); the CLI prints their
+message as one line.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+__all__ = [
+    "AuthenticationFailed",
+    "ConflictError",
+    "GraphsvcError",
+    "LocalDbError",
+    "NotFoundError",
+    "PermissionDenied",
+    "Problem",
+    "ValidationFailed",
+]
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with an input.
+
+    ``location`` says where: ``"ticket BUILD (line 12)"`` for a ticket file,
+    a JSON path like ``"steps[2].depends_on[0]"`` for a spec.
+    """
+
+    location: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.location}: {self.message}" if self.location else self.message
+
+    def as_dict(self) -> dict[str, str]:
+        return {"location": self.location, "message": self.message}
+
+
+class GraphsvcError(Exception):
+    """Root of every error graphsvc raises on purpose."""
+
+    code = "internal_error"
+    http_status = 500
+
+    def __init__(self, message: str, details: Any = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details = details
+
+
+class ValidationFailed(GraphsvcError):
+    """Invalid input; ``problems`` lists every problem found, not only the first."""
+
+    code = "validation_failed"
+    http_status = 422
+
+    def __init__(self, problems: list[Problem], message: str | None = None) -> None:
+        self.problems = problems
+        summary = message or f"{len(problems)} problem(s): " + "; ".join(map(str, problems[:5]))
+        if len(problems) > 5 and message is None:
+            summary += f"; and {len(problems) - 5} more"
+        super().__init__(summary, {"problems": [p.as_dict() for p in problems]})
+
+
+class NotFoundError(GraphsvcError):
+    """An id that names no node of the expected label."""
+
+    code = "not_found"
+    http_status = 404
+
+
+class ConflictError(GraphsvcError):
+    """A transition the state machine forbids, a lost race, or a stale lease token."""
+
+    code = "conflict"
+    http_status = 409
+
+
+class AuthenticationFailed(GraphsvcError):
+    """No API key, or one that is not configured."""
+
+    code = "unauthenticated"
+    http_status = 401
+
+
+class PermissionDenied(GraphsvcError):
+    """The API key's role does not allow this operation."""
+
+    code = "forbidden"
+    http_status = 403
+
+
+class LocalDbError(GraphsvcError):
+    """The local Neo4j could not be built, started or stopped."""
+
+    code = "local_db_error"

@@ -1,0 +1,66 @@
+"""Configuration, read from the environment by pydantic-settings.
+
+Neo4j's own variables keep their usual names (``NEO4J_URI``, ``NEO4J_USER``,
+``NEO4J_PASSWORD``, ``NEO4J_DATABASE``); everything else graphsvc reads starts
+with ``GRAPHSVC_`` (``GRAPHSVC_API_KEYS``, ``GRAPHSVC_DATA_DIR``, ...).
+Without ``NEO4J_URI`` graphsvc uses its local Neo4j (``graphsvc.localdb``).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import AliasChoices, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+__all__ = ["Settings", "default_data_dir"]
+
+
+def default_data_dir() -> Path:
+    """``$XDG_DATA_HOME/graphsvc`` or ``~/.local/share/graphsvc``."""
+    import os
+
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "graphsvc"
+
+
+class Settings(BaseSettings):
+    """Every setting graphsvc reads, with its environment variable and default."""
+
+    model_config = SettingsConfigDict(env_prefix="GRAPHSVC_", extra="ignore")
+
+    neo4j_uri: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("NEO4J_URI", "neo4j_uri"),
+        description="Bolt URI of an existing Neo4j 5; unset = the local Neo4j.",
+    )
+    neo4j_user: str = Field(
+        default="neo4j", validation_alias=AliasChoices("NEO4J_USER", "neo4j_user")
+    )
+    neo4j_password: str | None = Field(
+        default=None, validation_alias=AliasChoices("NEO4J_PASSWORD", "neo4j_password")
+    )
+    neo4j_database: str = Field(
+        default="neo4j", validation_alias=AliasChoices("NEO4J_DATABASE", "neo4j_database")
+    )
+
+    data_dir: Path = Field(
+        default_factory=default_data_dir,
+        description="Where the local Neo4j keeps its store, password, pid and log.",
+    )
+    cache_dir: Path = Field(
+        default_factory=lambda: Path.home() / ".cache" / "graphsvc",
+        description="Where the local Neo4j launcher is built (jars and classes).",
+    )
+    local_bolt_port: int = Field(default=7687, ge=0, le=65535)
+    local_http_port: int = Field(default=7474, ge=0, le=65535)
+    local_heap_mb: int = Field(default=1024, ge=256)
+    local_pagecache_mb: int = Field(default=512, ge=32)
+    local_start_timeout: float = Field(default=180.0, gt=0, description="Seconds.")
+
+    api_keys: str = Field(
+        default="",
+        description="Comma-separated key:role[:principal]; roles admin/coordinator/worker/viewer.",
+    )
+    host: str = "127.0.0.1"
+    port: int = Field(default=8765, ge=0, le=65535)

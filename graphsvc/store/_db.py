@@ -1,0 +1,104 @@
+"""The connection to Neo4j: a driver, the database name, the schema.
+
+``Database`` is the one object the store modules run Cypher through. Every
+call passes ``database_`` (the driver docs' advice: it saves a round trip)
+and uses managed transactions, whose functions the driver may retry, so
+they must be idempotent.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import neo4j
+
+from graphsvc.settings import Settings
+from graphsvc.store._queries import schema_statements
+
+__all__ = ["Database", "Neo4jTarget", "resolve_target"]
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Neo4jTarget:
+    """Where Neo4j is and how to log in."""
+
+    uri: str
+    user: str
+    password: str | None
+    database: str = "neo4j"
+
+
+def resolve_target(
+    settings: Settings,
+    announce: Callable[[str], None] | None = None,
+) -> Neo4jTarget:
+    """``NEO4J_URI`` when set; else the local Neo4j, started if needed.
+
+    When it starts the local Neo4j it says so in one line through ``announce``.
+    Raises ``LocalDbError`` when the local Neo4j cannot start.
+    """
+    if settings.neo4j_uri:
+        return Neo4jTarget(
+            settings.neo4j_uri,
+            settings.neo4j_user,
+            settings.neo4j_password,
+            settings.neo4j_database,
+        )
+    from graphsvc.localdb import start
+
+    info, started = start(settings)
+    if announce is not None:
+        verb = "started" if started else "using"
+        announce(
+            f"NEO4J_URI is not set: {verb} the local Neo4j at {info.uri} "
+            f"(Browser {info.browser_url}; stop it with `graphsvc db stop`)"
+        )
+    return Neo4jTarget(info.uri, info.user, info.password, "neo4j")
+
+
+class Database:
+    """A Neo4j driver bound to one database.
+
+    ``read`` and ``write`` run a transaction function in a managed read or
+    write transaction; ``apply_schema`` runs ``cypher/schema.cypher``.
+    """
+
+    def __init__(self, target: Neo4jTarget, max_pool_size: int = 100) -> None:
+        auth = (target.user, target.password) if target.password is not None else None
+        self.target = target
+        self.name = target.database
+        self.driver = neo4j.GraphDatabase.driver(
+            target.uri, auth=auth, max_connection_pool_size=max_pool_size
+        )
+
+    def close(self) -> None:
+        self.driver.close()
+
+    def __enter__(self) -> Database:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def verify(self) -> None:
+        """Raise the driver's error when Neo4j does not answer."""
+        self.driver.verify_connectivity()
+
+    def read(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        with self.driver.session(database=self.name, default_access_mode=neo4j.READ_ACCESS) as s:
+            return s.execute_read(fn, *args, **kwargs)
+
+    def write(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        with self.driver.session(database=self.name) as s:
+            return s.execute_write(fn, *args, **kwargs)
+
+    def apply_schema(self) -> None:
+        """Create the constraints and indexes of ``schema.cypher`` (idempotent); wait for them."""
+        with self.driver.session(database=self.name) as session:
+            for statement in schema_statements():
+                session.run(statement).consume()
+            session.run("CALL db.awaitIndexes(300)").consume()

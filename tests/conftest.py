@@ -1,0 +1,71 @@
+"""Test fixtures: one real Neo4j for the whole run (DESIGN.md section 6).
+
+``NEO4J_URI`` when set; else a testcontainers Neo4j when a Docker engine
+answers; else graphsvc's local Neo4j on free ports with a throw-away data
+folder, stopped at the end. Tests isolate their data by the ids they create,
+so they run in any order against a shared database.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from graphsvc.settings import Settings
+from graphsvc.store import Database, Neo4jTarget
+
+
+def _docker_answers() -> bool:
+    try:
+        import docker
+        from docker.errors import DockerException
+    except ImportError:
+        return False
+    try:
+        docker.from_env(timeout=3).ping()
+    except (DockerException, OSError):
+        return False
+    return True
+
+
+@pytest.fixture(scope="session")
+def neo4j_target(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Neo4jTarget]:
+    """Where the test Neo4j is; ``target.uri`` answers Bolt."""
+    if os.environ.get("NEO4J_URI"):
+        settings = Settings()
+        yield Neo4jTarget(
+            settings.neo4j_uri or "",
+            settings.neo4j_user,
+            settings.neo4j_password,
+            settings.neo4j_database,
+        )
+        return
+    if _docker_answers():
+        from testcontainers.community.neo4j import Neo4jContainer
+
+        with Neo4jContainer("neo4j:5.26-community", password="graphsvc-tests") as container:
+            yield Neo4jTarget(container.get_connection_url(), "neo4j", "graphsvc-tests")
+        return
+    from graphsvc import localdb
+
+    data_dir: Path = tmp_path_factory.mktemp("neo4j")
+    settings = Settings(data_dir=data_dir, local_heap_mb=1024, local_pagecache_mb=256)
+    info, _ = localdb.start(settings, bolt_port=0, http_port=0)
+    try:
+        yield Neo4jTarget(info.uri, info.user, info.password)
+    finally:
+        localdb.stop(data_dir)
+
+
+@pytest.fixture(scope="session")
+def db(neo4j_target: Neo4jTarget) -> Iterator[Database]:
+    """A ``Database`` on the test Neo4j with the schema applied."""
+    database = Database(neo4j_target)
+    database.apply_schema()
+    try:
+        yield database
+    finally:
+        database.close()
