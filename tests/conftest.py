@@ -13,9 +13,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from fastapi.testclient import TestClient
 
+from graphsvc.api.app import create_app
 from graphsvc.settings import Settings
 from graphsvc.store import Database, Neo4jTarget
+from tests.helpers import KEYS
 
 
 def _docker_answers() -> bool:
@@ -69,3 +72,11 @@ def db(neo4j_target: Neo4jTarget) -> Iterator[Database]:
         yield database
     finally:
         database.close()
+
+
+@pytest.fixture(scope="session")
+def client(db: Database) -> Iterator[TestClient]:
+    """A TestClient of the API on the test Neo4j, with one key per role (tests.helpers)."""
+    settings = Settings(api_keys=",".join(f"{k}:{r}:{r}-user" for r, k in KEYS.items()))
+    with TestClient(create_app(settings, db=db)) as test_client:
+        yield test_client

@@ -1,0 +1,11 @@
+// list_root_plans: plans newest first with their step counts by status. Root plans (no
+// incoming SPAWNED) only, unless $root_only is false. $status filters (null: any status).
+// Parameters: $root_only, $status, $limit
+// Result columns: plan, statuses
+MATCH (p:ExecutionPlan)
+WHERE ($status IS NULL OR p.status = $status)
+  AND (NOT $root_only OR NOT EXISTS { (:ExecutionStep)-[:SPAWNED]->(p) })
+WITH p
+ORDER BY p.created_at DESC
+LIMIT $limit
+RETURN p {.*} AS plan, [(p)-[:CONTAINS_STEP]->(s:ExecutionStep) | s.status] AS statuses

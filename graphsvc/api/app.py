@@ -1,0 +1,57 @@
+"""The FastAPI application: routes, error mapping, and the database lifecycle."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+import graphsvc
+from graphsvc.api.auth import parse_api_keys
+from graphsvc.api.errors import install_error_handlers
+from graphsvc.api.routes import health, plans, queries, steps, work
+from graphsvc.settings import Settings
+from graphsvc.store import Database, resolve_target
+
+__all__ = ["create_app"]
+
+log = logging.getLogger("graphsvc.api")
+
+
+def create_app(settings: Settings | None = None, db: Database | None = None) -> FastAPI:
+    """Build the app. With ``db`` given it is used as is (and not closed); otherwise the
+    app connects at start-up (``NEO4J_URI`` or the local Neo4j) and applies the schema.
+    Raises ``ValidationFailed`` for malformed ``GRAPHSVC_API_KEYS``.
+    """
+    settings = settings or Settings()
+    api_keys = parse_api_keys(settings.api_keys)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        own = db is None
+        database = db or Database(resolve_target(settings, announce=log.warning))
+        if own:
+            database.apply_schema()
+        app.state.db = database
+        if not api_keys:
+            log.warning("GRAPHSVC_API_KEYS is empty: answering 127.0.0.1 only, as admin")
+        try:
+            yield
+        finally:
+            if own:
+                database.close()
+
+    app = FastAPI(
+        title="graphsvc",
+        version=graphsvc.__version__,
+        lifespan=lifespan,
+        description="Graph-native orchestration for AI-agent work on Neo4j.",
+    )
+    app.state.api_keys = api_keys
+    app.state.settings = settings
+    install_error_handlers(app)
+    for module in (health, plans, work, steps, queries):
+        app.include_router(module.router)
+    return app

@@ -1,0 +1,66 @@
+"""API keys and roles (DESIGN.md section 4).
+
+``GRAPHSVC_API_KEYS=key:role[:principal],...`` with roles ``admin``,
+``coordinator`` (create, start, change, cancel plans; decide), ``worker``
+(claim, heartbeat, complete, fail, spawn) and ``viewer`` (read). Every role
+may read. With no keys configured the API answers only loopback clients,
+each as the admin principal ``local``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from graphsvc._errors import Problem, ValidationFailed
+
+__all__ = ["LOCAL_PRINCIPAL", "Principal", "Role", "parse_api_keys"]
+
+
+class Role(StrEnum):
+    ADMIN = "admin"
+    COORDINATOR = "coordinator"
+    WORKER = "worker"
+    VIEWER = "viewer"
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who calls: the principal's name (attributed in the audit trail) and role."""
+
+    name: str
+    role: Role
+
+
+LOCAL_PRINCIPAL = Principal("local", Role.ADMIN)
+
+
+def parse_api_keys(text: str) -> dict[str, Principal]:
+    """``"k1:admin,k2:worker:bot-7"`` -> ``{"k1": Principal("admin", ADMIN), ...}``.
+
+    Without a principal the role's name is used. Raises ``ValidationFailed``
+    naming each malformed entry.
+    """
+    keys: dict[str, Principal] = {}
+    problems: list[Problem] = []
+    for i, entry in enumerate(p.strip() for p in text.split(",")):
+        if not entry:
+            continue
+        parts = entry.split(":")
+        if len(parts) not in (2, 3) or not parts[0]:
+            problems.append(Problem(f"GRAPHSVC_API_KEYS[{i}]", "expected key:role[:principal]"))
+            continue
+        try:
+            role = Role(parts[1])
+        except ValueError:
+            problems.append(
+                Problem(
+                    f"GRAPHSVC_API_KEYS[{i}]",
+                    f"unknown role {parts[1]!r}; use one of {', '.join(r.value for r in Role)}",
+                )
+            )
+            continue
+        keys[parts[0]] = Principal(parts[2] if len(parts) == 3 else role.value, role)
+    if problems:
+        raise ValidationFailed(problems)
+    return keys

@@ -1,0 +1,73 @@
+"""One place that maps errors to the body ``{"error": {"code", "message", "details"}}``.
+
+``GraphsvcError`` subclasses carry their status (404, 409, 422, 401, 403);
+FastAPI's request validation becomes a 422 listing every problem with its
+location; a Neo4j refusal of a write in a read transaction becomes a 403.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import neo4j
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from graphsvc._errors import GraphsvcError, Problem, ValidationFailed
+
+__all__ = ["error_body", "install_error_handlers"]
+
+
+def error_body(code: str, message: str, details: Any = None) -> dict[str, Any]:
+    return {"error": {"code": code, "message": message, "details": details}}
+
+
+def _loc(loc: tuple[int | str, ...]) -> str:
+    parts = [p for p in loc if p not in ("body", "query", "path")]
+    out = ""
+    for part in parts:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out or str(loc[0] if loc else "request")
+
+
+async def _graphsvc_error(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, GraphsvcError)
+    return JSONResponse(error_body(exc.code, exc.message, exc.details), exc.http_status)
+
+
+async def _request_validation(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    problems = [Problem(_loc(tuple(e["loc"])), e["msg"]) for e in exc.errors()]
+    return await _graphsvc_error(_, ValidationFailed(problems))
+
+
+async def _http_error(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
+    return JSONResponse(error_body(code, str(exc.detail)), exc.status_code)
+
+
+async def _neo4j_client_error(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, neo4j.exceptions.ClientError)
+    if exc.code and "AccessMode" in exc.code:
+        return JSONResponse(
+            error_body(
+                "forbidden",
+                "this query writes; named queries are read-only",
+                {"neo4j_code": exc.code},
+            ),
+            403,
+        )
+    return JSONResponse(
+        error_body("query_failed", exc.message or str(exc), {"neo4j_code": exc.code}), 422
+    )
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Register every handler on ``app``."""
+    app.add_exception_handler(GraphsvcError, _graphsvc_error)
+    app.add_exception_handler(RequestValidationError, _request_validation)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(neo4j.exceptions.ClientError, _neo4j_client_error)

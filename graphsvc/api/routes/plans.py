@@ -1,0 +1,165 @@
+"""Plan routes: submit (JSON spec or ticket text), list, read, what is ready."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Query, Request
+from pydantic import BaseModel
+
+from graphsvc.api.deps import Coordinator, DbDep, Reader
+from graphsvc.domain import PlanStatus, compile_tickets, parse_spec
+from graphsvc.domain.models import EventPublic, PlanCreated, PlanPublic, PlanSpec, PlanSummary
+from graphsvc.store import lifecycle
+from graphsvc.store import plans as plan_store
+
+router = APIRouter(prefix="/v1/plans", tags=["plans"])
+
+_SPEC_EXAMPLE = {
+    "name": "Deploy",
+    "steps": [
+        {"key": "BUILD", "kind": "command", "description": "make dist"},
+        {"key": "SHIP", "kind": "task", "description": "Ship it", "depends_on": ["BUILD"]},
+    ],
+}
+
+
+def _submit(db: DbDep, spec: PlanSpec, who: str, start: bool) -> PlanCreated:
+    created = plan_store.create_plan(db, spec, actor=who)
+    if start:
+        created.status = lifecycle.transition_plan(db, created.id, "start", actor=who)
+    return created
+
+
+@router.post("", status_code=201, response_model=PlanCreated)
+def create_plan(
+    db: DbDep,
+    who: Coordinator,
+    spec: Annotated[dict[str, Any], Body(examples=[_SPEC_EXAMPLE])],
+    start: bool = False,
+) -> PlanCreated:
+    """Submit a plan as a JSON spec (DESIGN.md section 3); ``?start=true`` starts it.
+
+    422 lists every problem (field errors with JSON paths, unknown or
+    duplicate keys, self-dependencies, cycles) and writes nothing.
+    """
+    return _submit(db, parse_spec(spec), who.name, start)
+
+
+@router.post(
+    "/tickets",
+    status_code=201,
+    response_model=PlanCreated,
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "text/plain": {"schema": {"type": "string"}},
+                "text/markdown": {"schema": {"type": "string"}},
+            },
+        }
+    },
+)
+async def create_plan_from_tickets(
+    request: Request,
+    db: DbDep,
+    who: Coordinator,
+    start: bool = False,
+    name: Annotated[
+        str, Query(description="Plan name when the file has no preamble.")
+    ] = "Untitled plan",
+) -> PlanCreated:
+    """Submit a ticket file (``text/plain`` or ``text/markdown`` body); ``?start=true`` starts it.
+
+    422 lists every problem with its ticket and line, and writes nothing.
+    """
+    text = (await request.body()).decode("utf-8", errors="replace")
+    return _submit(db, compile_tickets(text, default_name=name), who.name, start)
+
+
+@router.get("", response_model=list[PlanSummary])
+def list_plans(
+    db: DbDep,
+    _: Reader,
+    root_only: bool = True,
+    status: PlanStatus | None = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> list[PlanSummary]:
+    """Plans newest first with progress; root plans only unless ``root_only=false``."""
+    return plan_store.list_plans(db, root_only=root_only, status=status, limit=limit)
+
+
+@router.get("/{plan_id}", response_model=PlanPublic)
+def get_plan(plan_id: str, db: DbDep, _: Reader) -> PlanPublic:
+    """The plan, its steps in order (status, dependencies by key) and progress. 404 if unknown."""
+    return plan_store.get_plan(db, plan_id)
+
+
+@router.get("/{plan_id}/ready")
+def get_ready(plan_id: str, db: DbDep, _: Reader) -> list[dict[str, Any]]:
+    """Steps whose dependencies are all satisfied and that have not started (from scratch)."""
+    return plan_store.ready_steps(db, plan_id)
+
+
+class Reason(BaseModel):
+    """Why a coordinator changes a plan; recorded on its event."""
+
+    reason: str | None = None
+
+
+class PlanStatusOut(BaseModel):
+    id: str
+    status: PlanStatus
+
+
+def _transition(plan_id: str, name: str, db: DbDep, who: str, body: Reason | None) -> PlanStatusOut:
+    status = lifecycle.transition_plan(
+        db, plan_id, name, actor=who, reason=body.reason if body else None
+    )
+    return PlanStatusOut(id=plan_id, status=status)
+
+
+@router.post("/{plan_id}/start", response_model=PlanStatusOut)
+def start_plan(
+    plan_id: str, db: DbDep, who: Coordinator, body: Reason | None = None
+) -> PlanStatusOut:
+    """DRAFT|APPROVED -> EXECUTING; steps without unsatisfied dependencies become READY.
+    409 from any other status, or while the plan awaits approval."""
+    return _transition(plan_id, "start", db, who.name, body)
+
+
+@router.post("/{plan_id}/pause", response_model=PlanStatusOut)
+def pause_plan(
+    plan_id: str, db: DbDep, who: Coordinator, body: Reason | None = None
+) -> PlanStatusOut:
+    """EXECUTING -> PAUSED: no new claims; running steps may still report. 409 otherwise."""
+    return _transition(plan_id, "pause", db, who.name, body)
+
+
+@router.post("/{plan_id}/resume", response_model=PlanStatusOut)
+def resume_plan(
+    plan_id: str, db: DbDep, who: Coordinator, body: Reason | None = None
+) -> PlanStatusOut:
+    """PAUSED -> EXECUTING. 409 otherwise."""
+    return _transition(plan_id, "resume", db, who.name, body)
+
+
+@router.post("/{plan_id}/cancel", response_model=PlanStatusOut)
+def cancel_plan(
+    plan_id: str, db: DbDep, who: Coordinator, body: Reason | None = None
+) -> PlanStatusOut:
+    """Any live status -> CANCELLED; unfinished steps are CANCELLED and their leases
+    revoked (a late complete gets 409). 409 on a finished plan."""
+    return _transition(plan_id, "cancel", db, who.name, body)
+
+
+@router.get("/{plan_id}/events", response_model=list[EventPublic])
+def get_events(
+    plan_id: str,
+    db: DbDep,
+    _: Reader,
+    after: Annotated[int, Query(ge=0)] = 0,
+    limit: Annotated[int, Query(ge=1, le=10000)] = 1000,
+) -> list[EventPublic]:
+    """The plan's events with ``seq > after``, in sequence order (page with the last seq)."""
+    return lifecycle.list_events(db, plan_id, after=after, limit=limit)

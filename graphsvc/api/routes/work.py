@@ -1,0 +1,138 @@
+"""Worker routes: claim steps with a lease, start, heartbeat, complete, fail."""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime
+from typing import Any
+
+from fastapi import APIRouter
+from pydantic import BaseModel, Field
+from starlette.concurrency import run_in_threadpool
+
+from graphsvc.api.deps import DbDep, Worker
+from graphsvc.domain.models import StepKind
+from graphsvc.store import work
+
+router = APIRouter(prefix="/v1/steps", tags=["workers"])
+
+
+class ClaimRequest(BaseModel):
+    agent_id: str = Field(min_length=1, max_length=200)
+    capabilities: list[str] = Field(default_factory=list)
+    kinds: list[StepKind] = Field(default_factory=lambda: list(StepKind))
+    max_steps: int = Field(default=1, ge=1, le=1000)
+    lease_seconds: float = Field(default=60.0, gt=0, le=86400)
+    wait_seconds: float = Field(default=0.0, ge=0, le=60, description="Long-poll up to this long.")
+
+
+class ClaimedStep(BaseModel):
+    id: str
+    key: str
+    kind: StepKind
+    name: str
+    description: str
+    inputs: dict[str, Any]
+    prior_work: list[dict[str, Any]]
+    plan_id: str
+    lease_token: str
+    lease_expires_at: datetime
+    attempt: int
+    timeout_seconds: float | None = None
+    validate_command: str | None = None
+
+
+class ClaimResponse(BaseModel):
+    steps: list[ClaimedStep]
+
+
+class LeaseBody(BaseModel):
+    lease_token: str
+
+
+class HeartbeatBody(LeaseBody):
+    lease_seconds: float = Field(default=60.0, gt=0, le=86400)
+
+
+class CompleteBody(LeaseBody):
+    outputs: dict[str, Any] = Field(default_factory=dict)
+    changeset: dict[str, Any] = Field(default_factory=dict)
+
+
+class FailBody(LeaseBody):
+    error_message: str = Field(min_length=1)
+    retryable: bool = True
+
+
+class StepState(BaseModel):
+    step_id: str
+    status: str
+    lease_expires_at: datetime | None = None
+
+
+_POLL_INTERVAL = 0.1
+
+
+@router.post("/claim", response_model=ClaimResponse)
+async def claim(body: ClaimRequest, db: DbDep, _: Worker) -> ClaimResponse:
+    """Claim up to ``max_steps`` ready steps; each goes to exactly one claimer.
+
+    Filters by ``kinds`` and by ``capabilities`` (a step is claimed only by an
+    agent with every capability it requires). With ``wait_seconds`` the call
+    waits up to that long for a step (long poll). Returns ``{"steps": []}``
+    when none is ready.
+    """
+    deadline = time.monotonic() + body.wait_seconds
+    while True:
+        steps = await run_in_threadpool(
+            work.claim,
+            db,
+            body.agent_id,
+            [k.value for k in body.kinds],
+            body.capabilities,
+            body.max_steps,
+            body.lease_seconds,
+        )
+        if steps or time.monotonic() >= deadline:
+            return ClaimResponse.model_validate({"steps": steps})
+        await _sleep(min(_POLL_INTERVAL, max(0.0, deadline - time.monotonic())))
+
+
+async def _sleep(seconds: float) -> None:
+    import asyncio
+
+    await asyncio.sleep(seconds)
+
+
+@router.post("/{step_id}/start", response_model=StepState)
+def start(step_id: str, body: LeaseBody, db: DbDep, who: Worker) -> StepState:
+    """ASSIGNED -> EXECUTING. 409 for a stale lease token or another status."""
+    work.start(db, step_id, body.lease_token, actor=who.name)
+    return StepState(step_id=step_id, status="EXECUTING")
+
+
+@router.post("/{step_id}/heartbeat", response_model=StepState)
+def heartbeat(step_id: str, body: HeartbeatBody, db: DbDep, _: Worker) -> StepState:
+    """Extend the lease by ``lease_seconds`` from now. 409 when the lease is lost or revoked."""
+    expires = work.heartbeat(db, step_id, body.lease_token, body.lease_seconds)
+    return StepState(step_id=step_id, status="LEASED", lease_expires_at=expires)
+
+
+@router.post("/{step_id}/complete", response_model=StepState)
+def complete(step_id: str, body: CompleteBody, db: DbDep, who: Worker) -> StepState:
+    """Complete with outputs and changeset. Repeating it with the same token and body
+    answers as the first call did; a stale token is 409."""
+    result = work.complete(
+        db, step_id, body.lease_token, body.outputs, body.changeset, actor=who.name
+    )
+    return StepState(step_id=step_id, status=result["status"])
+
+
+@router.post("/{step_id}/fail", response_model=StepState)
+def fail(step_id: str, body: FailBody, db: DbDep, who: Worker) -> StepState:
+    """Report a failed attempt: READY again after backoff while retries are left
+    (and ``retryable``), else FAILED. 409 for a stale lease token."""
+    status = work.fail(
+        db, step_id, body.lease_token, body.error_message, body.retryable, actor=who.name
+    )
+    return StepState(step_id=step_id, status=status)

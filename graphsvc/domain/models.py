@@ -1,0 +1,233 @@
+"""Plan and step models (pydantic, no I/O): specs as written, public views as read.
+
+Spec shape (DESIGN.md section 3): every field but ``name``, ``steps`` and each
+step's ``key`` is optional. Durations are minutes, timeouts seconds.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from graphsvc.domain.states import PlanStatus, StepStatus
+
+__all__ = [
+    "KEY_PATTERN",
+    "TAG_KINDS",
+    "ChildPlanRef",
+    "EventPublic",
+    "OnFailure",
+    "PlanCreated",
+    "PlanPublic",
+    "PlanSpec",
+    "PlanSummary",
+    "Priority",
+    "Progress",
+    "StepDetail",
+    "StepKind",
+    "StepPublic",
+    "StepRef",
+    "StepSpec",
+]
+
+KEY_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$"
+
+
+class StepKind(StrEnum):
+    """What executes a step (DESIGN.md section 3)."""
+
+    TASK = "task"
+    SYNTHESIZE = "synthesize"
+    COMMAND = "command"
+    PLANNER = "planner"
+    SUBPLAN = "subplan"
+    APPROVAL = "approval"
+    HUMAN_INPUT = "human_input"
+    NOOP = "noop"
+
+
+# Ticket tags and the kinds they compile to. Kind names are accepted as tags too.
+TAG_KINDS: dict[str, StepKind] = {
+    "agent": StepKind.TASK,
+    "agent/synthesize": StepKind.SYNTHESIZE,
+    "planner": StepKind.PLANNER,
+    "prog": StepKind.COMMAND,
+    **{kind.value: kind for kind in StepKind},
+}
+
+# Kinds whose description is the work itself and so may not be empty.
+BODY_REQUIRED = frozenset({StepKind.TASK, StepKind.SYNTHESIZE, StepKind.PLANNER, StepKind.COMMAND})
+
+
+class Priority(StrEnum):
+    LOW = "LOW"
+    MEDIUM = "MEDIUM"
+    HIGH = "HIGH"
+    CRITICAL = "CRITICAL"
+
+
+class OnFailure(StrEnum):
+    """What a plan does when a critical step fails for good.
+
+    FAIL_FAST cancels the steps that have not started; CONTINUE lets the
+    independent branches finish first. Either way the plan ends FAILED.
+    """
+
+    FAIL_FAST = "FAIL_FAST"
+    CONTINUE = "CONTINUE"
+
+
+class StepSpec(BaseModel):
+    """One step as written in a spec; ``depends_on`` names other steps' keys."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    key: str = Field(min_length=1, max_length=100, pattern=KEY_PATTERN)
+    name: str | None = Field(default=None, max_length=500)
+    kind: StepKind = StepKind.TASK
+    description: str = ""
+    depends_on: list[str] = Field(default_factory=list)
+    inputs: dict[str, Any] = Field(default_factory=dict)
+    requires_capabilities: list[str] = Field(default_factory=list)
+    max_retries: int = Field(default=0, ge=0, le=100)
+    timeout_seconds: float | None = Field(default=None, gt=0)
+    is_critical: bool = True
+    can_modify: bool = True
+    validate_command: str | None = Field(default=None, alias="validate")
+    estimated_duration: float | None = Field(default=None, ge=0, description="Minutes.")
+
+    @property
+    def title(self) -> str:
+        return self.name or self.key
+
+
+class PlanSpec(BaseModel):
+    """A whole plan as written: the JSON/YAML spec, or what a ticket file compiles to."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    name: str = Field(min_length=1, max_length=500)
+    description: str = ""
+    priority: Priority = Priority.MEDIUM
+    analysis_id: str | None = None
+    requires_approval: bool = False
+    can_modify: bool = True
+    max_parallel: int = Field(default=1, ge=1, le=1000)
+    on_failure: OnFailure = OnFailure.FAIL_FAST
+    estimated_duration: float | None = Field(default=None, ge=0, description="Minutes.")
+    steps: list[StepSpec] = Field(min_length=1)
+
+
+class Progress(BaseModel):
+    """Steps counted at the moment of asking: terminal / all, and counts by status."""
+
+    total: int
+    terminal: int
+    percent: float
+    by_status: dict[str, int]
+
+
+class StepPublic(BaseModel):
+    """A step as the API shows it; ``depends_on`` holds the keys of its dependencies."""
+
+    id: str
+    key: str
+    step_number: int
+    name: str
+    kind: StepKind
+    status: StepStatus
+    description: str = ""
+    depends_on: list[str] = Field(default_factory=list)
+    inputs: dict[str, Any] = Field(default_factory=dict)
+    outputs: dict[str, Any] | None = None
+    error_message: str | None = None
+    requires_capabilities: list[str] = Field(default_factory=list)
+    assigned_to: str | None = None
+    max_retries: int = 0
+    retry_count: int = 0
+    timeout_seconds: float | None = None
+    is_critical: bool = True
+    validate_command: str | None = None
+    started_at: datetime | None = None
+    completed_at: datetime | None = None
+
+
+class PlanSummary(BaseModel):
+    """A plan without its steps, as listed by ``GET /v1/plans``."""
+
+    id: str
+    name: str
+    description: str = ""
+    status: PlanStatus
+    priority: Priority
+    created_at: datetime
+    started_at: datetime | None = None
+    completed_at: datetime | None = None
+    max_parallel: int = 1
+    on_failure: OnFailure = OnFailure.FAIL_FAST
+    can_modify: bool = True
+    requires_approval: bool = False
+    version: int = 1
+    progress: Progress | None = None
+
+
+class PlanPublic(PlanSummary):
+    """A plan with its steps and progress, as ``GET /v1/plans/{id}`` returns it."""
+
+    steps: list[StepPublic] = Field(default_factory=list)
+
+
+class PlanCreated(BaseModel):
+    """The answer to a plan submission."""
+
+    id: str
+    name: str
+    status: PlanStatus
+    step_count: int
+    step_ids: dict[str, str] = Field(description="Step key -> step id.")
+
+
+class StepRef(BaseModel):
+    """A neighbouring step: a dependency or a dependent."""
+
+    id: str
+    key: str
+    name: str
+    status: StepStatus
+
+
+class ChildPlanRef(BaseModel):
+    """A plan a step spawned, with its status."""
+
+    id: str
+    name: str
+    status: PlanStatus
+    created_at: datetime | None = None
+
+
+class EventPublic(BaseModel):
+    """An audit event: one transition, in the plan's sequence."""
+
+    id: str
+    seq: int
+    type: str
+    from_status: str | None = None
+    to_status: str | None = None
+    message: str | None = None
+    detail: Any = None
+    actor: str | None = None
+    timestamp: datetime
+
+
+class StepDetail(BaseModel):
+    """``GET /v1/steps/{id}``: the step and its neighbourhood."""
+
+    step: StepPublic
+    plan_id: str
+    dependencies: list[StepRef]
+    dependents: list[StepRef]
+    child_plans: list[ChildPlanRef]
+    events: list[EventPublic]

@@ -1,0 +1,123 @@
+"""What follows a step reaching a terminal status: readiness of its dependents and the
+plan's own end. Costs follow the work: only the finished steps' dependents are
+re-checked, and the plan keeps a count of unfinished steps (``unfinished``) and
+of critical failures (``failed_critical``) so its end is known without a scan.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import neo4j
+
+from graphsvc.domain.states import PlanStatus, StepStatus
+
+__all__ = ["after_terminal", "mark_ready"]
+
+_PROPAGATE = """
+UNWIND $step_ids AS sid
+MATCH (:ExecutionStep {id: sid})<-[:DEPENDS_ON]-(d:ExecutionStep {status: 'PENDING'})
+WITH DISTINCT d
+WHERE all(x IN [(d)-[:DEPENDS_ON]->(dep:ExecutionStep) | dep]
+          WHERE x.status IN ['COMPLETED', 'SKIPPED', 'CANCELLED']
+             OR (x.status = 'FAILED' AND NOT x.is_critical))
+MATCH (p:ExecutionPlan)-[:CONTAINS_STEP]->(d)
+WHERE p.status IN ['EXECUTING', 'PAUSED']
+SET d.status = 'READY', d.ready_at = datetime()
+RETURN d.id AS id, p.id AS plan_id
+"""
+
+_FINALIZE = """
+MATCH (p:ExecutionPlan {id: $plan_id})
+WHERE p.status IN ['EXECUTING', 'PAUSED']
+  AND (p.unfinished <= 0
+       OR (p.failed_critical > 0 AND p.on_failure = 'CONTINUE'
+           AND NOT EXISTS { (p)-[:CONTAINS_STEP]->(s:ExecutionStep)
+                            WHERE s.status IN ['READY', 'ASSIGNED', 'EXECUTING', 'WAITING'] }))
+WITH p, p.status AS old
+SET p.status = CASE WHEN p.failed_critical > 0 THEN 'FAILED' ELSE 'COMPLETED' END,
+    p.completed_at = datetime(),
+    p.actual_duration = duration.inSeconds(p.started_at, datetime()).seconds / 60.0
+RETURN old, p.status AS new
+"""
+
+_FAIL_FAST = """
+MATCH (p:ExecutionPlan {id: $plan_id})
+WHERE p.status IN ['EXECUTING', 'PAUSED']
+SET p.status = 'FAILED', p.completed_at = datetime()
+WITH p
+OPTIONAL MATCH (p)-[:CONTAINS_STEP]->(s:ExecutionStep)
+WHERE s.status IN ['PENDING', 'READY']
+SET s.status = 'CANCELLED', s.completed_at = datetime(),
+    s.error_message = 'cancelled: the plan failed (on_failure FAIL_FAST)'
+WITH p, collect(s.id) AS cancelled
+SET p.unfinished = p.unfinished - size(cancelled)
+RETURN cancelled
+"""
+
+
+def mark_ready(tx: neo4j.ManagedTransaction, step_ids: list[str]) -> list[dict[str, Any]]:
+    """Make READY every PENDING dependent of ``step_ids`` whose dependencies are all
+    satisfied, in running plans; returns the events to write."""
+    rows = tx.run(_PROPAGATE, step_ids=step_ids).data()
+    return [
+        {
+            "plan_id": r["plan_id"],
+            "step_id": r["id"],
+            "type": "STEP_READY",
+            "from_status": StepStatus.PENDING.value,
+            "to_status": StepStatus.READY.value,
+        }
+        for r in rows
+    ]
+
+
+def after_terminal(
+    tx: neo4j.ManagedTransaction,
+    plan_id: str,
+    step_ids: list[str],
+    critical_failure: bool,
+    on_failure: str,
+    actor: str | None,
+) -> list[dict[str, Any]]:
+    """Follow-ups of ``step_ids`` having become terminal (counters already updated):
+    dependents made READY, FAIL_FAST on a critical failure, the plan's end.
+    Returns the events to write."""
+    events = mark_ready(tx, step_ids)
+    if critical_failure and on_failure == "FAIL_FAST":
+        record = tx.run(_FAIL_FAST, plan_id=plan_id).single()
+        if record is not None:
+            events.append(
+                {
+                    "plan_id": plan_id,
+                    "type": "PLAN_FAILED",
+                    "actor": actor,
+                    "from_status": PlanStatus.EXECUTING.value,
+                    "to_status": PlanStatus.FAILED.value,
+                    "message": "a critical step failed with no retries left",
+                }
+            )
+            events += [
+                {
+                    "plan_id": plan_id,
+                    "step_id": sid,
+                    "type": "STEP_CANCELLED",
+                    "to_status": StepStatus.CANCELLED.value,
+                    "actor": actor,
+                    "message": "the plan failed (FAIL_FAST)",
+                }
+                for sid in record["cancelled"]
+            ]
+        return events
+    finished = tx.run(_FINALIZE, plan_id=plan_id).single()
+    if finished is not None:
+        events.append(
+            {
+                "plan_id": plan_id,
+                "type": f"PLAN_{finished['new']}",
+                "actor": actor,
+                "from_status": finished["old"],
+                "to_status": finished["new"],
+            }
+        )
+    return events

@@ -1,0 +1,152 @@
+"""Plan transitions: start, pause, resume, cancel; and the event log of a plan."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import neo4j
+
+from graphsvc._errors import ConflictError, NotFoundError
+from graphsvc.domain.models import EventPublic
+from graphsvc.domain.states import PLAN_TRANSITIONS, PlanStatus, StepStatus
+from graphsvc.store._convert import node_props
+from graphsvc.store._db import Database
+from graphsvc.store._events import write_plan_events
+from graphsvc.store._progress import after_terminal
+
+__all__ = ["list_events", "transition_plan"]
+
+_LOCK_PLAN = """
+MATCH (p:ExecutionPlan {id: $plan_id})
+SET p.lock_seq = coalesce(p.lock_seq, 0) + 1
+RETURN p.status AS status, p.requires_approval AS requires_approval, p.on_failure AS on_failure
+"""
+_SET_STATUS = """
+MATCH (p:ExecutionPlan {id: $plan_id})
+SET p.status = $status,
+    p.started_at = CASE WHEN $status = 'EXECUTING' THEN coalesce(p.started_at, datetime())
+                        ELSE p.started_at END,
+    p.completed_at = CASE WHEN $status IN ['COMPLETED', 'FAILED', 'CANCELLED']
+                          THEN datetime() ELSE p.completed_at END
+"""
+_READY_ROOTS = """
+MATCH (p:ExecutionPlan {id: $plan_id})-[:CONTAINS_STEP]->(s:ExecutionStep {status: 'PENDING'})
+WHERE all(x IN [(s)-[:DEPENDS_ON]->(dep:ExecutionStep) | dep]
+          WHERE x.status IN ['COMPLETED', 'SKIPPED', 'CANCELLED']
+             OR (x.status = 'FAILED' AND NOT x.is_critical))
+SET s.status = 'READY', s.ready_at = datetime()
+RETURN s.id AS id
+"""
+_CANCEL_STEPS = """
+MATCH (p:ExecutionPlan {id: $plan_id})-[:CONTAINS_STEP]->(s:ExecutionStep)
+WHERE s.status IN ['PENDING', 'READY', 'ASSIGNED', 'EXECUTING', 'WAITING']
+WITH p, s, s.status AS old
+SET s.status = 'CANCELLED', s.completed_at = datetime(), s.lease_token = null,
+    s.lease_expires_at = null, s.error_message = coalesce($reason, 'the plan was cancelled')
+WITH p, collect({id: s.id, old: old}) AS cancelled
+SET p.unfinished = p.unfinished - size(cancelled)
+RETURN cancelled
+"""
+_EVENTS = """
+MATCH (p:ExecutionPlan {id: $plan_id})
+OPTIONAL MATCH (p)<-[:ABOUT]-(e:Event)
+WHERE e.seq > $after
+WITH p, e ORDER BY e.seq LIMIT $limit
+RETURN p.id AS plan_id, collect(e {.*}) AS events
+"""
+
+
+def _transition(
+    tx: neo4j.ManagedTransaction, plan_id: str, name: str, actor: str | None, reason: str | None
+) -> PlanStatus:
+    record = tx.run(_LOCK_PLAN, plan_id=plan_id).single()
+    if record is None:
+        raise NotFoundError(f"no plan with id {plan_id!r}", {"plan_id": plan_id})
+    allowed, target = PLAN_TRANSITIONS[name]
+    current = PlanStatus(record["status"])
+    if current not in allowed:
+        raise ConflictError(
+            f"cannot {name} a plan that is {current.value}; allowed from "
+            f"{', '.join(s.value for s in allowed)}",
+            {"plan_id": plan_id, "status": current.value},
+        )
+    if name == "start" and record["requires_approval"] and current == PlanStatus.DRAFT:
+        raise ConflictError(
+            "this plan requires approval before it can start",
+            {"plan_id": plan_id, "status": current.value},
+        )
+    tx.run(_SET_STATUS, plan_id=plan_id, status=target.value).consume()
+    events: list[dict[str, Any]] = [
+        {
+            "plan_id": plan_id,
+            "type": f"PLAN_{name.upper()}",
+            "from_status": current.value,
+            "to_status": target.value,
+            "actor": actor,
+            "message": reason,
+        }
+    ]
+    if name in ("start", "resume"):
+        ready = [r["id"] for r in tx.run(_READY_ROOTS, plan_id=plan_id)]
+        events += [
+            {
+                "plan_id": plan_id,
+                "step_id": sid,
+                "type": "STEP_READY",
+                "from_status": StepStatus.PENDING.value,
+                "to_status": "READY",
+                "actor": actor,
+            }
+            for sid in ready
+        ]
+    if name == "cancel":
+        cancelled = tx.run(_CANCEL_STEPS, plan_id=plan_id, reason=reason).single(strict=True)
+        events += [
+            {
+                "plan_id": plan_id,
+                "step_id": c["id"],
+                "type": "STEP_CANCELLED",
+                "from_status": c["old"],
+                "to_status": "CANCELLED",
+                "actor": actor,
+                "message": reason,
+            }
+            for c in cancelled["cancelled"]
+        ]
+    if name == "start":
+        # A plan whose steps are all already terminal (e.g. all skipped) ends at once.
+        events += after_terminal(tx, plan_id, [], False, record["on_failure"], actor)
+    write_plan_events(tx, events)
+    return target
+
+
+def transition_plan(
+    db: Database, plan_id: str, name: str, actor: str | None = None, reason: str | None = None
+) -> PlanStatus:
+    """Apply plan transition ``name`` (``start``, ``pause``, ``resume``, ``cancel``).
+
+    ``start`` makes READY every step without unsatisfied dependencies;
+    ``cancel`` cancels every unfinished step and revokes its lease. Raises
+    ``NotFoundError`` (unknown plan) or ``ConflictError`` (the state machine of
+    DESIGN.md section 2 forbids it from the plan's status, or the plan still
+    needs approval). Returns the new status.
+    """
+    return db.write(_transition, plan_id, name, actor, reason)
+
+
+def list_events(
+    db: Database,
+    plan_id: str,
+    after: int = 0,
+    limit: int = 1000,
+) -> list[EventPublic]:
+    """A plan's events with ``seq > after``, in order, at most ``limit``. 404 if no plan."""
+
+    def work(tx: neo4j.ManagedTransaction) -> dict[str, Any] | None:
+        record = tx.run(_EVENTS, plan_id=plan_id, after=after, limit=limit).single()
+        return None if record is None else record.data()
+
+    row = db.read(work)
+    if row is None:
+        raise NotFoundError(f"no plan with id {plan_id!r}", {"plan_id": plan_id})
+    return [EventPublic.model_validate(node_props(e)) for e in row["events"]]

@@ -1,0 +1,213 @@
+"""Plans in the graph: ingestion of a validated spec, and the plan read queries."""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+import neo4j
+
+from graphsvc._errors import NotFoundError, Problem, ValidationFailed
+from graphsvc.domain.models import PlanCreated, PlanPublic, PlanSpec, PlanSummary, Progress
+from graphsvc.domain.states import STEP_TERMINAL, PlanStatus, StepStatus
+from graphsvc.ids import new_id
+from graphsvc.store._convert import node_props, to_json
+from graphsvc.store._db import Database
+from graphsvc.store._events import write_plan_events
+from graphsvc.store._queries import load_query
+
+__all__ = ["create_plan", "get_plan", "list_plans", "progress_of", "ready_steps"]
+
+_CREATE_PLAN = "CREATE (p:ExecutionPlan) SET p = $props, p.created_at = datetime()"
+_LINK_ANALYSIS = """
+MATCH (a:Analysis {id: $analysis_id}), (p:ExecutionPlan {id: $plan_id})
+CREATE (a)-[:CREATES_PLAN]->(p)
+RETURN count(*) AS linked
+"""
+_CREATE_STEPS = """
+MATCH (p:ExecutionPlan {id: $plan_id})
+UNWIND $steps AS row
+CREATE (p)-[:CONTAINS_STEP {order: row.step_number}]->(s:ExecutionStep)
+SET s = row
+"""
+_CREATE_EDGES = """
+UNWIND $edges AS edge
+MATCH (a:ExecutionStep {id: edge[0]}), (b:ExecutionStep {id: edge[1]})
+CREATE (a)-[:DEPENDS_ON]->(b)
+"""
+_LINK_CAPABILITIES = """
+UNWIND $rows AS row
+MERGE (c:Capability {name: row.name}) ON CREATE SET c.id = row.id
+WITH c, row
+MATCH (s:ExecutionStep {id: row.step_id})
+CREATE (s)-[:REQUIRES_CAPABILITY]->(c)
+"""
+_BATCH = 5000
+
+
+def _plan_props(plan_id: str, spec: PlanSpec) -> dict[str, Any]:
+    return {
+        "id": plan_id,
+        "name": spec.name,
+        "description": spec.description,
+        "status": PlanStatus.DRAFT.value,
+        "priority": spec.priority.value,
+        "requires_approval": spec.requires_approval,
+        "can_modify": spec.can_modify,
+        "max_parallel": spec.max_parallel,
+        "on_failure": spec.on_failure.value,
+        "estimated_duration": spec.estimated_duration,
+        "version": 1,
+        "event_seq": 0,
+        "unfinished": len(spec.steps),
+        "failed_critical": 0,
+    }
+
+
+def _step_rows(spec: PlanSpec, ids: dict[str, str]) -> list[dict[str, Any]]:
+    return [
+        {
+            "id": ids[step.key],
+            "key": step.key,
+            "step_number": number,
+            "name": step.title,
+            "description": step.description,
+            "kind": step.kind.value,
+            "status": StepStatus.PENDING.value,
+            "inputs": to_json(step.inputs),
+            "max_retries": step.max_retries,
+            "retry_count": 0,
+            "timeout_seconds": step.timeout_seconds,
+            "is_critical": step.is_critical,
+            "can_modify": step.can_modify,
+            "validate_command": step.validate_command,
+            "estimated_duration": step.estimated_duration,
+        }
+        for number, step in enumerate(spec.steps, start=1)
+    ]
+
+
+def _ingest(
+    tx: neo4j.ManagedTransaction,
+    plan_id: str,
+    spec: PlanSpec,
+    ids: dict[str, str],
+    actor: str | None,
+) -> None:
+    tx.run(_CREATE_PLAN, props=_plan_props(plan_id, spec)).consume()
+    if spec.analysis_id is not None:
+        linked = tx.run(_LINK_ANALYSIS, analysis_id=spec.analysis_id, plan_id=plan_id).single()
+        if linked is None or linked["linked"] == 0:
+            raise ValidationFailed(
+                [Problem("analysis_id", f"no Analysis with id {spec.analysis_id!r}")]
+            )
+    rows = _step_rows(spec, ids)
+    for start in range(0, len(rows), _BATCH):
+        tx.run(_CREATE_STEPS, plan_id=plan_id, steps=rows[start : start + _BATCH]).consume()
+    edges = [[ids[s.key], ids[d]] for s in spec.steps for d in s.depends_on]
+    for start in range(0, len(edges), _BATCH):
+        tx.run(_CREATE_EDGES, edges=edges[start : start + _BATCH]).consume()
+    caps = [
+        {"name": c, "id": new_id(), "step_id": ids[s.key]}
+        for s in spec.steps
+        for c in s.requires_capabilities
+    ]
+    if caps:
+        tx.run(_LINK_CAPABILITIES, rows=caps).consume()
+    write_plan_events(
+        tx,
+        [
+            {
+                "plan_id": plan_id,
+                "type": "PLAN_CREATED",
+                "to_status": PlanStatus.DRAFT.value,
+                "actor": actor,
+                "message": f"plan {spec.name!r} created with {len(rows)} steps",
+            }
+        ],
+    )
+
+
+def create_plan(db: Database, spec: PlanSpec, actor: str | None = None) -> PlanCreated:
+    """Store a validated plan in one write transaction; the plan starts DRAFT.
+
+    Creates the ``ExecutionPlan``, its steps (``CONTAINS_STEP {order}``,
+    ``step_number`` 1..n), ``DEPENDS_ON`` edges, ``REQUIRES_CAPABILITY`` links,
+    ``CREATES_PLAN`` from ``spec.analysis_id`` and a ``PLAN_CREATED`` event.
+    Batched with UNWIND: a 10,000-step plan is a handful of queries.
+    Raises ``ValidationFailed`` (nothing written) for an unknown analysis.
+    """
+    plan_id = new_id()
+    ids = {step.key: new_id() for step in spec.steps}
+    db.write(_ingest, plan_id, spec, ids, actor)
+    return PlanCreated(
+        id=plan_id,
+        name=spec.name,
+        status=PlanStatus.DRAFT,
+        step_count=len(spec.steps),
+        step_ids=ids,
+    )
+
+
+def progress_of(statuses: list[str]) -> Progress:
+    """Progress from step statuses: terminal / all, counted now (DESIGN.md section 2)."""
+    counts = Counter(statuses)
+    terminal = sum(n for status, n in counts.items() if status in STEP_TERMINAL)
+    total = len(statuses)
+    return Progress(
+        total=total,
+        terminal=terminal,
+        percent=round(100.0 * terminal / total, 1) if total else 0.0,
+        by_status=dict(sorted(counts.items())),
+    )
+
+
+def _plan_record(tx: neo4j.ManagedTransaction, plan_id: str) -> dict[str, Any] | None:
+    record = tx.run(load_query("get_plan").body, plan_id=plan_id).single()
+    return None if record is None else {"plan": record["plan"], "steps": record["steps"]}
+
+
+def get_plan(db: Database, plan_id: str) -> PlanPublic:
+    """The plan with its steps (in order), dependencies and progress; ``NotFoundError`` if none."""
+    record = db.read(_plan_record, plan_id)
+    if record is None:
+        raise NotFoundError(f"no plan with id {plan_id!r}", {"plan_id": plan_id})
+    steps = [node_props(s) for s in record["steps"]]
+    plan = node_props(record["plan"])
+    return PlanPublic.model_validate(
+        {**plan, "steps": steps, "progress": progress_of([s["status"] for s in steps])}
+    )
+
+
+def list_plans(
+    db: Database, *, root_only: bool = True, status: PlanStatus | None = None, limit: int = 100
+) -> list[PlanSummary]:
+    """Plans newest first with progress; root plans only unless ``root_only`` is False."""
+    query = load_query("list_root_plans").body
+
+    def work(tx: neo4j.ManagedTransaction) -> list[dict[str, Any]]:
+        return tx.run(
+            query, root_only=root_only, status=status and status.value, limit=limit
+        ).data()
+
+    return [
+        PlanSummary.model_validate(
+            {**node_props(row["plan"]), "progress": progress_of(row["statuses"])}
+        )
+        for row in db.read(work)
+    ]
+
+
+def ready_steps(db: Database, plan_id: str) -> list[dict[str, Any]]:
+    """What could run now in the plan, from scratch (``cypher/get_ready_steps.cypher``)."""
+    query = load_query("get_ready_steps").body
+
+    def work(tx: neo4j.ManagedTransaction) -> list[dict[str, Any]] | None:
+        if tx.run("MATCH (p:ExecutionPlan {id: $id}) RETURN p.id", id=plan_id).single() is None:
+            return None
+        return tx.run(query, plan_id=plan_id).data()
+
+    rows = db.read(work)
+    if rows is None:
+        raise NotFoundError(f"no plan with id {plan_id!r}", {"plan_id": plan_id})
+    return rows

@@ -1,0 +1,52 @@
+"""Running the named queries of ``cypher/`` on behalf of a user, read-only."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import neo4j
+
+from graphsvc._errors import Problem, ValidationFailed
+from graphsvc.store._convert import from_neo4j
+from graphsvc.store._db import Database
+from graphsvc.store._queries import load_query
+
+__all__ = ["run_named_query", "run_read_only"]
+
+
+def run_read_only(db: Database, text: str, parameters: dict[str, Any]) -> dict[str, Any]:
+    """Run Cypher in a read transaction: ``{"columns": [...], "rows": [{...}]}``.
+
+    Neo4j refuses a write in a read transaction (``neo4j.exceptions.ClientError``
+    with code ``Neo.ClientError.Statement.AccessMode``).
+    """
+
+    def work(tx: neo4j.ManagedTransaction) -> dict[str, Any]:
+        result = tx.run(text, parameters)
+        rows = [from_neo4j(record.data()) for record in result]
+        return {"columns": list(result.keys()), "rows": rows}
+
+    return db.read(work)
+
+
+def run_named_query(db: Database, name: str, parameters: dict[str, Any]) -> dict[str, Any]:
+    """Run ``cypher/<name>.cypher`` read-only with ``parameters``.
+
+    Raises ``NotFoundError`` for an unknown name and ``ValidationFailed`` naming
+    every missing or unknown parameter.
+    """
+    query = load_query(name)
+    problems = [
+        Problem(f"parameters.{p}", "missing parameter")
+        for p in sorted(query.declared_params - parameters.keys())
+    ]
+    problems += [
+        Problem(
+            f"parameters.{p}",
+            f"unknown parameter; {name} takes {', '.join(sorted(query.declared_params)) or 'none'}",
+        )
+        for p in sorted(parameters.keys() - query.declared_params)
+    ]
+    if problems:
+        raise ValidationFailed(problems)
+    return run_read_only(db, query.body, parameters)
