@@ -14,8 +14,20 @@ from typing import Annotated, Any, TypeVar
 import typer
 from rich.console import Console
 
-from graphsvc._errors import GraphsvcError, ValidationFailed
+from graphsvc._errors import GraphsvcError, Problem, ValidationFailed
+from graphsvc._render import plan_list_table, plan_tree, spec_table
+from graphsvc.domain import (
+    PLAN_TERMINAL,
+    PlanPublic,
+    PlanSpec,
+    PlanStatus,
+    compile_tickets,
+    load_spec_text,
+)
 from graphsvc.settings import Settings
+from graphsvc.store import Database, lifecycle, resolve_target
+from graphsvc.store import plans as plan_store
+from graphsvc.worker import ApiClient, ExecutorConfig, Worker
 
 __all__ = ["app", "main"]
 
@@ -28,6 +40,8 @@ db_app = typer.Typer(
     no_args_is_help=True, help="Manage the local Neo4j (used when NEO4J_URI is unset)."
 )
 app.add_typer(db_app, name="db")
+plan_app = typer.Typer(no_args_is_help=True, help="Inspect and control stored plans.")
+app.add_typer(plan_app, name="plan")
 
 console = Console()
 err_console = Console(stderr=True)
@@ -114,6 +128,206 @@ def db_status(data_dir: DataDir = None) -> None:
         raise typer.Exit(1)
     console.print(f"Running (pid {info.pid}): Bolt {info.uri}, Browser {info.browser_url}")
     console.print(f"  user neo4j, password in {Path(info.data_dir) / 'password'}")
+
+
+def _read_plan(path: Path) -> PlanSpec:
+    """Compile a ticket file (.md, .txt, .tickets, ...) or parse a .json/.yaml/.yml spec."""
+    if not path.exists():
+        raise ValidationFailed([Problem(str(path), "no such file")])
+    text = path.read_text(encoding="utf-8")
+    suffix = path.suffix.lower()
+    if suffix == ".json":
+        return load_spec_text(text, "json")
+    if suffix in (".yaml", ".yml"):
+        return load_spec_text(text, "yaml")
+    return compile_tickets(text, default_name=path.stem)
+
+
+def _database(settings: Settings) -> Database:
+    db = Database(resolve_target(settings, announce=lambda line: err_console.print(line)))
+    db.apply_schema()
+    return db
+
+
+@app.command("compile")
+@one_line_errors
+def compile_cmd(file: Path) -> None:
+    """Validate a plan file and print its steps; every problem otherwise (exit 2)."""
+    console.print(spec_table(_read_plan(file)))
+
+
+@app.command("serve")
+@one_line_errors
+def serve(
+    host: Annotated[str | None, typer.Option(help="Default GRAPHSVC_HOST (127.0.0.1).")] = None,
+    port: Annotated[int | None, typer.Option(help="Default GRAPHSVC_PORT (8765).")] = None,
+) -> None:
+    """Serve the REST API (OpenAPI at /docs). Without API keys only on 127.0.0.1."""
+    import uvicorn
+
+    from graphsvc.api.app import create_app
+
+    settings = Settings()
+    host = host or settings.host
+    if not settings.api_keys and host not in ("127.0.0.1", "localhost", "::1"):
+        raise fail(
+            f"refusing to serve on {host} without GRAPHSVC_API_KEYS; set keys or use 127.0.0.1", 2
+        )
+    if not settings.api_keys:
+        err_console.print("GRAPHSVC_API_KEYS is empty: serving 127.0.0.1 only, every caller admin")
+    uvicorn.run(create_app(settings), host=host, port=port or settings.port)
+
+
+AllowCommands = Annotated[bool, typer.Option(help="Run [prog]/command steps as shell scripts.")]
+AgentCmd = Annotated[
+    str | None,
+    typer.Option(
+        envvar="GRAPHSVC_AGENT_CMD",
+        help="Command that executes task steps (stdin: task JSON; stdout: the output).",
+    ),
+]
+Slots = Annotated[int, typer.Option(min=1, max=256, help="Steps run at once.")]
+
+
+@app.command("worker")
+@one_line_errors
+def worker_cmd(
+    api: Annotated[str, typer.Option(help="API base URL.")] = "http://127.0.0.1:8765",
+    api_key: Annotated[str | None, typer.Option(envvar="GRAPHSVC_API_KEY")] = None,
+    slots: Slots = 4,
+    allow_commands: AllowCommands = False,
+    agent_cmd: AgentCmd = None,
+    capability: Annotated[list[str] | None, typer.Option(help="A capability (repeatable).")] = None,
+) -> None:
+    """Run the built-in worker against an API until interrupted."""
+    import time
+
+    config = ExecutorConfig(allow_commands=allow_commands, agent_cmd=agent_cmd, workdir=Path.cwd())
+    worker = Worker(
+        ApiClient(api, api_key),
+        config,
+        slots=slots,
+        capabilities=capability or [],
+        on_event=lambda kind, step: console.print(f"{kind:9} {step['key']}"),
+    )
+    console.print(f"worker {worker.agent_id}: {slots} slot(s) on {api}")
+    worker.start()
+    try:
+        while True:
+            time.sleep(1)
+    except KeyboardInterrupt:
+        worker.stop()
+
+
+@app.command("run")
+@one_line_errors
+def run_cmd(
+    file: Path,
+    slots: Slots = 4,
+    allow_commands: Annotated[
+        bool, typer.Option(help="Run [prog] steps (your own file: on by default).")
+    ] = True,
+    agent_cmd: AgentCmd = None,
+    api: Annotated[
+        str | None, typer.Option(help="Use this API instead of an in-process one.")
+    ] = None,
+    api_key: Annotated[str | None, typer.Option(envvar="GRAPHSVC_API_KEY")] = None,
+) -> None:
+    """Compile, submit and start a plan, execute it with local workers, show progress and the
+    final tree. Exit 0 when the plan COMPLETED, 1 when it did not, 2 on bad input."""
+    from contextlib import nullcontext
+
+    from graphsvc._local_api import LocalApi
+
+    spec = _read_plan(file)
+    settings = Settings()
+    local = None if api else LocalApi(settings, _database(settings))
+    with local or nullcontext():
+        client = ApiClient(api or (local.url if local else ""), api_key)
+        created = client.call(
+            "POST", "/v1/plans?start=true", json=spec.model_dump(mode="json", by_alias=True)
+        )
+        console.print(f"plan {created['id']}: {spec.name} ({len(spec.steps)} steps)")
+        config = ExecutorConfig(
+            allow_commands=allow_commands, agent_cmd=agent_cmd, workdir=Path.cwd()
+        )
+        worker = Worker(client, config, slots=slots, wait_seconds=0.5)
+        worker.start()
+        try:
+            plan = _follow(client, created["id"])
+        finally:
+            worker.stop()
+    console.print(plan_tree(plan))
+    if plan.status != PlanStatus.COMPLETED:
+        raise fail(f"plan {plan.status.value}", 1)
+
+
+def _follow(client: ApiClient, plan_id: str) -> PlanPublic:
+    """Poll the plan, with a progress bar, until it is terminal."""
+    import time
+
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+    )
+    with Progress(*columns, console=console, transient=False) as bar:
+        task = bar.add_task("starting", total=None)
+        while True:
+            plan = PlanPublic.model_validate(client.call("GET", f"/v1/plans/{plan_id}"))
+            running = [s.key for s in plan.steps if s.status.value in ("ASSIGNED", "EXECUTING")]
+            progress = plan.progress
+            assert progress is not None
+            label = ", ".join(running[:3]) + (" ..." if len(running) > 3 else "")
+            bar.update(
+                task,
+                total=progress.total,
+                completed=progress.terminal,
+                description=f"{plan.status.value:9} {label or '-'}",
+            )
+            if plan.status in PLAN_TERMINAL:
+                return plan
+            time.sleep(0.3)
+
+
+@plan_app.command("list")
+@one_line_errors
+def plan_list(
+    all_plans: Annotated[bool, typer.Option("--all", help="Child plans too.")] = False,
+    status: Annotated[PlanStatus | None, typer.Option()] = None,
+) -> None:
+    """List plans, newest first."""
+    with _database(Settings()) as db:
+        console.print(
+            plan_list_table(plan_store.list_plans(db, root_only=not all_plans, status=status))
+        )
+
+
+@plan_app.command("show")
+@one_line_errors
+def plan_show(plan_id: str) -> None:
+    """Show a plan: its steps with status, and progress."""
+    with _database(Settings()) as db:
+        console.print(plan_tree(plan_store.get_plan(db, plan_id)))
+
+
+@plan_app.command("status")
+@one_line_errors
+def plan_status(plan_id: str) -> None:
+    """The plan's status tree."""
+    plan_show(plan_id)
+
+
+@plan_app.command("cancel")
+@one_line_errors
+def plan_cancel(plan_id: str, reason: Annotated[str | None, typer.Option()] = None) -> None:
+    """Cancel a plan: its unfinished steps are cancelled and their leases revoked."""
+    with _database(Settings()) as db:
+        status = lifecycle.transition_plan(db, plan_id, "cancel", actor="cli", reason=reason)
+    console.print(f"plan {plan_id}: {status.value}")
 
 
 def main() -> None:

@@ -62,5 +62,6 @@ class Settings(BaseSettings):
         default="",
         description="Comma-separated key:role[:principal]; roles admin/coordinator/worker/viewer.",
     )
+    sweep_interval: float = Field(default=1.0, gt=0, description="Seconds between lease sweeps.")
     host: str = "127.0.0.1"
     port: int = Field(default=8765, ge=0, le=65535)

@@ -12,6 +12,7 @@ import graphsvc
 from graphsvc.api.auth import parse_api_keys
 from graphsvc.api.errors import install_error_handlers
 from graphsvc.api.routes import health, plans, queries, steps, work
+from graphsvc.engine import Sweeper
 from graphsvc.settings import Settings
 from graphsvc.store import Database, resolve_target
 
@@ -35,11 +36,14 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         if own:
             database.apply_schema()
         app.state.db = database
+        sweeper = Sweeper(database, settings.sweep_interval)
+        sweeper.start()
         if not api_keys:
             log.warning("GRAPHSVC_API_KEYS is empty: answering 127.0.0.1 only, as admin")
         try:
             yield
         finally:
+            sweeper.stop()
             if own:
                 database.close()
 

@@ -72,7 +72,10 @@ class Database:
         self.target = target
         self.name = target.database
         self.driver = neo4j.GraphDatabase.driver(
-            target.uri, auth=auth, max_connection_pool_size=max_pool_size
+            target.uri,
+            auth=auth,
+            max_connection_pool_size=max_pool_size,
+            notifications_min_severity="OFF",
         )
 
     def close(self) -> None:

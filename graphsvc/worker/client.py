@@ -1,0 +1,82 @@
+"""A small REST client for the worker endpoints (httpx)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+
+from graphsvc._errors import ConflictError, GraphsvcError, NotFoundError, ValidationFailed
+
+__all__ = ["ApiClient"]
+
+
+class ApiClient:
+    """Calls the graphsvc API at ``base_url`` with an optional bearer ``api_key``.
+
+    Errors come back as graphsvc's own exceptions: 404 ``NotFoundError``, 409
+    ``ConflictError``, 422 ``ValidationFailed``, anything else ``GraphsvcError``.
+    """
+
+    def __init__(self, base_url: str, api_key: str | None = None, timeout: float = 60.0) -> None:
+        headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
+        self.http = httpx.Client(base_url=base_url, headers=headers, timeout=timeout)
+
+    def close(self) -> None:
+        self.http.close()
+
+    def call(self, method: str, path: str, **kwargs: Any) -> Any:
+        response = self.http.request(method, path, **kwargs)
+        if response.is_success:
+            return response.json()
+        try:
+            error = response.json()["error"]
+        except (ValueError, KeyError, TypeError):
+            error = {"message": response.text[:500], "details": None}
+        if response.status_code == 404:
+            raise NotFoundError(error["message"], error.get("details"))
+        if response.status_code == 409:
+            raise ConflictError(error["message"], error.get("details"))
+        if response.status_code == 422:
+            from graphsvc._errors import Problem
+
+            problems = [
+                Problem(p["location"], p["message"])
+                for p in (error.get("details") or {}).get("problems", [])
+            ]
+            raise ValidationFailed(problems or [Problem("", error["message"])])
+        raise GraphsvcError(f"HTTP {response.status_code}: {error['message']}")
+
+    def claim(self, **body: Any) -> list[dict[str, Any]]:
+        steps: list[dict[str, Any]] = self.call("POST", "/v1/steps/claim", json=body)["steps"]
+        return steps
+
+    def start(self, step_id: str, token: str) -> None:
+        self.call("POST", f"/v1/steps/{step_id}/start", json={"lease_token": token})
+
+    def heartbeat(self, step_id: str, token: str, lease_seconds: float) -> None:
+        self.call(
+            "POST",
+            f"/v1/steps/{step_id}/heartbeat",
+            json={"lease_token": token, "lease_seconds": lease_seconds},
+        )
+
+    def complete(
+        self,
+        step_id: str,
+        token: str,
+        outputs: dict[str, Any],
+        changeset: dict[str, Any] | None = None,
+    ) -> None:
+        self.call(
+            "POST",
+            f"/v1/steps/{step_id}/complete",
+            json={"lease_token": token, "outputs": outputs, "changeset": changeset or {}},
+        )
+
+    def fail(self, step_id: str, token: str, error: str, retryable: bool = True) -> None:
+        self.call(
+            "POST",
+            f"/v1/steps/{step_id}/fail",
+            json={"lease_token": token, "error_message": error, "retryable": retryable},
+        )
