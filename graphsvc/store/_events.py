@@ -17,11 +17,14 @@ from graphsvc.store._convert import to_json
 __all__ = ["write_plan_events"]
 
 _WRITE_EVENTS = """
-UNWIND $events AS ev
-MATCH (p:ExecutionPlan {id: ev.plan_id})
+MATCH (p:ExecutionPlan {id: $plan_id})
+WITH p, coalesce(p.event_seq, 0) AS base
+SET p.event_seq = base + size($events)
+WITH p, base
+UNWIND range(0, size($events) - 1) AS i
+WITH p, base + i + 1 AS seq, $events[i] AS ev
 OPTIONAL MATCH (step:ExecutionStep {id: ev.step_id})
-SET p.event_seq = coalesce(p.event_seq, 0) + 1
-CREATE (e:Event {id: ev.id, seq: p.event_seq, type: ev.type, from_status: ev.from_status,
+CREATE (e:Event {id: ev.id, seq: seq, type: ev.type, from_status: ev.from_status,
                  to_status: ev.to_status, message: ev.message, detail: ev.detail,
                  actor: ev.actor, timestamp: datetime()})
 CREATE (e)-[:ABOUT]->(p)
@@ -46,5 +49,8 @@ def write_plan_events(tx: neo4j.ManagedTransaction, events: list[dict[str, Any]]
         }
         for ev in events
     ]
-    if rows:
-        tx.run(_WRITE_EVENTS, events=rows).consume()
+    by_plan: dict[str, list[dict[str, Any]]] = {}
+    for row in rows:
+        by_plan.setdefault(row["plan_id"], []).append(row)
+    for plan_id, plan_rows in by_plan.items():
+        tx.run(_WRITE_EVENTS, plan_id=plan_id, events=plan_rows).consume()
