@@ -126,7 +126,7 @@ def test_expired_lease_and_timeout_are_taken_back(db: Database) -> None:
         db,
         [
             {"key": "L", "kind": "noop", "max_retries": 1},
-            {"key": "T", "kind": "noop", "timeout_seconds": 0.5},
+            {"key": "T", "kind": "noop", "timeout_seconds": 0.5, "is_critical": False},
         ],
     )
     steps = {
