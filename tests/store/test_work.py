@@ -136,7 +136,7 @@ def test_expired_lease_and_timeout_are_taken_back(db: Database) -> None:
     }
     work.heartbeat(db, steps["T"]["id"], steps["T"]["lease_token"], 60)
     time.sleep(1.0)
-    assert work.sweep(db) >= 2
+    work.sweep(db)  # the API process's own sweeper may have taken them back already
     plan = {s.key: s for s in plans.get_plan(db, plan_id).steps}
     assert plan["L"].status == "READY" and plan["L"].retry_count == 1
     assert plan["T"].status == "FAILED" and "timed out" in (plan["T"].error_message or "")
