@@ -18,7 +18,6 @@ __all__ = [
     "STEP_TRANSITIONS",
     "PlanStatus",
     "StepStatus",
-    "dependency_satisfied",
 ]
 
 
@@ -53,7 +52,8 @@ PLAN_TERMINAL = frozenset(
 )
 
 # Statuses of a dependency that let its dependents run. FAILED counts only
-# when the dependency is not critical (see dependency_satisfied).
+# when the dependency is not critical (is_critical = false). The store's queries take
+# this set as a parameter; the Browser files in cypher/ spell it out.
 SATISFIED_DEPENDENCY = frozenset({StepStatus.COMPLETED, StepStatus.SKIPPED, StepStatus.CANCELLED})
 
 _UNSTARTED = (StepStatus.PENDING, StepStatus.READY)
@@ -91,8 +91,3 @@ PLAN_TRANSITIONS: dict[str, tuple[tuple[PlanStatus, ...], PlanStatus]] = {
     ),
     "reopen": ((PlanStatus.FAILED,), PlanStatus.EXECUTING),
 }
-
-
-def dependency_satisfied(status: StepStatus, is_critical: bool) -> bool:
-    """Whether a dependency in ``status`` lets its dependents run (DESIGN.md section 2)."""
-    return status in SATISFIED_DEPENDENCY or (status == StepStatus.FAILED and not is_critical)

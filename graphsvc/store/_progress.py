@@ -10,7 +10,7 @@ from typing import Any
 
 import neo4j
 
-from graphsvc.domain.states import PlanStatus, StepStatus
+from graphsvc.domain.states import SATISFIED_DEPENDENCY, PlanStatus, StepStatus
 
 __all__ = ["after_terminal", "mark_ready"]
 
@@ -19,8 +19,7 @@ UNWIND $step_ids AS sid
 MATCH (:ExecutionStep {id: sid})<-[:DEPENDS_ON]-(d:ExecutionStep {status: 'PENDING'})
 WITH DISTINCT d
 WHERE all(x IN [(d)-[:DEPENDS_ON]->(dep:ExecutionStep) | dep]
-          WHERE x.status IN ['COMPLETED', 'SKIPPED', 'CANCELLED']
-             OR (x.status = 'FAILED' AND NOT x.is_critical))
+          WHERE x.status IN $satisfied OR (x.status = 'FAILED' AND NOT x.is_critical))
 MATCH (p:ExecutionPlan)-[:CONTAINS_STEP]->(d)
 WHERE p.status IN ['EXECUTING', 'PAUSED']
 SET d.status = 'READY', d.ready_at = datetime()
@@ -59,7 +58,7 @@ RETURN cancelled
 def mark_ready(tx: neo4j.ManagedTransaction, step_ids: list[str]) -> list[dict[str, Any]]:
     """Make READY every PENDING dependent of ``step_ids`` whose dependencies are all
     satisfied, in running plans; returns the events to write."""
-    rows = tx.run(_PROPAGATE, step_ids=step_ids).data()
+    rows = tx.run(_PROPAGATE, step_ids=step_ids, satisfied=sorted(SATISFIED_DEPENDENCY)).data()
     return [
         {
             "plan_id": r["plan_id"],

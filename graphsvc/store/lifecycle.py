@@ -13,6 +13,7 @@ from graphsvc.store._convert import node_props
 from graphsvc.store._db import Database
 from graphsvc.store._events import write_plan_events
 from graphsvc.store._progress import after_terminal
+from graphsvc.store._queries import load_query
 
 __all__ = ["list_events", "transition_plan"]
 
@@ -29,11 +30,9 @@ SET p.status = $status,
     p.completed_at = CASE WHEN $status IN ['COMPLETED', 'FAILED', 'CANCELLED']
                           THEN datetime() ELSE p.completed_at END
 """
-_READY_ROOTS = """
-MATCH (p:ExecutionPlan {id: $plan_id})-[:CONTAINS_STEP]->(s:ExecutionStep {status: 'PENDING'})
-WHERE all(x IN [(s)-[:DEPENDS_ON]->(dep:ExecutionStep) | dep]
-          WHERE x.status IN ['COMPLETED', 'SKIPPED', 'CANCELLED']
-             OR (x.status = 'FAILED' AND NOT x.is_critical))
+_SET_READY = """
+UNWIND $step_ids AS sid
+MATCH (s:ExecutionStep {id: sid, status: 'PENDING'})
 SET s.status = 'READY', s.ready_at = datetime()
 RETURN s.id AS id
 """
@@ -87,7 +86,13 @@ def _transition(
         }
     ]
     if name in ("start", "resume"):
-        ready = [r["id"] for r in tx.run(_READY_ROOTS, plan_id=plan_id)]
+        # The readiness rule of cypher/get_ready_steps.cypher, the from-scratch answer.
+        candidates = [
+            r["id"]
+            for r in tx.run(load_query("get_ready_steps").body, plan_id=plan_id)
+            if r["status"] == StepStatus.PENDING.value
+        ]
+        ready = [r["id"] for r in tx.run(_SET_READY, step_ids=candidates)]
         events += [
             {
                 "plan_id": plan_id,

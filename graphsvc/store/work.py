@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import secrets
 from typing import Any
 
 import neo4j
@@ -387,8 +386,3 @@ def sweep(db: Database, limit: int = 100) -> int:
 
         taken += db.write(work)
     return taken
-
-
-def new_token() -> str:
-    """A random lease token (for tests and tools that need one that matches nothing)."""
-    return secrets.token_hex(16)

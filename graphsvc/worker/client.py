@@ -6,7 +6,13 @@ from typing import Any
 
 import httpx
 
-from graphsvc._errors import ConflictError, GraphsvcError, NotFoundError, ValidationFailed
+from graphsvc._errors import (
+    ConflictError,
+    GraphsvcError,
+    NotFoundError,
+    Problem,
+    ValidationFailed,
+)
 
 __all__ = ["ApiClient"]
 
@@ -38,8 +44,6 @@ class ApiClient:
         if response.status_code == 409:
             raise ConflictError(error["message"], error.get("details"))
         if response.status_code == 422:
-            from graphsvc._errors import Problem
-
             problems = [
                 Problem(p["location"], p["message"])
                 for p in (error.get("details") or {}).get("problems", [])

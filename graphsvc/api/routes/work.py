@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from datetime import datetime
 from typing import Any
@@ -95,13 +96,7 @@ async def claim(body: ClaimRequest, db: DbDep, _: Worker) -> ClaimResponse:
         )
         if steps or time.monotonic() >= deadline:
             return ClaimResponse.model_validate({"steps": steps})
-        await _sleep(min(_POLL_INTERVAL, max(0.0, deadline - time.monotonic())))
-
-
-async def _sleep(seconds: float) -> None:
-    import asyncio
-
-    await asyncio.sleep(seconds)
+        await asyncio.sleep(min(_POLL_INTERVAL, max(0.0, deadline - time.monotonic())))
 
 
 @router.post("/{step_id}/start", response_model=StepState)
