@@ -1,7 +1,9 @@
 """The worker protocol in the graph: claim with a lease, start, heartbeat, complete, fail,
 and the sweeper that takes back expired leases and timed-out attempts.
 
-A claim reads READY steps through the status index, locks each candidate and
+Locks are taken in one order everywhere (agent, steps, then the plan node) so
+that concurrent claims and completions do not deadlock. A claim reads READY
+steps through the status index, locks each candidate and
 checks its status again under the lock, so one step goes to one claimer
 however many race. Every other operation locks the step, then checks the
 lease token and the from-status (DESIGN.md section 2) before it writes: a
@@ -77,11 +79,13 @@ SET s.status = 'COMPLETED', s.outputs = $outputs, s.changeset = $changeset,
     s.completed_at = datetime(), s.lease_expires_at = null, s.attempt_deadline = null,
     s.completion_digest = $digest, s.error_message = null,
     s.actual_duration = duration.inSeconds(coalesce(s.started_at, s.claimed_at),
-                                           datetime()).seconds / 60.0,
-    p.unfinished = p.unfinished - 1
-WITH s
+                                           datetime()).seconds / 60.0
+WITH s, p
 OPTIONAL MATCH (s)-[:ASSIGNED_TO]->(a:Agent)
 FOREACH (_ IN CASE WHEN a IS NULL THEN [] ELSE [1] END | MERGE (a)-[:EXECUTES]->(s))
+// The plan is locked last, as in a claim (agent, steps, plan): one lock order, no deadlock.
+WITH DISTINCT p
+SET p.unfinished = p.unfinished - 1
 """
 _RETRY_LATER = """
 MATCH (s:ExecutionStep {id: $step_id})
