@@ -198,6 +198,9 @@ def worker_cmd(
     allow_commands: AllowCommands = False,
     agent_cmd: AgentCmd = None,
     capability: Annotated[list[str] | None, typer.Option(help="A capability (repeatable).")] = None,
+    lease_seconds: Annotated[
+        float, typer.Option(min=1, help="Lease per claim; heartbeats renew it every third.")
+    ] = 30.0,
 ) -> None:
     """Run the built-in worker against an API until interrupted."""
     import time
@@ -208,6 +211,7 @@ def worker_cmd(
         config,
         slots=slots,
         capabilities=capability or [],
+        lease_seconds=lease_seconds,
         on_event=lambda kind, step: console.print(f"{kind:9} {step['key']}"),
     )
     console.print(f"worker {worker.agent_id}: {slots} slot(s) on {api}")
@@ -235,10 +239,14 @@ def run_cmd(
 ) -> None:
     """Compile, submit and start a plan, execute it with local workers, show progress and the
     final tree. Exit 0 when the plan COMPLETED, 1 when it did not, 2 on bad input."""
+    import logging
     from contextlib import nullcontext
 
     from graphsvc._local_api import LocalApi
 
+    # The driver retries transient errors (deadlocks between concurrent writers)
+    # by itself and logs each retry as a warning; they are not the user's concern here.
+    logging.getLogger("neo4j.session").setLevel(logging.ERROR)
     spec = _read_plan(file)
     settings = Settings()
     local = None if api else LocalApi(settings, _database(settings))

@@ -63,5 +63,8 @@ class Settings(BaseSettings):
         description="Comma-separated key:role[:principal]; roles admin/coordinator/worker/viewer.",
     )
     sweep_interval: float = Field(default=1.0, gt=0, description="Seconds between lease sweeps.")
+    reconcile_on_start: bool = Field(
+        default=True, description="Repair readiness drift of live plans when the API starts."
+    )
     host: str = "127.0.0.1"
     port: int = Field(default=8765, ge=0, le=65535)

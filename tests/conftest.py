@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
+from graphsvc._local_api import LocalApi
 from graphsvc.api.app import create_app
 from graphsvc.settings import Settings
 from graphsvc.store import Database, Neo4jTarget
@@ -72,6 +73,14 @@ def db(neo4j_target: Neo4jTarget) -> Iterator[Database]:
         yield database
     finally:
         database.close()
+
+
+@pytest.fixture(scope="session")
+def live_api(db: Database) -> Iterator[str]:
+    """The API served by uvicorn on a loopback port (for worker processes); its base URL."""
+    settings = Settings(api_keys=",".join(f"{k}:{r}:{r}-user" for r, k in KEYS.items()))
+    with LocalApi(settings, db) as api:
+        yield api.url
 
 
 @pytest.fixture(scope="session")

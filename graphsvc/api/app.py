@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from starlette.concurrency import run_in_threadpool
 
 import graphsvc
 from graphsvc.api.auth import parse_api_keys
@@ -15,6 +16,7 @@ from graphsvc.api.routes import health, plans, queries, steps, work
 from graphsvc.engine import Sweeper
 from graphsvc.settings import Settings
 from graphsvc.store import Database, resolve_target
+from graphsvc.store.reconcile import reconcile
 
 __all__ = ["create_app"]
 
@@ -24,6 +26,8 @@ log = logging.getLogger("graphsvc.api")
 def create_app(settings: Settings | None = None, db: Database | None = None) -> FastAPI:
     """Build the app. With ``db`` given it is used as is (and not closed); otherwise the
     app connects at start-up (``NEO4J_URI`` or the local Neo4j) and applies the schema.
+    At start-up it reconciles readiness (``store.reconcile``) unless
+    ``reconcile_on_start`` is off, and starts the lease sweeper.
     Raises ``ValidationFailed`` for malformed ``GRAPHSVC_API_KEYS``.
     """
     settings = settings or Settings()
@@ -36,6 +40,10 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         if own:
             database.apply_schema()
         app.state.db = database
+        if settings.reconcile_on_start:
+            report = await run_in_threadpool(reconcile, database)
+            if report.changed:
+                log.warning("reconciled readiness at start-up: %s", report)
         sweeper = Sweeper(database, settings.sweep_interval)
         sweeper.start()
         if not api_keys:

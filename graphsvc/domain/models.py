@@ -214,6 +214,7 @@ class EventPublic(BaseModel):
     id: str
     seq: int
     type: str
+    step_id: str | None = Field(default=None, description="The step it is about, if any.")
     from_status: str | None = None
     to_status: str | None = None
     message: str | None = None

@@ -24,7 +24,8 @@ WITH p, base
 UNWIND range(0, size($events) - 1) AS i
 WITH p, base + i + 1 AS seq, $events[i] AS ev
 OPTIONAL MATCH (step:ExecutionStep {id: ev.step_id})
-CREATE (e:Event {id: ev.id, seq: seq, type: ev.type, from_status: ev.from_status,
+CREATE (e:Event {id: ev.id, seq: seq, type: ev.type, step_id: ev.step_id,
+                 from_status: ev.from_status,
                  to_status: ev.to_status, message: ev.message, detail: ev.detail,
                  actor: ev.actor, timestamp: datetime()})
 CREATE (e)-[:ABOUT]->(p)

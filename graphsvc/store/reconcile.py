@@ -1,0 +1,162 @@
+"""Reconciliation: repair drift between the incremental readiness bookkeeping and the
+from-scratch answer of ``cypher/get_ready_steps.cypher``.
+
+Readiness is kept incrementally (a step's dependents are re-checked when it
+finishes) and each plan counts its unfinished steps and critical failures.
+Should anything ever leave them out of step (a crash between versions, a
+hand edit in Browser), ``reconcile`` sets them right: it runs at API
+start-up and can be called at any time. One transaction per plan, each
+plan locked first, so it is safe alongside live workers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import neo4j
+
+from graphsvc.domain.states import PLAN_TERMINAL, STEP_TERMINAL, PlanStatus, StepStatus
+from graphsvc.store._db import Database
+from graphsvc.store._events import write_plan_events
+from graphsvc.store._progress import after_terminal
+from graphsvc.store._queries import load_query
+
+__all__ = ["ReconcileReport", "reconcile"]
+
+ACTOR = "reconciler"
+
+_LIVE_PLANS = """
+MATCH (p:ExecutionPlan)
+WHERE p.status IN ['DRAFT', 'APPROVED', 'EXECUTING', 'PAUSED']
+RETURN p.id AS id
+"""
+_LOCK_PLAN = """
+MATCH (p:ExecutionPlan {id: $plan_id})
+SET p.lock_seq = coalesce(p.lock_seq, 0) + 1
+WITH p
+OPTIONAL MATCH (p)-[:CONTAINS_STEP]->(s:ExecutionStep)
+RETURN p.status AS status, p.on_failure AS on_failure, p.unfinished AS unfinished,
+       p.failed_critical AS failed_critical,
+       count(CASE WHEN NOT s.status IN $terminal THEN 1 END) AS live,
+       count(CASE WHEN s.status = 'FAILED' AND s.is_critical THEN 1 END) AS critical
+"""
+_SET_COUNTS = """
+MATCH (p:ExecutionPlan {id: $plan_id})
+SET p.unfinished = $unfinished, p.failed_critical = $failed_critical
+"""
+_SET_STATUS = """
+UNWIND $step_ids AS sid
+MATCH (s:ExecutionStep {id: sid, status: $from_status})
+SET s.status = $to_status, s.ready_at = CASE WHEN $to_status = 'READY' THEN datetime() END
+RETURN s.id AS id
+"""
+_READY_OF_PLAN = """
+MATCH (:ExecutionPlan {id: $plan_id})-[:CONTAINS_STEP]->(s:ExecutionStep {status: 'READY'})
+RETURN s.id AS id
+"""
+
+
+@dataclass
+class ReconcileReport:
+    """What a reconciliation changed: steps made READY, steps put back to PENDING,
+    plans whose counters were corrected, plans that reached their end."""
+
+    plans_checked: int = 0
+    made_ready: list[str] = field(default_factory=list)
+    made_pending: list[str] = field(default_factory=list)
+    counters_fixed: list[str] = field(default_factory=list)
+    plans_finished: list[str] = field(default_factory=list)
+
+    @property
+    def changed(self) -> bool:
+        return bool(
+            self.made_ready or self.made_pending or self.counters_fixed or self.plans_finished
+        )
+
+
+def _set_status(
+    tx: neo4j.ManagedTransaction,
+    plan_id: str,
+    step_ids: list[str],
+    old: StepStatus,
+    new: StepStatus,
+) -> tuple[list[str], list[dict[str, Any]]]:
+    changed = [
+        r["id"]
+        for r in tx.run(_SET_STATUS, step_ids=step_ids, from_status=old.value, to_status=new.value)
+    ]
+    events = [
+        {
+            "plan_id": plan_id,
+            "step_id": sid,
+            "type": "STEP_READY" if new == StepStatus.READY else "STEP_BLOCKED",
+            "from_status": old.value,
+            "to_status": new.value,
+            "actor": ACTOR,
+            "message": "reconciled with get_ready_steps",
+        }
+        for sid in changed
+    ]
+    return changed, events
+
+
+def _reconcile_plan(tx: neo4j.ManagedTransaction, plan_id: str) -> ReconcileReport:
+    # The report is built inside the transaction function, so a retried
+    # transaction (deadlock, leader switch) starts from an empty one.
+    report = ReconcileReport(plans_checked=1)
+    plan = tx.run(_LOCK_PLAN, plan_id=plan_id, terminal=sorted(STEP_TERMINAL)).single()
+    if plan is None:
+        return report
+    status = PlanStatus(plan["status"])
+    if status in PLAN_TERMINAL:
+        return report
+    if (plan["unfinished"], plan["failed_critical"]) != (plan["live"], plan["critical"]):
+        tx.run(
+            _SET_COUNTS,
+            plan_id=plan_id,
+            unfinished=plan["live"],
+            failed_critical=plan["critical"],
+        ).consume()
+        report.counters_fixed.append(plan_id)
+    ready_now = {r["id"] for r in tx.run(_READY_OF_PLAN, plan_id=plan_id)}
+    if status in (PlanStatus.EXECUTING, PlanStatus.PAUSED):
+        should = {
+            r["id"]: r["status"]
+            for r in tx.run(load_query("get_ready_steps").body, plan_id=plan_id)
+        }
+    else:  # a plan that has not started has no READY steps
+        should = {}
+    to_ready = sorted(sid for sid, st in should.items() if st == StepStatus.PENDING.value)
+    to_pending = sorted(ready_now - set(should))
+    made_ready, events = _set_status(tx, plan_id, to_ready, StepStatus.PENDING, StepStatus.READY)
+    made_pending, more = _set_status(tx, plan_id, to_pending, StepStatus.READY, StepStatus.PENDING)
+    events += more
+    report.made_ready += made_ready
+    report.made_pending += made_pending
+    if status in (PlanStatus.EXECUTING, PlanStatus.PAUSED):
+        finished = after_terminal(tx, plan_id, [], False, plan["on_failure"], ACTOR)
+        if any(e["type"].startswith("PLAN_") for e in finished):
+            report.plans_finished.append(plan_id)
+        events += finished
+    write_plan_events(tx, events)
+    return report
+
+
+def reconcile(db: Database, plan_ids: list[str] | None = None) -> ReconcileReport:
+    """Repair every live plan (or those of ``plan_ids``): READY exactly where
+    ``get_ready_steps`` says a step may run, PENDING where it may not, the
+    ``unfinished`` / ``failed_critical`` counters recounted, and a plan whose
+    steps are all terminal brought to COMPLETED or FAILED. Each repair writes an
+    event with actor ``reconciler``. Returns what changed."""
+    if plan_ids is None:
+        plan_ids = [r["id"] for r in db.read(lambda tx: tx.run(_LIVE_PLANS).data())]
+    report = ReconcileReport()
+    for plan_id in plan_ids:
+        one: ReconcileReport = db.write(_reconcile_plan, plan_id)
+        report.plans_checked += one.plans_checked
+        report.made_ready += one.made_ready
+        report.made_pending += one.made_pending
+        report.counters_fixed += one.counters_fixed
+        report.plans_finished += one.plans_finished
+    return report
