@@ -66,5 +66,8 @@ class Settings(BaseSettings):
     reconcile_on_start: bool = Field(
         default=True, description="Repair readiness drift of live plans when the API starts."
     )
+    tree_max_depth: int = Field(
+        default=10, ge=1, le=100, description="Deepest status tree GET /v1/plans/{id}/tree gives."
+    )
     host: str = "127.0.0.1"
     port: int = Field(default=8765, ge=0, le=65535)

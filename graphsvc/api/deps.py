@@ -10,9 +10,10 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from graphsvc._errors import AuthenticationFailed, PermissionDenied
 from graphsvc.api.auth import LOCAL_PRINCIPAL, Principal, Role
+from graphsvc.settings import Settings
 from graphsvc.store import Database
 
-__all__ = ["Admin", "Coordinator", "DbDep", "Reader", "Worker"]
+__all__ = ["Admin", "Coordinator", "DbDep", "Reader", "SettingsDep", "Worker"]
 
 _bearer = HTTPBearer(auto_error=False)
 _LOOPBACK = {"127.0.0.1", "::1", "localhost"}
@@ -21,6 +22,11 @@ _LOOPBACK = {"127.0.0.1", "::1", "localhost"}
 def _db(request: Request) -> Database:
     db: Database = request.app.state.db
     return db
+
+
+def _settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
 
 
 def _principal(
@@ -58,6 +64,7 @@ def _require(*roles: Role) -> Callable[[Principal], Principal]:
 
 
 DbDep = Annotated[Database, Depends(_db)]
+SettingsDep = Annotated[Settings, Depends(_settings)]
 Reader = Annotated[Principal, Depends(_require(Role.COORDINATOR, Role.WORKER, Role.VIEWER))]
 Coordinator = Annotated[Principal, Depends(_require(Role.COORDINATOR))]
 Worker = Annotated[Principal, Depends(_require(Role.WORKER))]

@@ -143,6 +143,7 @@ class StepPublic(BaseModel):
     depends_on: list[str] = Field(default_factory=list)
     inputs: dict[str, Any] = Field(default_factory=dict)
     outputs: dict[str, Any] | None = None
+    changeset: dict[str, Any] | None = None
     error_message: str | None = None
     requires_capabilities: list[str] = Field(default_factory=list)
     assigned_to: str | None = None
@@ -171,6 +172,10 @@ class PlanSummary(BaseModel):
     can_modify: bool = True
     requires_approval: bool = False
     version: int = 1
+    parent_step_id: str | None = Field(default=None, description="Set on a child plan.")
+    parent_plan_id: str | None = None
+    root_plan_id: str | None = None
+    depth: int = Field(default=0, description="0 for a root plan, 1 for its children, ...")
     progress: Progress | None = None
 
 
@@ -221,6 +226,46 @@ class EventPublic(BaseModel):
     detail: Any = None
     actor: str | None = None
     timestamp: datetime
+
+
+class TreeStep(BaseModel):
+    """A step in a status tree, with the child plans it spawned (``children``);
+    ``truncated`` when it has children that the depth limit left out."""
+
+    id: str
+    key: str
+    name: str
+    kind: StepKind
+    status: StepStatus
+    error_message: str | None = None
+    child_count: int = 0
+    truncated: bool = False
+    children: list[TreePlan] = Field(default_factory=list)
+
+
+class TreePlan(BaseModel):
+    """A plan in a status tree: ``level`` 0 is the plan asked for, 1 its children, ..."""
+
+    id: str
+    name: str
+    status: PlanStatus
+    level: int
+    parent_step_id: str | None = None
+    progress: Progress
+    steps: list[TreeStep] = Field(default_factory=list)
+
+
+TreeStep.model_rebuild()
+
+
+class StatusTree(BaseModel):
+    """``GET /v1/plans/{id}/tree``: the family down to ``depth`` levels, with counts."""
+
+    depth: int = Field(description="The depth limit applied: levels of child plans shown.")
+    plan_count: int = Field(description="Plans in the tree as returned.")
+    step_count: int = Field(description="Steps in the tree as returned.")
+    truncated: bool = Field(description="Whether the depth limit left child plans out.")
+    root: TreePlan
 
 
 class StepDetail(BaseModel):

@@ -11,8 +11,9 @@ from typing import Any
 import neo4j
 
 from graphsvc.domain.states import SATISFIED_DEPENDENCY, PlanStatus, StepStatus
+from graphsvc.store._queries import load_query
 
-__all__ = ["after_terminal", "mark_ready"]
+__all__ = ["after_terminal", "mark_initial_ready", "mark_ready"]
 
 _PROPAGATE = """
 UNWIND $step_ids AS sid
@@ -71,6 +72,39 @@ def mark_ready(tx: neo4j.ManagedTransaction, step_ids: list[str]) -> list[dict[s
     ]
 
 
+_SET_READY = """
+UNWIND $step_ids AS sid
+MATCH (s:ExecutionStep {id: sid, status: 'PENDING'})
+SET s.status = 'READY', s.ready_at = datetime()
+RETURN s.id AS id
+"""
+
+
+def mark_initial_ready(
+    tx: neo4j.ManagedTransaction, plan_id: str, actor: str | None
+) -> list[dict[str, Any]]:
+    """When a plan starts or resumes: make READY every PENDING step that
+    ``cypher/get_ready_steps.cypher`` (the from-scratch answer) says may run.
+    Returns the events to write."""
+    candidates = [
+        r["id"]
+        for r in tx.run(load_query("get_ready_steps").body, plan_id=plan_id)
+        if r["status"] == StepStatus.PENDING.value
+    ]
+    ready = [r["id"] for r in tx.run(_SET_READY, step_ids=candidates)]
+    return [
+        {
+            "plan_id": plan_id,
+            "step_id": sid,
+            "type": "STEP_READY",
+            "from_status": StepStatus.PENDING.value,
+            "to_status": StepStatus.READY.value,
+            "actor": actor,
+        }
+        for sid in ready
+    ]
+
+
 def after_terminal(
     tx: neo4j.ManagedTransaction,
     plan_id: str,
@@ -78,10 +112,12 @@ def after_terminal(
     critical_failure: bool,
     on_failure: str,
     actor: str | None,
-) -> list[dict[str, Any]]:
+) -> tuple[list[dict[str, Any]], PlanStatus | None]:
     """Follow-ups of ``step_ids`` having become terminal (counters already updated):
     dependents made READY, FAIL_FAST on a critical failure, the plan's end.
-    Returns the events to write."""
+    Returns the events to write and the plan's new status if it just ended.
+    (Callers use ``_family.settle``, which also carries a child plan's end to
+    the step that spawned it.)"""
     events = mark_ready(tx, step_ids)
     if critical_failure and on_failure == "FAIL_FAST":
         record = tx.run(_FAIL_FAST, plan_id=plan_id).single()
@@ -107,7 +143,8 @@ def after_terminal(
                 }
                 for sid in record["cancelled"]
             ]
-        return events
+            return events, PlanStatus.FAILED
+        return events, None
     finished = tx.run(_FINALIZE, plan_id=plan_id).single()
     if finished is not None:
         events.append(
@@ -119,4 +156,5 @@ def after_terminal(
                 "to_status": finished["new"],
             }
         )
-    return events
+        return events, PlanStatus(finished["new"])
+    return events, None

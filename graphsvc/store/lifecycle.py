@@ -8,20 +8,27 @@ import neo4j
 
 from graphsvc._errors import ConflictError, NotFoundError
 from graphsvc.domain.models import EventPublic
-from graphsvc.domain.states import PLAN_TRANSITIONS, PlanStatus, StepStatus
+from graphsvc.domain.states import PLAN_TERMINAL, PLAN_TRANSITIONS, PlanStatus
 from graphsvc.store._convert import node_props
 from graphsvc.store._db import Database
 from graphsvc.store._events import write_plan_events
-from graphsvc.store._progress import after_terminal
-from graphsvc.store._queries import load_query
+from graphsvc.store._family import plan_ended, settle
+from graphsvc.store._progress import mark_initial_ready
 
-__all__ = ["list_events", "transition_plan"]
+__all__ = ["cancel_descendants", "list_events", "transition_plan"]
 
 _LOCK_PLAN = """
 MATCH (p:ExecutionPlan {id: $plan_id})
 SET p.lock_seq = coalesce(p.lock_seq, 0) + 1
-RETURN p.status AS status, p.requires_approval AS requires_approval, p.on_failure AS on_failure
+RETURN p.status AS status, p.requires_approval AS requires_approval, p.on_failure AS on_failure,
+       EXISTS { (:ExecutionStep)-[:SPAWNED]->(p) } AS is_child
 """
+_CHILD_PLANS = """
+UNWIND $plan_ids AS pid
+MATCH (:ExecutionPlan {id: pid})-[:CONTAINS_STEP]->(:ExecutionStep)-[:SPAWNED]->(c:ExecutionPlan)
+RETURN c.id AS id, c.status AS status
+"""
+_CANCEL_BATCH = 100
 _SET_STATUS = """
 MATCH (p:ExecutionPlan {id: $plan_id})
 SET p.status = $status,
@@ -29,12 +36,6 @@ SET p.status = $status,
                         ELSE p.started_at END,
     p.completed_at = CASE WHEN $status IN ['COMPLETED', 'FAILED', 'CANCELLED']
                           THEN datetime() ELSE p.completed_at END
-"""
-_SET_READY = """
-UNWIND $step_ids AS sid
-MATCH (s:ExecutionStep {id: sid, status: 'PENDING'})
-SET s.status = 'READY', s.ready_at = datetime()
-RETURN s.id AS id
 """
 _CANCEL_STEPS = """
 MATCH (p:ExecutionPlan {id: $plan_id})-[:CONTAINS_STEP]->(s:ExecutionStep)
@@ -74,6 +75,11 @@ def _transition(
             "this plan requires approval before it can start",
             {"plan_id": plan_id, "status": current.value},
         )
+    if name == "start" and record["is_child"]:
+        raise ConflictError(
+            "a child plan is started by the step that spawned it, as its max_parallel allows",
+            {"plan_id": plan_id, "status": current.value},
+        )
     tx.run(_SET_STATUS, plan_id=plan_id, status=target.value).consume()
     events: list[dict[str, Any]] = [
         {
@@ -86,24 +92,7 @@ def _transition(
         }
     ]
     if name in ("start", "resume"):
-        # The readiness rule of cypher/get_ready_steps.cypher, the from-scratch answer.
-        candidates = [
-            r["id"]
-            for r in tx.run(load_query("get_ready_steps").body, plan_id=plan_id)
-            if r["status"] == StepStatus.PENDING.value
-        ]
-        ready = [r["id"] for r in tx.run(_SET_READY, step_ids=candidates)]
-        events += [
-            {
-                "plan_id": plan_id,
-                "step_id": sid,
-                "type": "STEP_READY",
-                "from_status": StepStatus.PENDING.value,
-                "to_status": "READY",
-                "actor": actor,
-            }
-            for sid in ready
-        ]
+        events += mark_initial_ready(tx, plan_id, actor)
     if name == "cancel":
         cancelled = tx.run(_CANCEL_STEPS, plan_id=plan_id, reason=reason).single(strict=True)
         events += [
@@ -118,9 +107,10 @@ def _transition(
             }
             for c in cancelled["cancelled"]
         ]
+        events += plan_ended(tx, plan_id, actor)
     if name == "start":
         # A plan whose steps are all already terminal (e.g. all skipped) ends at once.
-        events += after_terminal(tx, plan_id, [], False, record["on_failure"], actor)
+        events += settle(tx, plan_id, [], False, record["on_failure"], actor)
     write_plan_events(tx, events)
     return target
 
@@ -136,7 +126,41 @@ def transition_plan(
     DESIGN.md section 2 forbids it from the plan's status, or the plan still
     needs approval). Returns the new status.
     """
-    return db.write(_transition, plan_id, name, actor, reason)
+    status = db.write(_transition, plan_id, name, actor, reason)
+    if name == "cancel":
+        cancel_descendants(db, plan_id, actor, reason)
+    return status
+
+
+def _cancel_live(
+    tx: neo4j.ManagedTransaction, plan_ids: list[str], actor: str | None, reason: str | None
+) -> None:
+    for plan_id in plan_ids:
+        record = tx.run(_LOCK_PLAN, plan_id=plan_id).single()
+        if record is not None and PlanStatus(record["status"]) not in PLAN_TERMINAL:
+            _transition(tx, plan_id, "cancel", actor, reason)
+
+
+def cancel_descendants(
+    db: Database, plan_id: str, actor: str | None = None, reason: str | None = None
+) -> int:
+    """Cancel every live plan below ``plan_id`` (child plans, theirs, and so on), level by
+    level, in transactions of at most 100 plans, so that trees of any size cancel in
+    bounded transactions. Plans spawned while it runs are found by the next pass.
+    Returns how many plans it cancelled."""
+    cancelled = 0
+    while True:
+        live: list[str] = []
+        level = [plan_id]
+        while level:
+            rows = db.read(lambda tx, ids=level: tx.run(_CHILD_PLANS, plan_ids=ids).data())
+            level = [r["id"] for r in rows]
+            live += [r["id"] for r in rows if PlanStatus(r["status"]) not in PLAN_TERMINAL]
+        if not live:
+            return cancelled
+        for start in range(0, len(live), _CANCEL_BATCH):
+            db.write(_cancel_live, live[start : start + _CANCEL_BATCH], actor, reason)
+        cancelled += len(live)
 
 
 def list_events(

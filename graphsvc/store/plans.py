@@ -16,7 +16,14 @@ from graphsvc.store._db import Database
 from graphsvc.store._events import write_plan_events
 from graphsvc.store._queries import load_query
 
-__all__ = ["create_plan", "get_plan", "list_plans", "progress_of", "ready_steps"]
+__all__ = [
+    "create_plan",
+    "get_plan",
+    "list_plans",
+    "progress_of",
+    "ready_steps",
+    "write_plan",
+]
 
 _CREATE_PLAN = "CREATE (p:ExecutionPlan) SET p = $props, p.created_at = datetime()"
 _LINK_ANALYSIS = """
@@ -87,14 +94,17 @@ def _step_rows(spec: PlanSpec, ids: dict[str, str]) -> list[dict[str, Any]]:
     ]
 
 
-def _ingest(
+def write_plan(
     tx: neo4j.ManagedTransaction,
     plan_id: str,
     spec: PlanSpec,
     ids: dict[str, str],
     actor: str | None,
+    extra: dict[str, Any] | None = None,
 ) -> None:
-    tx.run(_CREATE_PLAN, props=_plan_props(plan_id, spec)).consume()
+    """Write a validated plan in ``tx``: ``ids`` maps step keys to new ids; ``extra``
+    adds plan properties (a child plan's place in its family)."""
+    tx.run(_CREATE_PLAN, props={**_plan_props(plan_id, spec), **(extra or {})}).consume()
     if spec.analysis_id is not None:
         linked = tx.run(_LINK_ANALYSIS, analysis_id=spec.analysis_id, plan_id=plan_id).single()
         if linked is None or linked["linked"] == 0:
@@ -139,7 +149,7 @@ def create_plan(db: Database, spec: PlanSpec, actor: str | None = None) -> PlanC
     """
     plan_id = new_id()
     ids = {step.key: new_id() for step in spec.steps}
-    db.write(_ingest, plan_id, spec, ids, actor)
+    db.write(write_plan, plan_id, spec, ids, actor)
     return PlanCreated(
         id=plan_id,
         name=spec.name,

@@ -19,7 +19,7 @@ import neo4j
 from graphsvc.domain.states import PLAN_TERMINAL, STEP_TERMINAL, PlanStatus, StepStatus
 from graphsvc.store._db import Database
 from graphsvc.store._events import write_plan_events
-from graphsvc.store._progress import after_terminal
+from graphsvc.store._family import settle
 from graphsvc.store._queries import load_query
 
 __all__ = ["ReconcileReport", "reconcile"]
@@ -135,8 +135,8 @@ def _reconcile_plan(tx: neo4j.ManagedTransaction, plan_id: str) -> ReconcileRepo
     report.made_ready += made_ready
     report.made_pending += made_pending
     if status in (PlanStatus.EXECUTING, PlanStatus.PAUSED):
-        finished = after_terminal(tx, plan_id, [], False, plan["on_failure"], ACTOR)
-        if any(e["type"].startswith("PLAN_") for e in finished):
+        finished = settle(tx, plan_id, [], False, plan["on_failure"], ACTOR)
+        if any(e["type"].startswith("PLAN_") and e["plan_id"] == plan_id for e in finished):
             report.plans_finished.append(plan_id)
         events += finished
     write_plan_events(tx, events)

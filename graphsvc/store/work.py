@@ -24,9 +24,19 @@ from graphsvc.domain.states import STEP_TRANSITIONS, StepStatus
 from graphsvc.store._convert import node_props, to_json
 from graphsvc.store._db import Database
 from graphsvc.store._events import write_plan_events
-from graphsvc.store._progress import after_terminal
+from graphsvc.store._family import settle
 
-__all__ = ["backoff_seconds", "claim", "complete", "fail", "heartbeat", "start", "sweep"]
+__all__ = [
+    "backoff_seconds",
+    "check_lease",
+    "claim",
+    "complete",
+    "fail",
+    "heartbeat",
+    "lock_step",
+    "start",
+    "sweep",
+]
 
 BACKOFF_BASE_SECONDS = 1.0
 BACKOFF_MAX_SECONDS = 300.0
@@ -186,14 +196,17 @@ def claim(
     return db.write(work)
 
 
-def _locked(tx: neo4j.ManagedTransaction, step_id: str) -> tuple[dict[str, Any], dict[str, Any]]:
+def lock_step(tx: neo4j.ManagedTransaction, step_id: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Lock a step (a write to it) and return it with its plan; ``NotFoundError`` if none."""
     record = tx.run(_LOCK_STEP, step_id=step_id).single()
     if record is None:
         raise NotFoundError(f"no step with id {step_id!r}", {"step_id": step_id})
     return node_props(record["step"]), dict(record["plan"])
 
 
-def _check(step: dict[str, Any], token: str, transition: str) -> None:
+def check_lease(step: dict[str, Any], token: str, transition: str) -> None:
+    """``ConflictError`` unless ``token`` is the step's lease and ``transition``
+    (a name in ``STEP_TRANSITIONS``) is allowed from its status."""
     if step.get("lease_token") != token:
         raise ConflictError(
             "stale or wrong lease token: this step's lease was lost, revoked or never yours",
@@ -211,8 +224,8 @@ def start(db: Database, step_id: str, token: str, actor: str | None = None) -> N
     """ASSIGNED -> EXECUTING. ``ConflictError`` on a stale token or another status."""
 
     def work(tx: neo4j.ManagedTransaction) -> None:
-        step, plan = _locked(tx, step_id)
-        _check(step, token, "start")
+        step, plan = lock_step(tx, step_id)
+        check_lease(step, token, "start")
         tx.run(_START, step_id=step_id).consume()
         write_plan_events(
             tx,
@@ -236,8 +249,8 @@ def heartbeat(db: Database, step_id: str, token: str, lease_seconds: float = 60.
     ``ConflictError`` when the lease is no longer the caller's."""
 
     def work(tx: neo4j.ManagedTransaction) -> Any:
-        step, _ = _locked(tx, step_id)
-        _check(step, token, "complete")  # heartbeats are allowed while complete is
+        step, _ = lock_step(tx, step_id)
+        check_lease(step, token, "complete")  # heartbeats are allowed while complete is
         record = tx.run(_HEARTBEAT, step_id=step_id, lease_seconds=lease_seconds).single()
         return record["lease_expires_at"].to_native() if record else None
 
@@ -266,14 +279,14 @@ def complete(
     digest = _digest(outputs, changeset)
 
     def work(tx: neo4j.ManagedTransaction) -> dict[str, Any]:
-        step, plan = _locked(tx, step_id)
+        step, plan = lock_step(tx, step_id)
         if step["status"] == "COMPLETED" and step.get("lease_token") == token:
             if step.get("completion_digest") == digest:
                 return {"step_id": step_id, "status": "COMPLETED", "repeated": True}
             raise ConflictError(
                 "this step was already completed with a different body", {"step_id": step_id}
             )
-        _check(step, token, "complete")
+        check_lease(step, token, "complete")
         tx.run(
             _COMPLETE,
             step_id=step_id,
@@ -291,7 +304,7 @@ def complete(
                 "actor": actor,
             }
         ]
-        events += after_terminal(tx, plan["id"], [step_id], False, plan["on_failure"], actor)
+        events += settle(tx, plan["id"], [step_id], False, plan["on_failure"], actor)
         write_plan_events(tx, events)
         return {"step_id": step_id, "status": "COMPLETED", "repeated": False}
 
@@ -340,7 +353,7 @@ def _fail_locked(
             "message": error,
         }
     ]
-    events += after_terminal(
+    events += settle(
         tx, plan["id"], [step_id], bool(step["is_critical"]), plan["on_failure"], actor
     )
     write_plan_events(tx, events)
@@ -361,8 +374,8 @@ def fail(
     ``ConflictError`` on a stale token or a status that cannot fail."""
 
     def work(tx: neo4j.ManagedTransaction) -> str:
-        step, plan = _locked(tx, step_id)
-        _check(step, token, "fail")
+        step, plan = lock_step(tx, step_id)
+        check_lease(step, token, "fail")
         return _fail_locked(tx, step, plan, error, retryable, actor)
 
     return db.write(work)
@@ -379,7 +392,7 @@ def sweep(db: Database, limit: int = 100) -> int:
     for row in candidates:
 
         def work(tx: neo4j.ManagedTransaction, row: dict[str, Any] = row) -> bool:
-            step, plan = _locked(tx, row["id"])
+            step, plan = lock_step(tx, row["id"])
             if step.get("lease_token") != row["token"] or step["status"] not in (
                 "ASSIGNED",
                 "EXECUTING",

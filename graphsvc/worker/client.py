@@ -84,3 +84,22 @@ class ApiClient:
             f"/v1/steps/{step_id}/fail",
             json={"lease_token": token, "error_message": error, "retryable": retryable},
         )
+
+    def subplans(
+        self,
+        step_id: str,
+        token: str,
+        plans: list[dict[str, Any]],
+        max_parallel: int = 1,
+        summary: str | None = None,
+    ) -> list[str]:
+        """Spawn child plans from a running step; returns their ids."""
+        body = {
+            "lease_token": token,
+            "plans": plans,
+            "max_parallel": max_parallel,
+            "summary": summary,
+        }
+        spawned = self.call("POST", f"/v1/steps/{step_id}/subplans", json=body)
+        ids: list[str] = spawned["child_plan_ids"]
+        return ids

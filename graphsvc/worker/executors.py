@@ -7,7 +7,14 @@ outputs. ``task`` and ``synthesize`` run the configured agent command with the
 task text and the upstream outputs as JSON on stdin; its stdout is the
 output. A step's ``validate`` command runs after its own work; a non-zero
 exit fails the attempt. The environment of both carries ``GRAPHSVC_STEP_KEY``,
-``GRAPHSVC_PLAN_ID`` and ``GRAPHSVC_PRIOR_WORK`` (JSON).
+``GRAPHSVC_PLAN_ID`` and ``GRAPHSVC_PRIOR_WORK`` (JSON), and
+``GRAPHSVC_CHANGESET_FILE``: a JSON object written there becomes the step's
+changeset.
+
+``planner`` runs the agent command (or, with commands allowed, its body as a
+script) and compiles the output as a ticket file into a child plan;
+``subplan`` spawns the child plans of its inputs (``plans``: JSON specs,
+``tickets``: ticket texts, ``max_parallel``). Both answer ``Spawn``.
 """
 
 from __future__ import annotations
@@ -16,11 +23,18 @@ import json
 import os
 import shlex
 import subprocess
-from dataclasses import dataclass
+import tempfile
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-__all__ = ["ExecutorConfig", "StepFailed", "execute", "handled_kinds"]
+from graphsvc._errors import ValidationFailed
+from graphsvc.domain.children import parse_children
+from graphsvc.domain.compiler import compile_tickets
+
+__all__ = ["Done", "ExecutorConfig", "Spawn", "StepFailed", "execute", "handled_kinds"]
+
+SUMMARY_CHARS = 200
 
 OUTPUT_LIMIT = 16 * 1024
 
@@ -35,6 +49,23 @@ class StepFailed(Exception):
 
 
 @dataclass(frozen=True)
+class Done:
+    """A finished attempt: what to report with ``complete``."""
+
+    outputs: dict[str, Any]
+    changeset: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Spawn:
+    """An attempt that hands its work to child plans (``subplans``)."""
+
+    plans: list[dict[str, Any]]
+    max_parallel: int = 1
+    summary: str | None = None
+
+
+@dataclass(frozen=True)
 class ExecutorConfig:
     allow_commands: bool = False
     agent_cmd: str | None = None
@@ -44,11 +75,13 @@ class ExecutorConfig:
 
 def handled_kinds(config: ExecutorConfig) -> list[str]:
     """The step kinds this configuration can execute (others are left for other agents)."""
-    kinds = ["noop"]
+    kinds = ["noop", "subplan"]
     if config.allow_commands:
         kinds.append("command")
     if config.agent_cmd:
         kinds += ["task", "synthesize"]
+    if config.agent_cmd or config.allow_commands:
+        kinds.append("planner")
     return kinds
 
 
@@ -62,10 +95,12 @@ def _run(
     config: ExecutorConfig,
     what: str,
     stdin: str | None = None,
+    changeset_file: Path | None = None,
 ) -> subprocess.CompletedProcess[str]:
     timeout = step.get("timeout_seconds") or config.default_timeout
     env = {
         **os.environ,
+        "GRAPHSVC_CHANGESET_FILE": str(changeset_file or os.devnull),
         "GRAPHSVC_STEP_KEY": step["key"],
         "GRAPHSVC_PLAN_ID": step["plan_id"],
         "GRAPHSVC_PRIOR_WORK": json.dumps(step.get("prior_work", []), default=str),
@@ -87,8 +122,12 @@ def _run(
         raise StepFailed(f"{what} could not start: {exc}", retryable=False) from None
 
 
-def _command(step: dict[str, Any], config: ExecutorConfig) -> dict[str, Any]:
-    proc = _run(["bash", "-e", "-c", step["description"]], step, config, "command")
+def _command(
+    step: dict[str, Any], config: ExecutorConfig, changeset_file: Path | None = None
+) -> dict[str, Any]:
+    proc = _run(
+        ["bash", "-e", "-c", step["description"]], step, config, "command", None, changeset_file
+    )
     outputs = {
         "exit_code": proc.returncode,
         "stdout": _tail(proc.stdout),
@@ -100,7 +139,9 @@ def _command(step: dict[str, Any], config: ExecutorConfig) -> dict[str, Any]:
     return outputs
 
 
-def _agent(step: dict[str, Any], config: ExecutorConfig) -> dict[str, Any]:
+def _agent(
+    step: dict[str, Any], config: ExecutorConfig, changeset_file: Path | None = None
+) -> dict[str, Any]:
     assert config.agent_cmd is not None
     payload = json.dumps(
         {
@@ -111,7 +152,9 @@ def _agent(step: dict[str, Any], config: ExecutorConfig) -> dict[str, Any]:
         },
         default=str,
     )
-    proc = _run(shlex.split(config.agent_cmd), step, config, "agent command", stdin=payload)
+    proc = _run(
+        shlex.split(config.agent_cmd), step, config, "agent command", payload, changeset_file
+    )
     if proc.returncode != 0:
         raise StepFailed(
             f"agent command exited with code {proc.returncode}: {proc.stderr.strip()[-300:]}"
@@ -119,22 +162,76 @@ def _agent(step: dict[str, Any], config: ExecutorConfig) -> dict[str, Any]:
     return {"text": _tail(proc.stdout)}
 
 
-def execute(step: dict[str, Any], config: ExecutorConfig) -> dict[str, Any]:
-    """Run one claimed step; returns its outputs or raises ``StepFailed``."""
+def _read_changeset(path: Path) -> dict[str, Any]:
+    text = path.read_text(encoding="utf-8") if path.exists() else ""
+    if not text.strip():
+        return {}
+    try:
+        changeset = json.loads(text)
+    except ValueError as exc:
+        raise StepFailed(f"GRAPHSVC_CHANGESET_FILE is not JSON: {exc}", retryable=False) from None
+    if not isinstance(changeset, dict):
+        raise StepFailed("GRAPHSVC_CHANGESET_FILE must hold a JSON object", retryable=False)
+    return changeset
+
+
+def _planner(step: dict[str, Any], config: ExecutorConfig) -> Spawn:
+    """DESIGN.md section 3: the planner's output is a ticket file, compiled into a child."""
+    text = _agent(step, config) if config.agent_cmd else _command(step, config)
+    output = str(text.get("text", text.get("stdout", "")))
+    if not output.strip():
+        raise StepFailed("Planner produced empty output")
+    try:
+        spec = compile_tickets(output, default_name=step["name"])
+    except ValidationFailed as exc:
+        raise StepFailed(f"{exc}; output began: {output[:SUMMARY_CHARS]!r}") from None
+    return Spawn(
+        [spec.model_dump(mode="json", by_alias=True)],
+        int(step.get("inputs", {}).get("max_parallel", 1)),
+        output[:SUMMARY_CHARS],
+    )
+
+
+def _subplan(step: dict[str, Any]) -> Spawn:
+    inputs = step.get("inputs") or {}
+    try:
+        specs = parse_children(
+            list(inputs.get("plans", [])), list(inputs.get("tickets", [])), step["name"]
+        )
+    except ValidationFailed as exc:
+        raise StepFailed(f"the child plans in its inputs are invalid: {exc}", False) from None
+    return Spawn(
+        [s.model_dump(mode="json", by_alias=True) for s in specs],
+        int(inputs.get("max_parallel", 1)),
+    )
+
+
+def execute(step: dict[str, Any], config: ExecutorConfig) -> Done | Spawn:
+    """Run one claimed step; returns its result (or the children it spawns), or raises
+    ``StepFailed``."""
     kind = step["kind"]
-    if kind == "noop":
-        outputs: dict[str, Any] = {}
-    elif kind == "command" and config.allow_commands:
-        outputs = _command(step, config)
-    elif kind in ("task", "synthesize") and config.agent_cmd:
-        outputs = _agent(step, config)
-    else:
-        raise StepFailed(f"this worker cannot run {kind!r} steps", retryable=True)
-    if step.get("validate_command"):
-        proc = _run(["bash", "-c", step["validate_command"]], step, config, "validate")
-        if proc.returncode != 0:
-            raise StepFailed(
-                f"validate command failed with exit code {proc.returncode}: "
-                f"{step['validate_command']}"
-            )
-    return outputs
+    with tempfile.TemporaryDirectory(prefix="graphsvc-step-") as scratch:
+        changeset_file = Path(scratch) / "changeset.json"
+        result: Done | Spawn
+        if kind == "noop":
+            result = Done({})
+        elif kind == "command" and config.allow_commands:
+            result = Done(_command(step, config, changeset_file))
+        elif kind in ("task", "synthesize") and config.agent_cmd:
+            result = Done(_agent(step, config, changeset_file))
+        elif kind == "planner" and (config.agent_cmd or config.allow_commands):
+            result = _planner(step, config)
+        elif kind == "subplan":
+            result = _subplan(step)
+        else:
+            raise StepFailed(f"this worker cannot run {kind!r} steps", retryable=True)
+        if step.get("validate_command"):
+            proc = _run(["bash", "-c", step["validate_command"]], step, config, "validate")
+            if proc.returncode != 0:
+                raise StepFailed(
+                    f"validate command failed with exit code {proc.returncode}: "
+                    f"{step['validate_command']}"
+                )
+        if isinstance(result, Done):
+            result = Done(result.outputs, _read_changeset(changeset_file))
+        return result

@@ -8,10 +8,10 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from graphsvc._errors import GraphsvcError
+from graphsvc._errors import GraphsvcError, ValidationFailed
 from graphsvc.ids import new_id
 from graphsvc.worker.client import ApiClient
-from graphsvc.worker.executors import ExecutorConfig, StepFailed, execute, handled_kinds
+from graphsvc.worker.executors import ExecutorConfig, Spawn, StepFailed, execute, handled_kinds
 
 __all__ = ["Worker"]
 
@@ -94,16 +94,27 @@ class Worker:
             beat = threading.Thread(target=self._heartbeat, args=(step, done), daemon=True)
             beat.start()
             try:
-                outputs = execute(step, self.config)
+                result = execute(step, self.config)
             finally:
                 done.set()
-            self.client.complete(step["id"], token, outputs)
-            self.on_event("completed", step)
+            if isinstance(result, Spawn):
+                ids = self.client.subplans(
+                    step["id"], token, result.plans, result.max_parallel, result.summary
+                )
+                self.on_event("waiting", {**step, "child_plan_ids": ids})
+            else:
+                self.client.complete(step["id"], token, result.outputs, result.changeset)
+                self.on_event("completed", step)
         except StepFailed as failure:
-            try:
-                self.client.fail(step["id"], token, failure.message, failure.retryable)
-            except GraphsvcError as exc:
-                log.warning("could not report failure of %s: %s", step["key"], exc)
-            self.on_event("failed", {**step, "error": failure.message})
+            self._report_failure(step, failure)
+        except ValidationFailed as exc:  # children the API refused: the attempt failed
+            self._report_failure(step, StepFailed(f"child plans refused: {exc}", False))
         except GraphsvcError as exc:
             log.warning("step %s: %s", step["key"], exc)
+
+    def _report_failure(self, step: dict[str, Any], failure: StepFailed) -> None:
+        try:
+            self.client.fail(step["id"], step["lease_token"], failure.message, failure.retryable)
+        except GraphsvcError as exc:
+            log.warning("could not report failure of %s: %s", step["key"], exc)
+        self.on_event("failed", {**step, "error": failure.message})

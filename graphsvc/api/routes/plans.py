@@ -7,10 +7,18 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Query, Request
 from pydantic import BaseModel
 
-from graphsvc.api.deps import Coordinator, DbDep, Reader
+from graphsvc._errors import Problem, ValidationFailed
+from graphsvc.api.deps import Coordinator, DbDep, Reader, SettingsDep
 from graphsvc.domain import PlanStatus, compile_tickets, parse_spec
-from graphsvc.domain.models import EventPublic, PlanCreated, PlanPublic, PlanSpec, PlanSummary
-from graphsvc.store import lifecycle
+from graphsvc.domain.models import (
+    EventPublic,
+    PlanCreated,
+    PlanPublic,
+    PlanSpec,
+    PlanSummary,
+    StatusTree,
+)
+from graphsvc.store import lifecycle, tree
 from graphsvc.store import plans as plan_store
 
 router = APIRouter(prefix="/v1/plans", tags=["plans"])
@@ -95,6 +103,25 @@ def get_plan(plan_id: str, db: DbDep, _: Reader) -> PlanPublic:
     return plan_store.get_plan(db, plan_id)
 
 
+@router.get("/{plan_id}/tree", response_model=StatusTree)
+def get_tree(
+    plan_id: str,
+    db: DbDep,
+    settings: SettingsDep,
+    _: Reader,
+    depth: Annotated[int, Query(ge=0, description="Levels of child plans to include.")] = 3,
+) -> StatusTree:
+    """The plan's status tree: plan -> steps -> child plans -> ... down to ``depth`` levels
+    (default 3; at most ``GRAPHSVC_TREE_MAX_DEPTH``, else 422), each plan with status,
+    progress and counts by status; steps whose children the limit cut are marked
+    ``truncated``. 404 if unknown."""
+    if depth > settings.tree_max_depth:
+        raise ValidationFailed(
+            [Problem("depth", f"at most {settings.tree_max_depth} (GRAPHSVC_TREE_MAX_DEPTH)")]
+        )
+    return tree.status_tree(db, plan_id, depth)
+
+
 @router.get("/{plan_id}/ready")
 def get_ready(plan_id: str, db: DbDep, _: Reader) -> list[dict[str, Any]]:
     """Steps whose dependencies are all satisfied and that have not started (from scratch)."""
@@ -149,7 +176,9 @@ def cancel_plan(
     plan_id: str, db: DbDep, who: Coordinator, body: Reason | None = None
 ) -> PlanStatusOut:
     """Any live status -> CANCELLED; unfinished steps are CANCELLED and their leases
-    revoked (a late complete gets 409). 409 on a finished plan."""
+    revoked (a late complete gets 409), and so are all its descendant plans,
+    recursively. Cancelling a child plan fails the step that spawned it.
+    409 on a finished plan."""
     return _transition(plan_id, "cancel", db, who.name, body)
 
 

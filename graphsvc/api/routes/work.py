@@ -12,8 +12,9 @@ from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from graphsvc.api.deps import DbDep, Worker
+from graphsvc.domain.children import parse_children
 from graphsvc.domain.models import StepKind
-from graphsvc.store import work
+from graphsvc.store import children, work
 
 router = APIRouter(prefix="/v1/steps", tags=["workers"])
 
@@ -63,6 +64,21 @@ class CompleteBody(LeaseBody):
 class FailBody(LeaseBody):
     error_message: str = Field(min_length=1)
     retryable: bool = True
+
+
+class SubplansBody(LeaseBody):
+    plans: list[dict[str, Any]] = Field(default_factory=list, description="JSON plan specs.")
+    tickets: list[str] = Field(default_factory=list, description="Ticket file texts.")
+    max_parallel: int = Field(default=1, ge=1, le=1000, description="Children run at once.")
+    summary: str | None = Field(
+        default=None, description="Kept (200 characters) in the step's outputs."
+    )
+
+
+class Spawned(BaseModel):
+    step_id: str
+    status: str
+    child_plan_ids: list[str]
 
 
 class StepState(BaseModel):
@@ -131,3 +147,17 @@ def fail(step_id: str, body: FailBody, db: DbDep, who: Worker) -> StepState:
         db, step_id, body.lease_token, body.error_message, body.retryable, actor=who.name
     )
     return StepState(step_id=step_id, status=status)
+
+
+@router.post("/{step_id}/subplans", response_model=Spawned, status_code=201)
+def subplans(step_id: str, body: SubplansBody, db: DbDep, who: Worker) -> Spawned:
+    """Spawn child plans from a running step (with its lease token): the step goes
+    WAITING (its lease no longer expires) and completes when they all have, with
+    their changesets merged; children run in the order given, ``max_parallel``
+    at a time. 422 lists every problem of every child and spawns nothing; 409
+    for a stale lease or a step that is not running."""
+    specs = parse_children(body.plans, body.tickets)
+    ids = children.spawn(
+        db, step_id, body.lease_token, specs, body.max_parallel, body.summary, actor=who.name
+    )
+    return Spawned(step_id=step_id, status="WAITING", child_plan_ids=ids)

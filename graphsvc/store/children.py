@@ -1,0 +1,110 @@
+"""Spawning child plans from a running step (DESIGN.md section 3, "Child plans")."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import neo4j
+
+from graphsvc._errors import Problem, ValidationFailed
+from graphsvc.domain.models import PlanSpec
+from graphsvc.domain.states import StepStatus
+from graphsvc.ids import new_id
+from graphsvc.store._db import Database
+from graphsvc.store._events import write_plan_events
+from graphsvc.store._family import carry, schedule_children
+from graphsvc.store.plans import write_plan
+from graphsvc.store.work import check_lease, lock_step
+
+__all__ = ["SUMMARY_LIMIT", "spawn"]
+
+SUMMARY_LIMIT = 200
+
+_WAIT = """
+MATCH (pp:ExecutionPlan)-[:CONTAINS_STEP]->(s:ExecutionStep {id: $step_id})
+SET s.status = 'WAITING', s.lease_expires_at = null, s.attempt_deadline = null,
+    s.started_at = coalesce(s.started_at, datetime()),
+    s.max_parallel_children = $max_parallel, s.spawn_summary = $summary
+RETURN pp.id AS plan_id, coalesce(pp.root_plan_id, pp.id) AS root_plan_id,
+       coalesce(pp.depth, 0) + 1 AS depth
+"""
+_LINK = """
+MATCH (s:ExecutionStep {id: $step_id}), (c:ExecutionPlan {id: $plan_id})
+CREATE (s)-[:SPAWNED {order: $order}]->(c)
+"""
+
+
+def spawn(
+    db: Database,
+    step_id: str,
+    token: str,
+    specs: list[PlanSpec],
+    max_parallel: int = 1,
+    summary: str | None = None,
+    actor: str | None = None,
+) -> list[str]:
+    """Spawn ``specs`` as child plans of a leased step, in one transaction.
+
+    The step goes WAITING (its lease no longer expires); each child is an
+    ``ExecutionPlan`` linked ``(step)-[:SPAWNED {order}]->(child)``, created
+    DRAFT with ``parent_step_id``, ``parent_plan_id``, ``root_plan_id`` and
+    ``depth``; the first ``max_parallel`` start at once, the rest as slots
+    free. ``summary`` (at most 200 characters kept) goes into the step's outputs
+    when it completes. Returns the child plan ids in creation order.
+    Raises ``ValidationFailed`` (no specs, or a child that requires approval),
+    ``NotFoundError`` or ``ConflictError`` (stale lease, step not running);
+    nothing is written then.
+    """
+    if not specs:
+        raise ValidationFailed([Problem("plans", "give at least one child plan")])
+    problems = [
+        Problem(
+            f"plans[{i}].requires_approval",
+            "a child plan cannot require approval; put an approval step in it instead",
+        )
+        for i, spec in enumerate(specs)
+        if spec.requires_approval
+    ]
+    if problems:
+        raise ValidationFailed(problems)
+
+    def work(tx: neo4j.ManagedTransaction) -> list[str]:
+        step, plan = lock_step(tx, step_id)
+        check_lease(step, token, "wait")
+        family = tx.run(
+            _WAIT,
+            step_id=step_id,
+            max_parallel=max_parallel,
+            summary=(summary or "")[:SUMMARY_LIMIT] or None,
+        ).single(strict=True)
+        ids: list[str] = []
+        for order, spec in enumerate(specs, start=1):
+            child_id = new_id()
+            extra: dict[str, Any] = {
+                "parent_step_id": step_id,
+                "parent_plan_id": family["plan_id"],
+                "root_plan_id": family["root_plan_id"],
+                "depth": family["depth"],
+            }
+            keys = {s.key: new_id() for s in spec.steps}
+            write_plan(tx, child_id, spec, keys, actor, extra)
+            tx.run(_LINK, step_id=step_id, plan_id=child_id, order=order).consume()
+            ids.append(child_id)
+        events: list[dict[str, Any]] = [
+            {
+                "plan_id": plan["id"],
+                "step_id": step_id,
+                "type": "STEP_WAITING",
+                "from_status": step["status"],
+                "to_status": StepStatus.WAITING.value,
+                "actor": actor,
+                "message": f"spawned {len(ids)} child plan(s), at most {max_parallel} at once",
+                "detail": {"child_plan_ids": ids},
+            }
+        ]
+        more, follow = schedule_children(tx, step_id, actor)
+        events += more + carry(tx, follow, actor)
+        write_plan_events(tx, events)
+        return ids
+
+    return db.write(work)
