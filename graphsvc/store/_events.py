@@ -17,12 +17,13 @@ from graphsvc.store._convert import to_json
 __all__ = ["write_plan_events"]
 
 _WRITE_EVENTS = """
-MATCH (p:ExecutionPlan {id: $plan_id})
-WITH p, coalesce(p.event_seq, 0) AS base
-SET p.event_seq = base + size($events)
-WITH p, base
-UNWIND range(0, size($events) - 1) AS i
-WITH p, base + i + 1 AS seq, $events[i] AS ev
+UNWIND $groups AS g
+MATCH (p:ExecutionPlan {id: g.plan_id})
+WITH p, g, coalesce(p.event_seq, 0) AS base
+SET p.event_seq = base + size(g.events)
+WITH p, g, base
+UNWIND range(0, size(g.events) - 1) AS i
+WITH p, base + i + 1 AS seq, g.events[i] AS ev
 OPTIONAL MATCH (step:ExecutionStep {id: ev.step_id})
 CREATE (e:Event {id: ev.id, seq: seq, type: ev.type, step_id: ev.step_id,
                  from_status: ev.from_status,
@@ -35,7 +36,9 @@ FOREACH (_ IN CASE WHEN step IS NULL THEN [] ELSE [1] END | CREATE (e)-[:ABOUT]-
 
 def write_plan_events(tx: neo4j.ManagedTransaction, events: list[dict[str, Any]]) -> None:
     """Write events, each ``{plan_id, step_id?, type, from_status?, to_status?, message?,
-    detail?, actor?}``; with ``step_id`` the event is about that step too."""
+    detail?, actor?}``; with ``step_id`` the event is about that step too. One query
+    for any number of plans; plans are locked in id order (no deadlock between
+    two writers of the same plans)."""
     rows = [
         {
             "id": new_id(),
@@ -53,5 +56,6 @@ def write_plan_events(tx: neo4j.ManagedTransaction, events: list[dict[str, Any]]
     by_plan: dict[str, list[dict[str, Any]]] = {}
     for row in rows:
         by_plan.setdefault(row["plan_id"], []).append(row)
-    for plan_id, plan_rows in by_plan.items():
-        tx.run(_WRITE_EVENTS, plan_id=plan_id, events=plan_rows).consume()
+    if by_plan:
+        groups = [{"plan_id": pid, "events": evs} for pid, evs in sorted(by_plan.items())]
+        tx.run(_WRITE_EVENTS, groups=groups).consume()

@@ -19,7 +19,7 @@ import neo4j
 from graphsvc.domain.changesets import merge_changesets
 from graphsvc.domain.states import PlanStatus, StepStatus
 from graphsvc.store._convert import to_json
-from graphsvc.store._progress import after_terminal, mark_initial_ready
+from graphsvc.store._progress import after_terminal
 
 __all__ = ["carry", "plan_ended", "schedule_children", "settle"]
 
@@ -37,10 +37,16 @@ RETURN s {.id, .status, .is_critical, .max_parallel_children, .spawn_summary} AS
        pp {.id, .on_failure} AS plan,
        collect(c {.id, .name, .status, .on_failure}) AS children
 """
-_START_CHILD = """
-MATCH (c:ExecutionPlan {id: $plan_id, status: 'DRAFT'})
+# A child starts fresh (every step PENDING): its steps without dependencies are READY.
+_START_CHILDREN = """
+UNWIND $plan_ids AS pid
+MATCH (c:ExecutionPlan {id: pid, status: 'DRAFT'})
 SET c.status = 'EXECUTING', c.started_at = datetime()
-RETURN c.id AS id
+WITH c
+OPTIONAL MATCH (c)-[:CONTAINS_STEP]->(s:ExecutionStep {status: 'PENDING'})
+WHERE NOT (s)-[:DEPENDS_ON]->(:ExecutionStep)
+SET s.status = 'READY', s.ready_at = datetime()
+RETURN c.id AS plan_id, collect(s.id) AS ready
 """
 _CHILD_RESULTS = """
 UNWIND $plan_ids AS pid
@@ -127,28 +133,37 @@ def schedule_children(
         return [], []  # the step was cancelled or skipped meanwhile: nothing to carry up
     step, plan, children = record["step"], record["plan"], record["children"]
     events: list[dict[str, Any]] = []
-    follow: list[FollowUp] = []
     running = sum(1 for c in children if c["status"] in _RUNNING)
     waiting = [c for c in children if c["status"] == PlanStatus.DRAFT.value]
-    for child in waiting[: max(0, (step["max_parallel_children"] or 1) - running)]:
-        if tx.run(_START_CHILD, plan_id=child["id"]).single() is None:
-            continue
-        events.append(
-            {
-                "plan_id": child["id"],
-                "type": "PLAN_START",
-                "from_status": PlanStatus.DRAFT.value,
-                "to_status": PlanStatus.EXECUTING.value,
-                "actor": actor,
-                "message": f"started as a child of step {step_id}",
-            }
-        )
-        events += mark_initial_ready(tx, child["id"], actor)
-        # Followed like any plan: one whose steps are all already terminal ends at once.
-        follow.append((child["id"], [], False, child["on_failure"]))
-        child["status"] = PlanStatus.EXECUTING.value
+    starting = waiting[: max(0, (step["max_parallel_children"] or 1) - running)]
+    if starting:
+        # A plan has at least one step, so a child that just started cannot have ended.
+        rows = tx.run(_START_CHILDREN, plan_ids=[c["id"] for c in starting])
+        for row in rows:
+            events.append(
+                {
+                    "plan_id": row["plan_id"],
+                    "type": "PLAN_START",
+                    "from_status": PlanStatus.DRAFT.value,
+                    "to_status": PlanStatus.EXECUTING.value,
+                    "actor": actor,
+                    "message": f"started as a child of step {step_id}",
+                }
+            )
+            events += [
+                {
+                    "plan_id": row["plan_id"],
+                    "step_id": sid,
+                    "type": "STEP_READY",
+                    "from_status": StepStatus.PENDING.value,
+                    "to_status": StepStatus.READY.value,
+                    "actor": actor,
+                }
+                for sid in row["ready"]
+            ]
+        return events, []
     if any(c["status"] in (*_RUNNING, PlanStatus.DRAFT.value) for c in children):
-        return events, follow
+        return events, []
     return _finish_spawner(tx, step, plan, children, actor)
 
 

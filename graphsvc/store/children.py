@@ -13,7 +13,7 @@ from graphsvc.ids import new_id
 from graphsvc.store._db import Database
 from graphsvc.store._events import write_plan_events
 from graphsvc.store._family import carry, schedule_children
-from graphsvc.store.plans import write_plan
+from graphsvc.store.plans import NewPlan, write_plans
 from graphsvc.store.work import check_lease, lock_step
 
 __all__ = ["SUMMARY_LIMIT", "spawn"]
@@ -29,8 +29,10 @@ RETURN pp.id AS plan_id, coalesce(pp.root_plan_id, pp.id) AS root_plan_id,
        coalesce(pp.depth, 0) + 1 AS depth
 """
 _LINK = """
-MATCH (s:ExecutionStep {id: $step_id}), (c:ExecutionPlan {id: $plan_id})
-CREATE (s)-[:SPAWNED {order: $order}]->(c)
+MATCH (s:ExecutionStep {id: $step_id})
+UNWIND range(0, size($plan_ids) - 1) AS i
+MATCH (c:ExecutionPlan {id: $plan_ids[i]})
+CREATE (s)-[:SPAWNED {order: i + 1}]->(c)
 """
 
 
@@ -77,19 +79,18 @@ def spawn(
             max_parallel=max_parallel,
             summary=(summary or "")[:SUMMARY_LIMIT] or None,
         ).single(strict=True)
-        ids: list[str] = []
-        for order, spec in enumerate(specs, start=1):
-            child_id = new_id()
-            extra: dict[str, Any] = {
-                "parent_step_id": step_id,
-                "parent_plan_id": family["plan_id"],
-                "root_plan_id": family["root_plan_id"],
-                "depth": family["depth"],
-            }
-            keys = {s.key: new_id() for s in spec.steps}
-            write_plan(tx, child_id, spec, keys, actor, extra)
-            tx.run(_LINK, step_id=step_id, plan_id=child_id, order=order).consume()
-            ids.append(child_id)
+        extra: dict[str, Any] = {
+            "parent_step_id": step_id,
+            "parent_plan_id": family["plan_id"],
+            "root_plan_id": family["root_plan_id"],
+            "depth": family["depth"],
+        }
+        new = [
+            NewPlan(new_id(), spec, {s.key: new_id() for s in spec.steps}, extra) for spec in specs
+        ]
+        write_plans(tx, new, actor)
+        ids = [n.id for n in new]
+        tx.run(_LINK, step_id=step_id, plan_ids=ids).consume()
         events: list[dict[str, Any]] = [
             {
                 "plan_id": plan["id"],

@@ -28,7 +28,7 @@ UNWIND $plan_ids AS pid
 MATCH (:ExecutionPlan {id: pid})-[:CONTAINS_STEP]->(:ExecutionStep)-[:SPAWNED]->(c:ExecutionPlan)
 RETURN c.id AS id, c.status AS status
 """
-_CANCEL_BATCH = 100
+_CANCEL_BATCH = 200
 _SET_STATUS = """
 MATCH (p:ExecutionPlan {id: $plan_id})
 SET p.status = $status,
@@ -37,15 +37,21 @@ SET p.status = $status,
     p.completed_at = CASE WHEN $status IN ['COMPLETED', 'FAILED', 'CANCELLED']
                           THEN datetime() ELSE p.completed_at END
 """
-_CANCEL_STEPS = """
-MATCH (p:ExecutionPlan {id: $plan_id})-[:CONTAINS_STEP]->(s:ExecutionStep)
+_CANCEL_PLANS = """
+UNWIND $plan_ids AS pid
+MATCH (p:ExecutionPlan {id: pid})
+WHERE p.status IN ['DRAFT', 'APPROVED', 'EXECUTING', 'PAUSED']
+WITH p, p.status AS old
+SET p.status = 'CANCELLED', p.completed_at = datetime()
+WITH p, old
+OPTIONAL MATCH (p)-[:CONTAINS_STEP]->(s:ExecutionStep)
 WHERE s.status IN ['PENDING', 'READY', 'ASSIGNED', 'EXECUTING', 'WAITING']
-WITH p, s, s.status AS old
+WITH p, old, s, s.status AS step_old
 SET s.status = 'CANCELLED', s.completed_at = datetime(), s.lease_token = null,
     s.lease_expires_at = null, s.error_message = coalesce($reason, 'the plan was cancelled')
-WITH p, collect({id: s.id, old: old}) AS cancelled
-SET p.unfinished = p.unfinished - size(cancelled)
-RETURN cancelled
+WITH p, old, collect(CASE WHEN s IS NOT NULL THEN {id: s.id, old: step_old} END) AS steps
+SET p.unfinished = p.unfinished - size(steps)
+RETURN p.id AS plan_id, old, steps
 """
 _EVENTS = """
 MATCH (p:ExecutionPlan {id: $plan_id})
@@ -80,7 +86,8 @@ def _transition(
             "a child plan is started by the step that spawned it, as its max_parallel allows",
             {"plan_id": plan_id, "status": current.value},
         )
-    tx.run(_SET_STATUS, plan_id=plan_id, status=target.value).consume()
+    if name != "cancel":  # _cancel_plans sets the status with the steps'
+        tx.run(_SET_STATUS, plan_id=plan_id, status=target.value).consume()
     events: list[dict[str, Any]] = [
         {
             "plan_id": plan_id,
@@ -94,19 +101,7 @@ def _transition(
     if name in ("start", "resume"):
         events += mark_initial_ready(tx, plan_id, actor)
     if name == "cancel":
-        cancelled = tx.run(_CANCEL_STEPS, plan_id=plan_id, reason=reason).single(strict=True)
-        events += [
-            {
-                "plan_id": plan_id,
-                "step_id": c["id"],
-                "type": "STEP_CANCELLED",
-                "from_status": c["old"],
-                "to_status": "CANCELLED",
-                "actor": actor,
-                "message": reason,
-            }
-            for c in cancelled["cancelled"]
-        ]
+        events += _cancel_plans(tx, [plan_id], actor, reason, plan_events=False)
         events += plan_ended(tx, plan_id, actor)
     if name == "start":
         # A plan whose steps are all already terminal (e.g. all skipped) ends at once.
@@ -132,20 +127,54 @@ def transition_plan(
     return status
 
 
-def _cancel_live(
+def _cancel_plans(
+    tx: neo4j.ManagedTransaction,
+    plan_ids: list[str],
+    actor: str | None,
+    reason: str | None,
+    plan_events: bool = True,
+) -> list[dict[str, Any]]:
+    """Cancel the live plans of ``plan_ids`` and their unfinished steps (leases revoked)
+    in one query; returns the events (the plans' own too with ``plan_events``)."""
+    events: list[dict[str, Any]] = []
+    for row in tx.run(_CANCEL_PLANS, plan_ids=plan_ids, reason=reason):
+        if plan_events:
+            events.append(
+                {
+                    "plan_id": row["plan_id"],
+                    "type": "PLAN_CANCEL",
+                    "from_status": row["old"],
+                    "to_status": PlanStatus.CANCELLED.value,
+                    "actor": actor,
+                    "message": reason or "an ancestor plan was cancelled",
+                }
+            )
+        events += [
+            {
+                "plan_id": row["plan_id"],
+                "step_id": c["id"],
+                "type": "STEP_CANCELLED",
+                "from_status": c["old"],
+                "to_status": PlanStatus.CANCELLED.value,
+                "actor": actor,
+                "message": reason,
+            }
+            for c in row["steps"]
+        ]
+    return events
+
+
+def _cancel_batch(
     tx: neo4j.ManagedTransaction, plan_ids: list[str], actor: str | None, reason: str | None
 ) -> None:
-    for plan_id in plan_ids:
-        record = tx.run(_LOCK_PLAN, plan_id=plan_id).single()
-        if record is not None and PlanStatus(record["status"]) not in PLAN_TERMINAL:
-            _transition(tx, plan_id, "cancel", actor, reason)
+    write_plan_events(tx, _cancel_plans(tx, sorted(plan_ids), actor, reason))
 
 
 def cancel_descendants(
     db: Database, plan_id: str, actor: str | None = None, reason: str | None = None
 ) -> int:
     """Cancel every live plan below ``plan_id`` (child plans, theirs, and so on), level by
-    level, in transactions of at most 100 plans, so that trees of any size cancel in
+    level, in transactions of at most 200 plans, so that trees of any size cancel in
     bounded transactions. Plans spawned while it runs are found by the next pass.
     Returns how many plans it cancelled."""
     cancelled = 0
@@ -159,7 +188,7 @@ def cancel_descendants(
         if not live:
             return cancelled
         for start in range(0, len(live), _CANCEL_BATCH):
-            db.write(_cancel_live, live[start : start + _CANCEL_BATCH], actor, reason)
+            db.write(_cancel_batch, live[start : start + _CANCEL_BATCH], actor, reason)
         cancelled += len(live)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import dataclass, field
 from typing import Any
 
 import neo4j
@@ -17,23 +18,28 @@ from graphsvc.store._events import write_plan_events
 from graphsvc.store._queries import load_query
 
 __all__ = [
+    "NewPlan",
     "create_plan",
     "get_plan",
     "list_plans",
     "progress_of",
     "ready_steps",
-    "write_plan",
+    "write_plans",
 ]
 
-_CREATE_PLAN = "CREATE (p:ExecutionPlan) SET p = $props, p.created_at = datetime()"
+_CREATE_PLANS = """
+UNWIND $plans AS props
+CREATE (p:ExecutionPlan) SET p = props, p.created_at = datetime()
+"""
 _LINK_ANALYSIS = """
 MATCH (a:Analysis {id: $analysis_id}), (p:ExecutionPlan {id: $plan_id})
 CREATE (a)-[:CREATES_PLAN]->(p)
 RETURN count(*) AS linked
 """
 _CREATE_STEPS = """
-MATCH (p:ExecutionPlan {id: $plan_id})
-UNWIND $steps AS row
+UNWIND $groups AS g
+MATCH (p:ExecutionPlan {id: g.plan_id})
+UNWIND g.steps AS row
 CREATE (p)-[:CONTAINS_STEP {order: row.step_number}]->(s:ExecutionStep)
 SET s = row
 """
@@ -94,46 +100,66 @@ def _step_rows(spec: PlanSpec, ids: dict[str, str]) -> list[dict[str, Any]]:
     ]
 
 
-def write_plan(
-    tx: neo4j.ManagedTransaction,
-    plan_id: str,
-    spec: PlanSpec,
-    ids: dict[str, str],
-    actor: str | None,
-    extra: dict[str, Any] | None = None,
-) -> None:
-    """Write a validated plan in ``tx``: ``ids`` maps step keys to new ids; ``extra``
-    adds plan properties (a child plan's place in its family)."""
-    tx.run(_CREATE_PLAN, props={**_plan_props(plan_id, spec), **(extra or {})}).consume()
-    if spec.analysis_id is not None:
-        linked = tx.run(_LINK_ANALYSIS, analysis_id=spec.analysis_id, plan_id=plan_id).single()
+@dataclass(frozen=True)
+class NewPlan:
+    """A validated plan to write: its id, spec, step ids by key, and extra plan
+    properties (a child plan's place in its family)."""
+
+    id: str
+    spec: PlanSpec
+    step_ids: dict[str, str]
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def _chunks(rows: list[Any], size: int = _BATCH) -> list[list[Any]]:
+    return [rows[i : i + size] for i in range(0, len(rows), size)]
+
+
+def write_plans(tx: neo4j.ManagedTransaction, new: list[NewPlan], actor: str | None) -> None:
+    """Write validated plans in ``tx``, batched with UNWIND across all of them: a
+    handful of queries whether it is one plan of 10,000 steps or 100 plans of 10.
+    Raises ``ValidationFailed`` for an unknown ``analysis_id``."""
+    tx.run(_CREATE_PLANS, plans=[{**_plan_props(n.id, n.spec), **n.extra} for n in new]).consume()
+    for n in new:
+        if n.spec.analysis_id is None:
+            continue
+        linked = tx.run(_LINK_ANALYSIS, analysis_id=n.spec.analysis_id, plan_id=n.id).single()
         if linked is None or linked["linked"] == 0:
             raise ValidationFailed(
-                [Problem("analysis_id", f"no Analysis with id {spec.analysis_id!r}")]
+                [Problem("analysis_id", f"no Analysis with id {n.spec.analysis_id!r}")]
             )
-    rows = _step_rows(spec, ids)
-    for start in range(0, len(rows), _BATCH):
-        tx.run(_CREATE_STEPS, plan_id=plan_id, steps=rows[start : start + _BATCH]).consume()
-    edges = [[ids[s.key], ids[d]] for s in spec.steps for d in s.depends_on]
-    for start in range(0, len(edges), _BATCH):
-        tx.run(_CREATE_EDGES, edges=edges[start : start + _BATCH]).consume()
+    rows = [(n.id, row) for n in new for row in _step_rows(n.spec, n.step_ids)]
+    for chunk in _chunks(rows):
+        groups: dict[str, list[dict[str, Any]]] = {}
+        for plan_id, row in chunk:
+            groups.setdefault(plan_id, []).append(row)
+        tx.run(
+            _CREATE_STEPS, groups=[{"plan_id": k, "steps": v} for k, v in groups.items()]
+        ).consume()
+    edges = [
+        [n.step_ids[s.key], n.step_ids[d]] for n in new for s in n.spec.steps for d in s.depends_on
+    ]
+    for chunk in _chunks(edges):
+        tx.run(_CREATE_EDGES, edges=chunk).consume()
     caps = [
-        {"name": c, "id": new_id(), "step_id": ids[s.key]}
-        for s in spec.steps
+        {"name": c, "id": new_id(), "step_id": n.step_ids[s.key]}
+        for n in new
+        for s in n.spec.steps
         for c in s.requires_capabilities
     ]
-    if caps:
-        tx.run(_LINK_CAPABILITIES, rows=caps).consume()
+    for chunk in _chunks(caps):
+        tx.run(_LINK_CAPABILITIES, rows=chunk).consume()
     write_plan_events(
         tx,
         [
             {
-                "plan_id": plan_id,
+                "plan_id": n.id,
                 "type": "PLAN_CREATED",
                 "to_status": PlanStatus.DRAFT.value,
                 "actor": actor,
-                "message": f"plan {spec.name!r} created with {len(rows)} steps",
+                "message": f"plan {n.spec.name!r} created with {len(n.spec.steps)} steps",
             }
+            for n in new
         ],
     )
 
@@ -149,7 +175,7 @@ def create_plan(db: Database, spec: PlanSpec, actor: str | None = None) -> PlanC
     """
     plan_id = new_id()
     ids = {step.key: new_id() for step in spec.steps}
-    db.write(write_plan, plan_id, spec, ids, actor)
+    db.write(write_plans, [NewPlan(plan_id, spec, ids)], actor)
     return PlanCreated(
         id=plan_id,
         name=spec.name,

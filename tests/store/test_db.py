@@ -72,12 +72,12 @@ def test_status_indexes_exist(db: Database) -> None:
 
 def test_duplicate_id_is_rejected_by_the_constraint(db: Database) -> None:
     node_id = new_id()
-    db.write(lambda tx: tx.run("CREATE (:ExecutionPlan {id: $id})", id=node_id).consume())
+    db.write(lambda tx: tx.run("CREATE (:User {id: $id})", id=node_id).consume())
     with pytest.raises(neo4j.exceptions.ConstraintError):
-        db.write(lambda tx: tx.run("CREATE (:ExecutionPlan {id: $id})", id=node_id).consume())
+        db.write(lambda tx: tx.run("CREATE (:User {id: $id})", id=node_id).consume())
     count = db.read(
         lambda tx: tx.run(
-            "MATCH (p:ExecutionPlan {id: $id}) RETURN count(p) AS n", id=node_id
+            "MATCH (u:User {id: $id}) RETURN count(u) AS n", id=node_id
         ).single(strict=True)["n"]
     )
     assert count == 1

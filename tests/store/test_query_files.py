@@ -11,7 +11,14 @@ from graphsvc.store.queries import run_read_only
 from tests.helpers import auth
 
 QUERIES = list_queries()
-SAMPLE = {"plan_id": "none", "step_id": "none", "root_only": True, "status": None, "limit": 10}
+SAMPLE = {
+    "plan_id": "none",
+    "step_id": "none",
+    "root_only": True,
+    "status": None,
+    "limit": 10,
+    "depth": 3,
+}
 
 
 def test_the_required_queries_exist() -> None:
@@ -22,6 +29,7 @@ def test_the_required_queries_exist() -> None:
         "find_blocked_steps",
         "get_plan_steps_with_agents",
         "list_root_plans",
+        "get_status_tree",
     } <= names
 
 
