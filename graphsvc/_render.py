@@ -5,9 +5,9 @@ from __future__ import annotations
 from rich.table import Table
 from rich.tree import Tree
 
-from graphsvc.domain.models import PlanPublic, PlanSpec, PlanSummary
+from graphsvc.domain.models import PlanPublic, PlanSpec, PlanSummary, Progress, StatusTree, TreePlan
 
-__all__ = ["GLYPHS", "plan_list_table", "plan_tree", "spec_table"]
+__all__ = ["GLYPHS", "family_tree", "plan_list_table", "plan_tree", "spec_table"]
 
 GLYPHS: dict[str, tuple[str, str]] = {
     "PENDING": ("·", "dim"),
@@ -60,14 +60,51 @@ def plan_list_table(plans: list[PlanSummary]) -> Table:
     return table
 
 
+def _plan_line(status: str, name: str, plan_id: str, progress: Progress | None) -> str:
+    pct = f" {progress.terminal}/{progress.total} ({progress.percent:.0f}%)" if progress else ""
+    return f"{_status(status)} [bold]{name}[/]{pct}  [dim]{plan_id}[/]"
+
+
+def _step_line(status: str, key: str, name: str, kind: str, error: str | None, errors: bool) -> str:
+    line = f"{_status(status)} {key}: {name} [dim]({kind})[/]"
+    if errors and error and status in ("FAILED", "READY"):
+        line += f"\n    [red]{error}[/]"
+    return line
+
+
 def plan_tree(plan: PlanPublic, errors: bool = True) -> Tree:
     """The plan and its steps, one line each, with status glyph and colour."""
-    progress = plan.progress
-    pct = f" {progress.terminal}/{progress.total} ({progress.percent:.0f}%)" if progress else ""
-    tree = Tree(f"{_status(plan.status.value)} [bold]{plan.name}[/]{pct}  [dim]{plan.id}[/]")
+    tree = Tree(_plan_line(plan.status.value, plan.name, plan.id, plan.progress))
     for step in plan.steps:
-        line = f"{_status(step.status.value)} {step.key}: {step.name} [dim]({step.kind.value})[/]"
-        if errors and step.error_message and step.status.value in ("FAILED", "READY"):
-            line += f"\n    [red]{step.error_message}[/]"
-        tree.add(line)
+        tree.add(
+            _step_line(
+                step.status.value, step.key, step.name, step.kind.value, step.error_message, errors
+            )
+        )
     return tree
+
+
+def _add_family(node: Tree, plan: TreePlan, errors: bool) -> None:
+    for step in plan.steps:
+        branch = node.add(
+            _step_line(
+                step.status.value, step.key, step.name, step.kind.value, step.error_message, errors
+            )
+        )
+        for child in step.children:
+            _add_family(
+                branch.add(_plan_line(child.status.value, child.name, child.id, child.progress)),
+                child,
+                errors,
+            )
+        if step.truncated:
+            branch.add(f"[dim]… {step.child_count} child plan(s) below the depth limit[/]")
+
+
+def family_tree(tree: StatusTree, errors: bool = True) -> Tree:
+    """A status tree: each plan, its steps, their child plans, and so on, one line
+    each with status glyph, colour and each plan's progress."""
+    root = tree.root
+    rendered = Tree(_plan_line(root.status.value, root.name, root.id, root.progress))
+    _add_family(rendered, root, errors)
+    return rendered

@@ -15,7 +15,7 @@ import typer
 from rich.console import Console
 
 from graphsvc._errors import GraphsvcError, Problem, ValidationFailed
-from graphsvc._render import plan_list_table, plan_tree, spec_table
+from graphsvc._render import family_tree, plan_list_table, plan_tree, spec_table
 from graphsvc.domain import (
     PLAN_TERMINAL,
     PlanPublic,
@@ -24,9 +24,11 @@ from graphsvc.domain import (
     compile_tickets,
     load_spec_text,
 )
+from graphsvc.domain.models import StatusTree
 from graphsvc.settings import Settings
 from graphsvc.store import Database, lifecycle, resolve_target
 from graphsvc.store import plans as plan_store
+from graphsvc.store import tree as tree_store
 from graphsvc.worker import ApiClient, ExecutorConfig, Worker
 
 __all__ = ["app", "main"]
@@ -265,7 +267,8 @@ def run_cmd(
             plan = _follow(client, created["id"])
         finally:
             worker.stop()
-    console.print(plan_tree(plan))
+        family = StatusTree.model_validate(client.call("GET", f"/v1/plans/{plan.id}/tree"))
+    console.print(family_tree(family))
     if plan.status != PlanStatus.COMPLETED:
         raise fail(f"plan {plan.status.value}", 1)
 
@@ -324,9 +327,13 @@ def plan_show(plan_id: str) -> None:
 
 @plan_app.command("status")
 @one_line_errors
-def plan_status(plan_id: str) -> None:
-    """The plan's status tree."""
-    plan_show(plan_id)
+def plan_status(
+    plan_id: str,
+    depth: Annotated[int, typer.Option(min=0, help="Levels of child plans to show.")] = 3,
+) -> None:
+    """The plan's status tree: its steps, their child plans, theirs, ... to --depth."""
+    with _database(Settings()) as db:
+        console.print(family_tree(tree_store.status_tree(db, plan_id, depth)))
 
 
 @plan_app.command("cancel")
