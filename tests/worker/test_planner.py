@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from graphsvc.domain import compile_tickets
+from graphsvc.domain import compile_tickets, parse_spec
 from graphsvc.domain.models import PlanPublic
 from graphsvc.ids import new_id
 from graphsvc.store import Database, lifecycle, plans, steps
@@ -33,10 +33,13 @@ def worker(live_api: str, tmp_path: Path) -> Iterator[Worker]:
     running.stop()
 
 
-def _run(db: Database, text: str, timeout: float = 60) -> PlanPublic:
-    spec = compile_tickets(text)
-    plan_id = plans.create_plan(db, spec).id
+def _run(db: Database, text: str) -> PlanPublic:
+    plan_id = plans.create_plan(db, compile_tickets(text)).id
     lifecycle.transition_plan(db, plan_id, "start")
+    return _wait(db, plan_id)
+
+
+def _wait(db: Database, plan_id: str, timeout: float = 60) -> PlanPublic:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         plan = plans.get_plan(db, plan_id)
@@ -80,3 +83,30 @@ def test_a_planner_whose_output_does_not_compile_fails_with_the_error_and_output
     assert step.error_message is not None
     assert "depend" in step.error_message  # the compile error: X depends on itself
     assert "'# Child\\n---\\n# X: Loop [prog]" in step.error_message  # the output's head
+
+
+def test_nested_subplan_steps_complete_up_the_family_with_merged_changesets(
+    db: Database, worker: Worker
+) -> None:
+    leaf = '# Leaf\n---\n# W: Write [prog]\necho \'{"leaf": "done"}\' > "$GRAPHSVC_CHANGESET_FILE"'
+    middle = {
+        "name": "middle",
+        "steps": [{"key": "INNER", "kind": "subplan", "inputs": {"tickets": [leaf]}}],
+    }
+    spec = {
+        "name": f"nested {new_id()}",
+        "steps": [
+            {"key": "OUTER", "kind": "subplan", "inputs": {"plans": [middle], "max_parallel": 1}},
+            {"key": "AFTER", "kind": "noop", "depends_on": ["OUTER"]},
+        ],
+    }
+    plan_id = plans.create_plan(db, parse_spec(spec)).id
+    lifecycle.transition_plan(db, plan_id, "start")
+    plan = _wait(db, plan_id)
+    assert plan.status.value == "COMPLETED"
+    outer = next(s for s in plan.steps if s.key == "OUTER")
+    assert outer.changeset == {"leaf": "done"}
+    [middle_id] = outer.outputs["child_plan_ids"] if outer.outputs else []
+    inner = plans.get_plan(db, middle_id).steps[0]
+    assert inner.changeset == {"leaf": "done"} and inner.status.value == "COMPLETED"
+    assert plans.get_plan(db, inner.outputs["child_plan_id"] if inner.outputs else "").depth == 2
