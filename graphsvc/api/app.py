@@ -12,7 +12,7 @@ from starlette.concurrency import run_in_threadpool
 import graphsvc
 from graphsvc.api.auth import parse_api_keys
 from graphsvc.api.errors import install_error_handlers
-from graphsvc.api.routes import health, plans, queries, steps, work
+from graphsvc.api.routes import changes, health, plans, queries, steps, work
 from graphsvc.engine import Sweeper
 from graphsvc.settings import Settings
 from graphsvc.store import Database, resolve_target
@@ -64,6 +64,6 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     app.state.api_keys = api_keys
     app.state.settings = settings
     install_error_handlers(app)
-    for module in (health, plans, work, steps, queries):
+    for module in (health, plans, work, steps, changes, queries):
         app.include_router(module.router)
     return app

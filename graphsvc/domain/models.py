@@ -268,6 +268,23 @@ class StatusTree(BaseModel):
     root: TreePlan
 
 
+class ModificationPublic(BaseModel):
+    """A change made to a plan while it ran (``PlanModification``)."""
+
+    id: str
+    modification_type: str
+    status: str
+    reason: str | None = None
+    old_value: Any = None
+    new_value: Any = None
+    timestamp: datetime
+    plan_version: int | None = None
+    step_id: str | None = None
+    step_key: str | None = None
+    requested_by: dict[str, Any] | None = Field(description="{id, name, kind: User|Agent}")
+    approved_by: list[dict[str, Any]] = Field(default_factory=list)
+
+
 class StepDetail(BaseModel):
     """``GET /v1/steps/{id}``: the step and its neighbourhood."""
 

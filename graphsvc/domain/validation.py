@@ -16,9 +16,9 @@ import yaml
 from pydantic import ValidationError
 
 from graphsvc._errors import Problem, ValidationFailed
-from graphsvc.domain.models import BODY_REQUIRED, PlanSpec, StepKind
+from graphsvc.domain.models import BODY_REQUIRED, PlanSpec, StepKind, StepSpec
 
-__all__ = ["find_cycles", "graph_problems", "load_spec_text", "parse_spec"]
+__all__ = ["find_cycles", "graph_problems", "load_spec_text", "parse_spec", "parse_step"]
 
 
 def _json_path(loc: Sequence[int | str]) -> str:
@@ -169,14 +169,36 @@ def _raw_step_problems(raw_steps: list[Any]) -> list[Problem]:
         deps[key] = (
             [d for d in raw_deps if isinstance(d, str)] if isinstance(raw_deps, list) else []
         )
-        kind = step.get("kind", StepKind.TASK.value)
-        body = step.get("description", "")
-        if kind in {k.value for k in BODY_REQUIRED} and isinstance(body, str) and not body.strip():
-            problems.append(
-                Problem(f"steps[{i}].description", f"a {kind} step needs a description (its work)")
-            )
+        problems.extend(_body_problems(step, f"steps[{i}].description"))
     problems.extend(graph_problems(keys, deps, lambda k: f"steps[{positions[k]}]"))
     return problems
+
+
+def _body_problems(step: dict[str, Any], where: str) -> list[Problem]:
+    kind = step.get("kind", StepKind.TASK.value)
+    body = step.get("description", "")
+    if kind in {k.value for k in BODY_REQUIRED} and isinstance(body, str) and not body.strip():
+        return [Problem(where, f"a {kind} step needs a description (its work)")]
+    return []
+
+
+def parse_step(data: Any, where: str = "step") -> StepSpec:
+    """One ``StepSpec`` (a step added to a running plan, or a step edited in place), its
+    fields checked as in a plan spec; ``depends_on`` is left for the caller to resolve.
+    Raises ``ValidationFailed`` listing every problem, located under ``where``."""
+    if not isinstance(data, dict):
+        raise ValidationFailed([Problem(where, "a step must be a JSON object")])
+    problems: list[Problem] = []
+    step: StepSpec | None = None
+    try:
+        step = StepSpec.model_validate(data)
+    except ValidationError as exc:
+        problems += [Problem(f"{where}.{_json_path(e['loc'])}", e["msg"]) for e in exc.errors()]
+    problems += _body_problems(data, f"{where}.description")
+    if problems:
+        raise ValidationFailed(problems)
+    assert step is not None
+    return step
 
 
 def load_spec_text(text: str, fmt: str) -> PlanSpec:

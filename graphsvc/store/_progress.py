@@ -13,7 +13,7 @@ import neo4j
 from graphsvc.domain.states import SATISFIED_DEPENDENCY, PlanStatus, StepStatus
 from graphsvc.store._queries import load_query
 
-__all__ = ["after_terminal", "mark_initial_ready", "mark_ready"]
+__all__ = ["after_terminal", "mark_initial_ready", "mark_ready", "recheck"]
 
 _PROPAGATE = """
 UNWIND $step_ids AS sid
@@ -48,7 +48,7 @@ SET p.status = 'FAILED', p.completed_at = datetime()
 WITH p
 OPTIONAL MATCH (p)-[:CONTAINS_STEP]->(s:ExecutionStep)
 WHERE s.status IN ['PENDING', 'READY']
-SET s.status = 'CANCELLED', s.completed_at = datetime(),
+SET s.status = 'CANCELLED', s.completed_at = datetime(), s.cancelled_by_fail_fast = true,
     s.error_message = 'cancelled: the plan failed (on_failure FAIL_FAST)'
 WITH p, collect(s.id) AS cancelled
 SET p.unfinished = p.unfinished - size(cancelled)
@@ -78,6 +78,41 @@ MATCH (s:ExecutionStep {id: sid, status: 'PENDING'})
 SET s.status = 'READY', s.ready_at = datetime()
 RETURN s.id AS id
 """
+
+
+_RECHECK = """
+UNWIND $step_ids AS sid
+MATCH (p:ExecutionPlan)-[:CONTAINS_STEP]->(s:ExecutionStep {id: sid})
+WHERE s.status IN ['PENDING', 'READY']
+WITH p, s, s.status AS old,
+     all(x IN [(s)-[:DEPENDS_ON]->(dep:ExecutionStep) | dep]
+         WHERE x.status IN $satisfied OR (x.status = 'FAILED' AND NOT x.is_critical)) AS free
+WITH p, s, old,
+     CASE WHEN free AND p.status IN ['EXECUTING', 'PAUSED'] THEN 'READY' ELSE 'PENDING' END AS new
+WHERE new <> old
+SET s.status = new, s.ready_at = CASE WHEN new = 'READY' THEN datetime() ELSE s.ready_at END
+RETURN s.id AS id, p.id AS plan_id, old, new
+"""
+
+
+def recheck(
+    tx: neo4j.ManagedTransaction, step_ids: list[str], actor: str | None
+) -> list[dict[str, Any]]:
+    """Re-derive READY or PENDING for the not-started steps among ``step_ids`` after their
+    dependencies changed (added, removed, re-armed): READY when every dependency
+    is satisfied and the plan runs, else PENDING. Returns the events to write."""
+    rows = tx.run(_RECHECK, step_ids=step_ids, satisfied=sorted(SATISFIED_DEPENDENCY))
+    return [
+        {
+            "plan_id": r["plan_id"],
+            "step_id": r["id"],
+            "type": "STEP_READY" if r["new"] == StepStatus.READY.value else "STEP_BLOCKED",
+            "from_status": r["old"],
+            "to_status": r["new"],
+            "actor": actor,
+        }
+        for r in rows
+    ]
 
 
 def mark_initial_ready(

@@ -9,7 +9,14 @@ from typing import Any
 import neo4j
 
 from graphsvc._errors import NotFoundError, Problem, ValidationFailed
-from graphsvc.domain.models import PlanCreated, PlanPublic, PlanSpec, PlanSummary, Progress
+from graphsvc.domain.models import (
+    PlanCreated,
+    PlanPublic,
+    PlanSpec,
+    PlanSummary,
+    Progress,
+    StepSpec,
+)
 from graphsvc.domain.states import STEP_TERMINAL, PlanStatus, StepStatus
 from graphsvc.ids import new_id
 from graphsvc.store._convert import node_props, to_json
@@ -24,7 +31,9 @@ __all__ = [
     "list_plans",
     "progress_of",
     "ready_steps",
+    "step_row",
     "write_plans",
+    "write_steps",
 ]
 
 _CREATE_PLANS = """
@@ -77,27 +86,51 @@ def _plan_props(plan_id: str, spec: PlanSpec) -> dict[str, Any]:
     }
 
 
-def _step_rows(spec: PlanSpec, ids: dict[str, str]) -> list[dict[str, Any]]:
-    return [
-        {
-            "id": ids[step.key],
-            "key": step.key,
-            "step_number": number,
-            "name": step.title,
-            "description": step.description,
-            "kind": step.kind.value,
-            "status": StepStatus.PENDING.value,
-            "inputs": to_json(step.inputs),
-            "max_retries": step.max_retries,
-            "retry_count": 0,
-            "timeout_seconds": step.timeout_seconds,
-            "is_critical": step.is_critical,
-            "can_modify": step.can_modify,
-            "validate_command": step.validate_command,
-            "estimated_duration": step.estimated_duration,
-        }
-        for number, step in enumerate(spec.steps, start=1)
-    ]
+def _chunks(rows: list[Any], size: int = _BATCH) -> list[list[Any]]:
+    return [rows[i : i + size] for i in range(0, len(rows), size)]
+
+
+def step_row(step: StepSpec, step_id: str, number: int) -> dict[str, Any]:
+    """The stored properties of a new step (PENDING, no attempts yet)."""
+    return {
+        "id": step_id,
+        "key": step.key,
+        "step_number": number,
+        "name": step.title,
+        "description": step.description,
+        "kind": step.kind.value,
+        "status": StepStatus.PENDING.value,
+        "inputs": to_json(step.inputs),
+        "max_retries": step.max_retries,
+        "retry_count": 0,
+        "timeout_seconds": step.timeout_seconds,
+        "is_critical": step.is_critical,
+        "can_modify": step.can_modify,
+        "validate_command": step.validate_command,
+        "estimated_duration": step.estimated_duration,
+    }
+
+
+def write_steps(
+    tx: neo4j.ManagedTransaction,
+    rows: list[tuple[str, dict[str, Any]]],
+    edges: list[list[str]],
+    capabilities: list[tuple[str, str]],
+) -> None:
+    """Create steps ``(plan_id, step_row)``, ``DEPENDS_ON`` edges ``[from_id, to_id]`` and
+    ``REQUIRES_CAPABILITY`` links ``(step_id, capability)``, batched with UNWIND."""
+    for chunk in _chunks(rows):
+        groups: dict[str, list[dict[str, Any]]] = {}
+        for plan_id, row in chunk:
+            groups.setdefault(plan_id, []).append(row)
+        tx.run(
+            _CREATE_STEPS, groups=[{"plan_id": k, "steps": v} for k, v in groups.items()]
+        ).consume()
+    for chunk in _chunks(edges):
+        tx.run(_CREATE_EDGES, edges=chunk).consume()
+    caps = [{"name": c, "id": new_id(), "step_id": sid} for sid, c in capabilities]
+    for chunk in _chunks(caps):
+        tx.run(_LINK_CAPABILITIES, rows=chunk).consume()
 
 
 @dataclass(frozen=True)
@@ -109,10 +142,6 @@ class NewPlan:
     spec: PlanSpec
     step_ids: dict[str, str]
     extra: dict[str, Any] = field(default_factory=dict)
-
-
-def _chunks(rows: list[Any], size: int = _BATCH) -> list[list[Any]]:
-    return [rows[i : i + size] for i in range(0, len(rows), size)]
 
 
 def write_plans(tx: neo4j.ManagedTransaction, new: list[NewPlan], actor: str | None) -> None:
@@ -128,27 +157,26 @@ def write_plans(tx: neo4j.ManagedTransaction, new: list[NewPlan], actor: str | N
             raise ValidationFailed(
                 [Problem("analysis_id", f"no Analysis with id {n.spec.analysis_id!r}")]
             )
-    rows = [(n.id, row) for n in new for row in _step_rows(n.spec, n.step_ids)]
-    for chunk in _chunks(rows):
-        groups: dict[str, list[dict[str, Any]]] = {}
-        for plan_id, row in chunk:
-            groups.setdefault(plan_id, []).append(row)
-        tx.run(
-            _CREATE_STEPS, groups=[{"plan_id": k, "steps": v} for k, v in groups.items()]
-        ).consume()
-    edges = [
-        [n.step_ids[s.key], n.step_ids[d]] for n in new for s in n.spec.steps for d in s.depends_on
-    ]
-    for chunk in _chunks(edges):
-        tx.run(_CREATE_EDGES, edges=chunk).consume()
-    caps = [
-        {"name": c, "id": new_id(), "step_id": n.step_ids[s.key]}
-        for n in new
-        for s in n.spec.steps
-        for c in s.requires_capabilities
-    ]
-    for chunk in _chunks(caps):
-        tx.run(_LINK_CAPABILITIES, rows=chunk).consume()
+    write_steps(
+        tx,
+        [
+            (n.id, step_row(step, n.step_ids[step.key], number))
+            for n in new
+            for number, step in enumerate(n.spec.steps, start=1)
+        ],
+        [
+            [n.step_ids[s.key], n.step_ids[d]]
+            for n in new
+            for s in n.spec.steps
+            for d in s.depends_on
+        ],
+        [
+            (n.step_ids[s.key], c)
+            for n in new
+            for s in n.spec.steps
+            for c in s.requires_capabilities
+        ],
+    )
     write_plan_events(
         tx,
         [

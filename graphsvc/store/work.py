@@ -49,6 +49,7 @@ WITH a
 MATCH (s:ExecutionStep {status: 'READY'})
 WHERE s.kind IN $kinds
   AND (s.not_before IS NULL OR s.not_before <= datetime())
+  AND (s.assignee IS NULL OR s.assignee = $agent_id)
   AND all(c IN [(s)-[:REQUIRES_CAPABILITY]->(cap:Capability) | cap.name] WHERE c IN $capabilities)
 MATCH (p:ExecutionPlan {status: 'EXECUTING'})-[:CONTAINS_STEP]->(s)
 WITH a, s, p LIMIT $max_steps
@@ -71,7 +72,7 @@ RETURN s {.*, plan_id: p.id,
 _LOCK_STEP = """
 MATCH (p:ExecutionPlan)-[:CONTAINS_STEP]->(s:ExecutionStep {id: $step_id})
 SET s.lock_seq = coalesce(s.lock_seq, 0) + 1
-RETURN s {.*} AS step, p {.id, .status, .on_failure} AS plan
+RETURN s {.*} AS step, p {.id, .status, .on_failure, .can_modify} AS plan
 """
 
 _START = """

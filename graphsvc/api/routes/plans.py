@@ -12,13 +12,14 @@ from graphsvc.api.deps import Coordinator, DbDep, Reader, SettingsDep
 from graphsvc.domain import PlanStatus, compile_tickets, parse_spec
 from graphsvc.domain.models import (
     EventPublic,
+    ModificationPublic,
     PlanCreated,
     PlanPublic,
     PlanSpec,
     PlanSummary,
     StatusTree,
 )
-from graphsvc.store import lifecycle, tree
+from graphsvc.store import lifecycle, modifications, tree
 from graphsvc.store import plans as plan_store
 
 router = APIRouter(prefix="/v1/plans", tags=["plans"])
@@ -180,6 +181,13 @@ def cancel_plan(
     recursively. Cancelling a child plan fails the step that spawned it.
     409 on a finished plan."""
     return _transition(plan_id, "cancel", db, who.name, body)
+
+
+@router.get("/{plan_id}/modifications", response_model=list[ModificationPublic])
+def get_modifications(plan_id: str, db: DbDep, _: Reader) -> list[ModificationPublic]:
+    """Every change made to the plan while it ran, newest first: type, old and new
+    values, reason, the step, who requested and who approved it. 404 if unknown."""
+    return modifications.list_modifications(db, plan_id)
 
 
 @router.get("/{plan_id}/events", response_model=list[EventPublic])

@@ -1,0 +1,168 @@
+"""Live changes to running plans (coordinator role; DESIGN.md section 4): add a step, add
+or remove a dependency, cancel, skip or retry a step, edit a step that has not started.
+Each writes a ``PlanModification`` with its actor and reason."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+from pydantic import BaseModel, Field
+
+from graphsvc._errors import Problem, ValidationFailed
+from graphsvc.api.auth import Principal
+from graphsvc.api.deps import Coordinator, DbDep
+from graphsvc.domain.models import StepKind
+from graphsvc.store import modify
+from graphsvc.store.modify import Actor
+
+router = APIRouter(prefix="/v1", tags=["live changes"])
+
+
+class ChangeBody(BaseModel):
+    """Why, and on whose behalf: ``user_id`` (a ``User``, created on first use with
+    ``user_name``) or ``agent_id``; neither: the principal of the API key."""
+
+    reason: str | None = Field(default=None, max_length=4000)
+    user_id: str | None = Field(default=None, min_length=1, max_length=200)
+    user_name: str | None = Field(default=None, max_length=200)
+    agent_id: str | None = Field(default=None, min_length=1, max_length=200)
+
+
+def _actor(
+    who: Principal, user_id: str | None, agent_id: str | None, user_name: str | None = None
+) -> Actor:
+    if user_id and agent_id:
+        raise ValidationFailed([Problem("agent_id", "name a user_id or an agent_id, not both")])
+    if agent_id:
+        return Actor(agent_id, is_agent=True)
+    if user_id:
+        return Actor(user_id, name=user_name)
+    return Actor(who.name)
+
+
+def _actor_of(body: ChangeBody, who: Principal) -> Actor:
+    return _actor(who, body.user_id, body.agent_id, body.user_name)
+
+
+class AddStepBody(ChangeBody):
+    step: dict[str, Any] = Field(
+        description="A step spec (as in a plan spec); depends_on names steps by id or key.",
+        examples=[{"key": "CHECK", "kind": "task", "description": "Check it", "depends_on": []}],
+    )
+
+
+class AddedStep(BaseModel):
+    step_id: str
+    key: str
+    status: str
+    modification_id: str
+
+
+class DependencyBody(ChangeBody):
+    depends_on: str = Field(min_length=1, description="A step of the same plan, by id or key.")
+
+
+class RetryBody(ChangeBody):
+    reset_downstream: bool = Field(
+        default=False, description="Re-arm the finished steps downstream of it too."
+    )
+
+
+class StepPatch(ChangeBody):
+    name: str | None = None
+    description: str | None = None
+    inputs: dict[str, Any] | None = None
+    kind: StepKind | None = None
+    max_retries: int | None = None
+    timeout_seconds: float | None = None
+    requires_capabilities: list[str] | None = None
+    assignee: str | None = Field(default=None, description="The only agent that may claim it.")
+
+
+class Changed(BaseModel):
+    step_id: str
+    status: str
+    modification_id: str | None = Field(description="None when nothing had to change.")
+    reset: list[str] | None = None
+
+
+@router.post("/plans/{plan_id}/steps", response_model=AddedStep, status_code=201)
+def add_step(plan_id: str, body: AddStepBody, db: DbDep, who: Coordinator) -> AddedStep:
+    """Add a step to a plan that has not finished. READY at once (claimable as soon as
+    this answers) when its dependencies are satisfied and the plan runs; counted
+    in progress at once. 422: invalid step, duplicate key, unknown or
+    cross-plan dependency. 409: plan finished or ``can_modify`` false."""
+    result = modify.add_step(db, plan_id, body.step, _actor_of(body, who), body.reason)
+    return AddedStep.model_validate(result)
+
+
+@router.post("/steps/{step_id}/dependencies", response_model=Changed)
+def add_dependency(step_id: str, body: DependencyBody, db: DbDep, who: Coordinator) -> Changed:
+    """Make the step depend on another step of its plan; only before it starts. A READY
+    step whose new dependency is unsatisfied goes back to PENDING. 422 for a cycle
+    (named), a self or cross-plan dependency; 409 for a started step."""
+    result = modify.add_dependency(db, step_id, body.depends_on, _actor_of(body, who), body.reason)
+    return Changed.model_validate(result)
+
+
+@router.delete("/steps/{step_id}/dependencies/{depends_on}", response_model=Changed)
+def remove_dependency(
+    step_id: str,
+    depends_on: str,
+    db: DbDep,
+    who: Coordinator,
+    reason: Annotated[str | None, Query(max_length=4000)] = None,
+    user_id: str | None = None,
+    agent_id: str | None = None,
+) -> Changed:
+    """Remove the dependency (by id or key): the step becomes READY if nothing else
+    blocks it. Idempotent: an edge that does not exist answers 200 and records
+    nothing. 409 for a started step."""
+    result = modify.remove_dependency(
+        db, step_id, depends_on, _actor(who, user_id, agent_id), reason
+    )
+    return Changed.model_validate(result)
+
+
+@router.post("/steps/{step_id}/cancel", response_model=Changed)
+def cancel_step(
+    step_id: str, db: DbDep, who: Coordinator, body: ChangeBody | None = None
+) -> Changed:
+    """Cancel an unfinished step; a running one loses its lease (its worker's next
+    heartbeat or complete is 409), a waiting one's child plans are cancelled. Its
+    dependents proceed. 409 for a finished step."""
+    body = body or ChangeBody()
+    return Changed.model_validate(
+        modify.cancel_step(db, step_id, _actor_of(body, who), body.reason)
+    )
+
+
+@router.post("/steps/{step_id}/skip", response_model=Changed)
+def skip_step(step_id: str, db: DbDep, who: Coordinator, body: ChangeBody | None = None) -> Changed:
+    """Skip an unfinished step: as cancel, recorded as SKIPPED. 409 for a finished step."""
+    body = body or ChangeBody()
+    return Changed.model_validate(modify.skip_step(db, step_id, _actor_of(body, who), body.reason))
+
+
+@router.post("/steps/{step_id}/retry", response_model=Changed)
+def retry_step(step_id: str, db: DbDep, who: Coordinator, body: RetryBody | None = None) -> Changed:
+    """Re-arm a FAILED step (PENDING, or READY when nothing blocks it). A FAILED plan
+    returns to EXECUTING with the steps its FAIL_FAST cancelled; with
+    ``reset_downstream`` finished steps downstream run again too. 409 for a step
+    that is not FAILED or a plan that COMPLETED or was CANCELLED."""
+    body = body or RetryBody()
+    result = modify.retry_step(
+        db, step_id, _actor_of(body, who), body.reason, body.reset_downstream
+    )
+    return Changed.model_validate(result)
+
+
+@router.patch("/steps/{step_id}", response_model=Changed)
+def update_step(step_id: str, body: StepPatch, db: DbDep, who: Coordinator) -> Changed:
+    """Edit a step that has not started (name, description, inputs, kind, max_retries,
+    timeout_seconds, requires_capabilities, assignee); the result is validated as
+    a step spec. 409 for a started step; 422 for an invalid result."""
+    patch = body.model_dump(exclude_unset=True, exclude=set(ChangeBody.model_fields), mode="json")
+    result = modify.update_step(db, step_id, patch, _actor_of(body, who), body.reason)
+    return Changed.model_validate(result)

@@ -1,0 +1,612 @@
+"""Living plans: change a plan while it runs (DESIGN.md section 4, "Live changes").
+
+Each change is one write transaction that checks, under locks, that the plan is
+not terminal and ``can_modify`` (and, for a step, that the step ``can_modify``
+and is in a status the change allows), applies the change, re-derives the
+readiness of the steps it touches, and records a ``PlanModification`` and an
+``Event``. A change that is not allowed raises and writes nothing.
+
+Locks follow the order of claims and completions (steps, then the plan node);
+dependency changes also lock the plan node before checking for cycles, so
+two concurrent additions to one plan cannot close a cycle between them.
+"""
+
+from __future__ import annotations
+
+from contextlib import suppress
+from typing import Any
+
+import neo4j
+
+from graphsvc._errors import ConflictError, NotFoundError, Problem, ValidationFailed
+from graphsvc.domain.models import StepSpec
+from graphsvc.domain.states import PLAN_TERMINAL, STEP_TERMINAL, PlanStatus, StepStatus
+from graphsvc.domain.validation import parse_step
+from graphsvc.ids import new_id
+from graphsvc.store import lifecycle
+from graphsvc.store._convert import node_props, to_json
+from graphsvc.store._db import Database
+from graphsvc.store._events import write_plan_events
+from graphsvc.store._family import settle
+from graphsvc.store._modifications import Actor, ModificationType, record_modification
+from graphsvc.store._progress import recheck
+from graphsvc.store.plans import step_row, write_steps
+from graphsvc.store.work import lock_step
+
+__all__ = [
+    "Actor",
+    "add_dependency",
+    "add_step",
+    "cancel_step",
+    "remove_dependency",
+    "retry_step",
+    "skip_step",
+    "update_step",
+]
+
+_NOT_STARTED = (StepStatus.PENDING.value, StepStatus.READY.value)
+_LIVE_STEP = (*_NOT_STARTED, "ASSIGNED", "EXECUTING", "WAITING")
+
+_PLAN = """
+MATCH (p:ExecutionPlan {id: $plan_id})
+RETURN p {.id, .status, .can_modify, .on_failure} AS plan
+"""
+_PLAN_NEXT_NUMBER = """
+MATCH (p:ExecutionPlan {id: $plan_id})-[:CONTAINS_STEP]->(s:ExecutionStep)
+RETURN coalesce(max(s.step_number), 0) + 1 AS next, collect(s.key) AS keys
+"""
+_RESOLVE = """
+UNWIND $refs AS ref
+OPTIONAL MATCH (:ExecutionPlan {id: $plan_id})-[:CONTAINS_STEP]->(s:ExecutionStep)
+WHERE s.id = ref OR s.key = ref
+WITH ref, s
+OPTIONAL MATCH (other:ExecutionStep {id: ref})
+SET s.lock_seq = coalesce(s.lock_seq, 0) + 1
+RETURN ref, s {.id, .key, .status, .is_critical} AS step, other IS NOT NULL AS elsewhere
+"""
+_LOCK_PLAN = """
+MATCH (p:ExecutionPlan {id: $plan_id})
+SET p.lock_seq = coalesce(p.lock_seq, 0) + 1, p.unfinished = p.unfinished + $added
+RETURN p.status AS status
+"""
+_HAS_EDGE = """
+MATCH (:ExecutionStep {id: $from_id})-[r:DEPENDS_ON]->(:ExecutionStep {id: $to_id})
+RETURN count(r) AS n
+"""
+_PATH = """
+MATCH (d:ExecutionStep {id: $from_id}), (s:ExecutionStep {id: $to_id})
+MATCH path = shortestPath((d)-[:DEPENDS_ON*..1000]->(s))
+RETURN [n IN nodes(path) | n.key] AS keys
+"""
+_ADD_EDGE = """
+MATCH (s:ExecutionStep {id: $from_id}), (d:ExecutionStep {id: $to_id})
+CREATE (s)-[:DEPENDS_ON]->(d)
+"""
+_DELETE_EDGE = """
+MATCH (:ExecutionStep {id: $from_id})-[r:DEPENDS_ON]->(d:ExecutionStep)
+WHERE d.id = $dep OR d.key = $dep
+WITH r, d.id AS dep_id, d.key AS dep_key
+DELETE r
+RETURN dep_id, dep_key
+"""
+_END_STEP = """
+MATCH (p:ExecutionPlan)-[:CONTAINS_STEP]->(s:ExecutionStep {id: $step_id})
+SET s.status = $status, s.completed_at = datetime(), s.lease_token = null,
+    s.lease_expires_at = null, s.attempt_deadline = null,
+    s.error_message = coalesce($reason, toLower($status) + ' by a coordinator'),
+    p.unfinished = p.unfinished - 1
+RETURN [(s)-[:SPAWNED]->(c:ExecutionPlan) WHERE NOT c.status IN $terminal_plans | c.id]
+       AS children
+"""
+_DOWNSTREAM = """
+MATCH (:ExecutionStep {id: $step_id})<-[:DEPENDS_ON*1..]-(d:ExecutionStep)
+WHERE d.status IN $terminal
+RETURN collect(DISTINCT d.id) AS ids
+"""
+_FAIL_FAST_CANCELLED = """
+MATCH (:ExecutionPlan {id: $plan_id})-[:CONTAINS_STEP]->(s:ExecutionStep)
+WHERE s.status = 'CANCELLED' AND s.cancelled_by_fail_fast
+RETURN collect(s.id) AS ids
+"""
+_REARM = """
+UNWIND $step_ids AS sid
+MATCH (s:ExecutionStep {id: sid})
+WHERE s.status IN $terminal
+WITH s, s.status AS old, s.status = 'FAILED' AND s.is_critical AS critical
+SET s.lock_seq = coalesce(s.lock_seq, 0) + 1, s.status = 'PENDING', s.retry_count = 0,
+    s.error_message = null, s.completed_at = null, s.not_before = null, s.lease_token = null,
+    s.cancelled_by_fail_fast = null, s.completion_digest = null
+RETURN s.id AS id, s.key AS key, old, critical
+"""
+_REOPEN = """
+MATCH (p:ExecutionPlan {id: $plan_id})
+WITH p, p.status AS old
+SET p.unfinished = p.unfinished + $rearmed, p.failed_critical = p.failed_critical - $critical,
+    p.status = CASE WHEN p.status = 'FAILED' THEN 'EXECUTING' ELSE p.status END,
+    p.completed_at = CASE WHEN p.status = 'FAILED' THEN null ELSE p.completed_at END
+RETURN old, p.status AS new
+"""
+_DEPENDENTS = """
+UNWIND $step_ids AS sid
+MATCH (:ExecutionStep {id: sid})<-[:DEPENDS_ON]-(d:ExecutionStep)
+RETURN collect(DISTINCT d.id) AS ids
+"""
+_UPDATE = """
+MATCH (s:ExecutionStep {id: $step_id})
+SET s += $props
+"""
+_SET_CAPABILITIES = """
+MATCH (s:ExecutionStep {id: $step_id})
+OPTIONAL MATCH (s)-[r:REQUIRES_CAPABILITY]->(:Capability)
+DELETE r
+WITH DISTINCT s
+UNWIND $capabilities AS name
+MERGE (c:Capability {name: name}) ON CREATE SET c.id = $ids[name]
+CREATE (s)-[:REQUIRES_CAPABILITY]->(c)
+"""
+
+
+def _check_plan(plan: dict[str, Any], allow_failed: bool = False) -> None:
+    status = PlanStatus(plan["status"])
+    if status in PLAN_TERMINAL and not (allow_failed and status == PlanStatus.FAILED):
+        raise ConflictError(
+            f"the plan is {status.value}: a finished plan cannot be changed",
+            {"plan_id": plan["id"], "status": status.value},
+        )
+    if not plan.get("can_modify", True):
+        raise ConflictError(
+            "this plan does not allow changes (can_modify is false)", {"plan_id": plan["id"]}
+        )
+
+
+def _changeable_step(
+    tx: neo4j.ManagedTransaction,
+    step_id: str,
+    allowed: tuple[str, ...],
+    what: str,
+    allow_failed_plan: bool = False,
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    step, plan = lock_step(tx, step_id)
+    _check_plan(plan, allow_failed_plan)
+    if not step.get("can_modify", True):
+        raise ConflictError(
+            "this step does not allow changes (can_modify is false)", {"step_id": step_id}
+        )
+    if step["status"] not in allowed:
+        raise ConflictError(
+            f"cannot {what} a step that is {step['status']}; allowed while {', '.join(allowed)}",
+            {"step_id": step_id, "status": step["status"]},
+        )
+    return step, plan
+
+
+def _lock_plan(tx: neo4j.ManagedTransaction, plan_id: str, added: int = 0) -> None:
+    record = tx.run(_LOCK_PLAN, plan_id=plan_id, added=added).single(strict=True)
+    if PlanStatus(record["status"]) in PLAN_TERMINAL:  # it ended while we took our locks
+        raise ConflictError(
+            f"the plan is {record['status']}: a finished plan cannot be changed",
+            {"plan_id": plan_id, "status": record["status"]},
+        )
+
+
+def _resolve(
+    tx: neo4j.ManagedTransaction, plan_id: str, refs: list[str], where: str
+) -> list[dict[str, Any]]:
+    """Steps of the plan by id or key, locked; ``ValidationFailed`` naming each bad one."""
+    found: list[dict[str, Any]] = []
+    problems: list[Problem] = []
+    for row in tx.run(_RESOLVE, plan_id=plan_id, refs=refs):
+        if row["step"] is not None:
+            found.append(dict(row["step"]))
+        elif row["elsewhere"]:
+            problems.append(
+                Problem(
+                    where,
+                    f"step {row['ref']!r} is in another plan: dependencies cannot cross plans",
+                )
+            )
+        else:
+            problems.append(Problem(where, f"no step {row['ref']!r} in this plan"))
+    if problems:
+        raise ValidationFailed(problems)
+    return found
+
+
+def add_step(
+    db: Database, plan_id: str, data: dict[str, Any], actor: Actor, reason: str | None = None
+) -> dict[str, Any]:
+    """Add a step to a plan that is not finished; ``data`` is a step spec whose
+    ``depends_on`` names existing steps of the plan by id or key.
+
+    The step is READY at once when its dependencies are satisfied and the plan
+    runs (claimable as soon as this commits) and counts in progress at once.
+    Returns ``{"step_id", "key", "status", "modification_id"}``. Raises
+    ``ValidationFailed`` (bad spec, duplicate key, unknown or cross-plan
+    dependency), ``NotFoundError`` or ``ConflictError`` (plan finished or
+    not modifiable); nothing is written then.
+    """
+    step = parse_step(data)
+
+    def work(tx: neo4j.ManagedTransaction) -> dict[str, Any]:
+        record = tx.run(_PLAN, plan_id=plan_id).single()
+        if record is None:
+            raise NotFoundError(f"no plan with id {plan_id!r}", {"plan_id": plan_id})
+        _check_plan(dict(record["plan"]))
+        numbering = tx.run(_PLAN_NEXT_NUMBER, plan_id=plan_id).single()
+        if numbering is not None and step.key in numbering["keys"]:
+            raise ValidationFailed(
+                [Problem("step.key", f"the plan already has a step {step.key!r}")]
+            )
+        deps = _resolve(tx, plan_id, list(dict.fromkeys(step.depends_on)), "step.depends_on")
+        step_id = new_id()
+        number = numbering["next"] if numbering is not None else 1
+        write_steps(
+            tx,
+            [(plan_id, step_row(step, step_id, number))],
+            [[step_id, d["id"]] for d in deps],
+            [(step_id, c) for c in step.requires_capabilities],
+        )
+        _lock_plan(tx, plan_id, added=1)
+        events: list[dict[str, Any]] = [
+            {
+                "plan_id": plan_id,
+                "step_id": step_id,
+                "type": "STEP_ADDED",
+                "to_status": StepStatus.PENDING.value,
+                "actor": actor.id,
+                "message": reason,
+            }
+        ]
+        events += recheck(tx, [step_id], actor.id)
+        new = {
+            **step.model_dump(mode="json", by_alias=True),
+            "depends_on": [d["key"] for d in deps],
+        }
+        events.append(
+            record_modification(
+                tx, plan_id, step_id, ModificationType.ADD_STEP, actor, reason, None, new
+            )
+        )
+        write_plan_events(tx, events)
+        return {**_result(step_id, tx, events[-1]), "key": step.key}
+
+    return db.write(work)
+
+
+def _result(
+    step_id: str, tx: neo4j.ManagedTransaction, event: dict[str, Any] | None
+) -> dict[str, Any]:
+    status = tx.run(
+        "MATCH (s:ExecutionStep {id: $id}) RETURN s.status AS status", id=step_id
+    ).single(strict=True)["status"]
+    return {
+        "step_id": step_id,
+        "status": status,
+        "modification_id": event["detail"]["modification_id"] if event else None,
+    }
+
+
+def add_dependency(
+    db: Database, step_id: str, depends_on: str, actor: Actor, reason: str | None = None
+) -> dict[str, Any]:
+    """Make ``step_id`` depend on ``depends_on`` (a step of the same plan, by id or key).
+
+    Only while the step has not started: a READY step goes back to PENDING when
+    the new dependency is not satisfied; a satisfied one (e.g. COMPLETED) blocks
+    nothing. An edge that exists already is left as it is (nothing recorded).
+    Returns ``{"step_id", "status", "modification_id"}``. Raises
+    ``ValidationFailed`` (unknown, cross-plan or self dependency; a cycle,
+    named), ``NotFoundError``, ``ConflictError`` (started step, finished or
+    unmodifiable plan or step); nothing is written then.
+    """
+
+    def work(tx: neo4j.ManagedTransaction) -> dict[str, Any]:
+        step, plan = _changeable_step(tx, step_id, _NOT_STARTED, "add a dependency to")
+        [dep] = _resolve(tx, plan["id"], [depends_on], "depends_on")
+        if dep["id"] == step_id:
+            raise ValidationFailed([Problem("depends_on", "a step cannot depend on itself")])
+        _lock_plan(tx, plan["id"])  # one dependency change per plan at a time: no racing cycles
+        if tx.run(_HAS_EDGE, from_id=step_id, to_id=dep["id"]).single(strict=True)["n"]:
+            return _result(step_id, tx, None)
+        cycle = tx.run(_PATH, from_id=dep["id"], to_id=step_id).single()
+        if cycle is not None:
+            keys = [step["key"], *cycle["keys"]]
+            raise ValidationFailed(
+                [Problem("depends_on", "this dependency would make a cycle: " + " -> ".join(keys))]
+            )
+        tx.run(_ADD_EDGE, from_id=step_id, to_id=dep["id"]).consume()
+        events = recheck(tx, [step_id], actor.id)
+        event = record_modification(
+            tx,
+            plan["id"],
+            step_id,
+            ModificationType.ADD_DEPENDENCY,
+            actor,
+            reason,
+            None,
+            {"depends_on": dep["key"], "depends_on_id": dep["id"]},
+        )
+        write_plan_events(tx, [*events, event])
+        return _result(step_id, tx, event)
+
+    return db.write(work)
+
+
+def remove_dependency(
+    db: Database, step_id: str, depends_on: str, actor: Actor, reason: str | None = None
+) -> dict[str, Any]:
+    """Remove the edge ``step_id -> depends_on`` (by id or key): "unblock". The step is
+    re-checked and becomes READY if nothing else blocks it. Removing an edge that
+    does not exist answers the same and records nothing. Only while the step has
+    not started. Returns ``{"step_id", "status", "modification_id"}`` (None when
+    nothing changed). Raises ``NotFoundError`` or ``ConflictError``."""
+
+    def work(tx: neo4j.ManagedTransaction) -> dict[str, Any]:
+        _, plan = _changeable_step(tx, step_id, _NOT_STARTED, "remove a dependency of")
+        removed = tx.run(_DELETE_EDGE, from_id=step_id, dep=depends_on).data()
+        if not removed:
+            return _result(step_id, tx, None)
+        events = recheck(tx, [step_id], actor.id)
+        event = record_modification(
+            tx,
+            plan["id"],
+            step_id,
+            ModificationType.REMOVE_DEPENDENCY,
+            actor,
+            reason,
+            {"depends_on": removed[0]["dep_key"], "depends_on_id": removed[0]["dep_id"]},
+            None,
+        )
+        write_plan_events(tx, [*events, event])
+        return _result(step_id, tx, event)
+
+    return db.write(work)
+
+
+def _end_step(
+    db: Database, step_id: str, status: StepStatus, actor: Actor, reason: str | None
+) -> dict[str, Any]:
+    kind = (
+        ModificationType.CANCEL_STEP
+        if status == StepStatus.CANCELLED
+        else (ModificationType.SKIP_STEP)
+    )
+    verb = "cancel" if status == StepStatus.CANCELLED else "skip"
+
+    def work(tx: neo4j.ManagedTransaction) -> tuple[dict[str, Any], list[str]]:
+        step, plan = _changeable_step(tx, step_id, _LIVE_STEP, verb)
+        children = tx.run(
+            _END_STEP,
+            step_id=step_id,
+            status=status.value,
+            reason=reason,
+            terminal_plans=sorted(PLAN_TERMINAL),
+        ).single(strict=True)["children"]
+        events: list[dict[str, Any]] = [
+            {
+                "plan_id": plan["id"],
+                "step_id": step_id,
+                "type": f"STEP_{status.value}",
+                "from_status": step["status"],
+                "to_status": status.value,
+                "actor": actor.id,
+                "message": reason,
+            }
+        ]
+        event = record_modification(
+            tx,
+            plan["id"],
+            step_id,
+            kind,
+            actor,
+            reason,
+            {"status": step["status"]},
+            {"status": status.value},
+        )
+        events.append(event)
+        # The step stops gating: its dependents proceed, and the plan may end.
+        events += settle(tx, plan["id"], [step_id], False, plan["on_failure"], actor.id)
+        write_plan_events(tx, events)
+        return _result(step_id, tx, event), list(children)
+
+    result, children = db.write(work)
+    for child_id in children:  # a waiting step's children go with it
+        with suppress(ConflictError):  # it finished meanwhile
+            lifecycle.transition_plan(db, child_id, "cancel", actor.id, reason)
+    return result
+
+
+def cancel_step(
+    db: Database, step_id: str, actor: Actor, reason: str | None = None
+) -> dict[str, Any]:
+    """Cancel a step that has not finished (PENDING, READY, WAITING, ASSIGNED, EXECUTING).
+
+    A running step's lease is revoked (its worker's next heartbeat or complete
+    is a 409); a waiting step's child plans are cancelled with their families.
+    A cancelled step stops gating: its dependents proceed (DESIGN.md section 2).
+    Returns ``{"step_id", "status", "modification_id"}``. Raises
+    ``NotFoundError`` or ``ConflictError``."""
+    return _end_step(db, step_id, StepStatus.CANCELLED, actor, reason)
+
+
+def skip_step(
+    db: Database, step_id: str, actor: Actor, reason: str | None = None
+) -> dict[str, Any]:
+    """Skip a step that has not finished: as ``cancel_step``, recorded as SKIPPED."""
+    return _end_step(db, step_id, StepStatus.SKIPPED, actor, reason)
+
+
+def retry_step(
+    db: Database,
+    step_id: str,
+    actor: Actor,
+    reason: str | None = None,
+    reset_downstream: bool = False,
+) -> dict[str, Any]:
+    """Re-arm a FAILED step: PENDING, or READY when its dependencies are satisfied,
+    with its attempts counted from zero.
+
+    A FAILED plan returns to EXECUTING, and the steps its FAIL_FAST cancelled
+    are re-armed too. With ``reset_downstream`` every finished step downstream
+    of it (transitively) is re-armed as well, to run again. READY dependents
+    that the re-armed steps now block go back to PENDING. Returns
+    ``{"step_id", "status", "modification_id", "reset": [keys]}``. Raises
+    ``NotFoundError`` or ``ConflictError`` (not FAILED; plan COMPLETED or
+    CANCELLED; not modifiable)."""
+
+    def work(tx: neo4j.ManagedTransaction) -> dict[str, Any]:
+        step, plan = _changeable_step(
+            tx, step_id, (StepStatus.FAILED.value,), "retry", allow_failed_plan=True
+        )
+        terminal = sorted(STEP_TERMINAL)
+        ids = [step_id]
+        if reset_downstream:
+            ids += tx.run(_DOWNSTREAM, step_id=step_id, terminal=terminal).single(strict=True)[
+                "ids"
+            ]
+        if plan["status"] == PlanStatus.FAILED.value:
+            ids += tx.run(_FAIL_FAST_CANCELLED, plan_id=plan["id"]).single(strict=True)["ids"]
+        rearmed = tx.run(_REARM, step_ids=list(dict.fromkeys(ids)), terminal=terminal).data()
+        plan_row = tx.run(
+            _REOPEN,
+            plan_id=plan["id"],
+            rearmed=len(rearmed),
+            critical=sum(1 for r in rearmed if r["critical"]),
+        ).single(strict=True)
+        events: list[dict[str, Any]] = []
+        if plan_row["old"] != plan_row["new"]:
+            events.append(
+                {
+                    "plan_id": plan["id"],
+                    "type": "PLAN_REOPEN",
+                    "from_status": plan_row["old"],
+                    "to_status": plan_row["new"],
+                    "actor": actor.id,
+                    "message": reason,
+                }
+            )
+        events += [
+            {
+                "plan_id": plan["id"],
+                "step_id": r["id"],
+                "type": "STEP_RETRIED",
+                "from_status": r["old"],
+                "to_status": StepStatus.PENDING.value,
+                "actor": actor.id,
+                "message": reason,
+            }
+            for r in rearmed
+        ]
+        touched = [r["id"] for r in rearmed]
+        touched += tx.run(_DEPENDENTS, step_ids=touched).single(strict=True)["ids"]
+        events += recheck(tx, list(dict.fromkeys(touched)), actor.id)
+        keys = [r["key"] for r in rearmed]
+        event = record_modification(
+            tx,
+            plan["id"],
+            step_id,
+            ModificationType.RETRY_STEP,
+            actor,
+            reason,
+            {"status": StepStatus.FAILED.value, "error_message": step.get("error_message")},
+            {"reset": keys, "reset_downstream": reset_downstream},
+        )
+        events.append(event)
+        write_plan_events(tx, events)
+        return {**_result(step_id, tx, event), "reset": keys}
+
+    return db.write(work)
+
+
+_PATCHABLE = (
+    "name",
+    "description",
+    "inputs",
+    "kind",
+    "max_retries",
+    "timeout_seconds",
+    "requires_capabilities",
+    "assignee",
+)
+
+
+def update_step(
+    db: Database, step_id: str, patch: dict[str, Any], actor: Actor, reason: str | None = None
+) -> dict[str, Any]:
+    """Edit a step that has not started: any of ``name``, ``description``, ``inputs``,
+    ``kind``, ``max_retries``, ``timeout_seconds``, ``requires_capabilities`` and
+    ``assignee`` (the agent id that alone may claim it; null for any). The result
+    is validated as a step spec. Records the old and new values of what changed
+    (nothing when nothing did). Returns ``{"step_id", "status",
+    "modification_id"}``. Raises ``ValidationFailed`` (unknown field, invalid
+    value), ``NotFoundError``, ``ConflictError`` (started step; plan or step
+    not modifiable)."""
+    unknown = sorted(set(patch) - set(_PATCHABLE))
+    if unknown:
+        raise ValidationFailed(
+            [
+                Problem(f"patch.{k}", f"not editable; editable: {', '.join(_PATCHABLE)}")
+                for k in unknown
+            ]
+        )
+
+    def work(tx: neo4j.ManagedTransaction) -> dict[str, Any]:
+        step, plan = _changeable_step(tx, step_id, _NOT_STARTED, "edit")
+        current = node_props(step)
+        capabilities = [
+            r["name"]
+            for r in tx.run(
+                "MATCH (:ExecutionStep {id: $id})-[:REQUIRES_CAPABILITY]->(c:Capability) "
+                "RETURN c.name AS name ORDER BY name",
+                id=step_id,
+            )
+        ]
+        before: dict[str, Any] = {
+            "name": current.get("name"),
+            "description": current.get("description", ""),
+            "inputs": current.get("inputs") or {},
+            "kind": current["kind"],
+            "max_retries": current.get("max_retries", 0),
+            "timeout_seconds": current.get("timeout_seconds"),
+            "requires_capabilities": capabilities,
+            "assignee": current.get("assignee"),
+        }
+        after = {**before, **patch}
+        spec: StepSpec = parse_step(
+            {"key": current["key"], **{k: v for k, v in after.items() if k != "assignee"}},
+            "patch",
+        )
+        after["requires_capabilities"] = sorted(set(spec.requires_capabilities))
+        changed = {k: after[k] for k in _PATCHABLE if after[k] != before[k]}
+        if not changed:
+            return _result(step_id, tx, None)
+        props = {
+            k: to_json(v) if k == "inputs" else v
+            for k, v in changed.items()
+            if k != "requires_capabilities"
+        }
+        if props:
+            tx.run(_UPDATE, step_id=step_id, props=props).consume()
+        if "requires_capabilities" in changed:
+            names = changed["requires_capabilities"]
+            tx.run(
+                _SET_CAPABILITIES,
+                step_id=step_id,
+                capabilities=names,
+                ids={name: new_id() for name in names},
+            ).consume()
+        _lock_plan(tx, plan["id"])
+        event = record_modification(
+            tx,
+            plan["id"],
+            step_id,
+            ModificationType.UPDATE_STEP,
+            actor,
+            reason,
+            {k: before[k] for k in changed},
+            changed,
+        )
+        write_plan_events(tx, [event])
+        return _result(step_id, tx, event)
+
+    return db.write(work)
