@@ -26,9 +26,10 @@ from graphsvc.domain import (
 )
 from graphsvc.domain.models import StatusTree
 from graphsvc.settings import Settings
-from graphsvc.store import Database, lifecycle, resolve_target
+from graphsvc.store import Database, lifecycle, modify, resolve_target
 from graphsvc.store import plans as plan_store
 from graphsvc.store import tree as tree_store
+from graphsvc.store.steps import step_id_of
 from graphsvc.worker import ApiClient, ExecutorConfig, Worker
 
 __all__ = ["app", "main"]
@@ -343,6 +344,113 @@ def plan_cancel(plan_id: str, reason: Annotated[str | None, typer.Option()] = No
     with _database(Settings()) as db:
         status = lifecycle.transition_plan(db, plan_id, "cancel", actor="cli", reason=reason)
     console.print(f"plan {plan_id}: {status.value}")
+
+
+StepRef = Annotated[str, typer.Argument(help="A step id, or PLAN_ID:KEY.")]
+Reason = Annotated[str | None, typer.Option(help="Why: recorded on the PlanModification.")]
+User = Annotated[
+    str,
+    typer.Option("--user", envvar="USER", help="Who asks (a User id; default $USER)."),
+]
+
+
+def _changed(result: dict[str, Any]) -> None:
+    recorded = result.get("modification_id") or "nothing to change, nothing recorded"
+    console.print(f"step {result['step_id']}: {result['status']}  [dim]({recorded})[/]")
+
+
+@plan_app.command("add-step")
+@one_line_errors
+def plan_add_step(
+    plan_id: str,
+    key: Annotated[str, typer.Option(help="The new step's key (unique in the plan).")],
+    kind: Annotated[str, typer.Option(help="noop, task, command, ...")] = "task",
+    name: Annotated[str | None, typer.Option()] = None,
+    description: Annotated[str, typer.Option(help="The task text or script.")] = "",
+    depends_on: Annotated[
+        list[str] | None, typer.Option(help="A step it depends on, by key or id (repeatable).")
+    ] = None,
+    reason: Reason = None,
+    user: User = "cli",
+) -> None:
+    """Add a step to a running plan; READY at once if its dependencies are satisfied."""
+    data = {
+        "key": key,
+        "kind": kind,
+        "name": name,
+        "description": description,
+        "depends_on": depends_on or [],
+    }
+    with _database(Settings()) as db:
+        result = modify.add_step(db, plan_id, data, modify.Actor(user), reason)
+    _changed(result)
+
+
+@plan_app.command("depend")
+@one_line_errors
+def plan_depend(
+    step: StepRef,
+    depends_on: Annotated[str, typer.Argument(help="The step it must wait for (key or id).")],
+    reason: Reason = None,
+    user: User = "cli",
+) -> None:
+    """Make a step that has not started wait for another step of its plan."""
+    with _database(Settings()) as db:
+        _changed(
+            modify.add_dependency(db, step_id_of(db, step), depends_on, modify.Actor(user), reason)
+        )
+
+
+@plan_app.command("undepend")
+@one_line_errors
+def plan_undepend(
+    step: StepRef,
+    depends_on: Annotated[str, typer.Argument(help="The dependency to remove (key or id).")],
+    reason: Reason = None,
+    user: User = "cli",
+) -> None:
+    """Remove a dependency ("unblock"): the step runs if nothing else blocks it."""
+    with _database(Settings()) as db:
+        _changed(
+            modify.remove_dependency(
+                db, step_id_of(db, step), depends_on, modify.Actor(user), reason
+            )
+        )
+
+
+@plan_app.command("cancel-step")
+@one_line_errors
+def plan_cancel_step(step: StepRef, reason: Reason = None, user: User = "cli") -> None:
+    """Cancel an unfinished step (its lease revoked); its dependents proceed."""
+    with _database(Settings()) as db:
+        _changed(modify.cancel_step(db, step_id_of(db, step), modify.Actor(user), reason))
+
+
+@plan_app.command("skip-step")
+@one_line_errors
+def plan_skip_step(step: StepRef, reason: Reason = None, user: User = "cli") -> None:
+    """Skip an unfinished step; its dependents proceed."""
+    with _database(Settings()) as db:
+        _changed(modify.skip_step(db, step_id_of(db, step), modify.Actor(user), reason))
+
+
+@plan_app.command("retry-step")
+@one_line_errors
+def plan_retry_step(
+    step: StepRef,
+    reset_downstream: Annotated[
+        bool, typer.Option(help="Run the finished steps downstream of it again too.")
+    ] = False,
+    reason: Reason = None,
+    user: User = "cli",
+) -> None:
+    """Re-arm a FAILED step; a FAILED plan runs again."""
+    with _database(Settings()) as db:
+        _changed(
+            modify.retry_step(
+                db, step_id_of(db, step), modify.Actor(user), reason, reset_downstream
+            )
+        )
 
 
 def main() -> None:

@@ -60,6 +60,11 @@ def resolve_target(
     return Neo4jTarget(info.uri, info.user, info.password, "neo4j")
 
 
+# Session settings of the official driver (neo4j._conf.WorkspaceConfig) for its
+# retries of managed transactions.
+_RETRY: dict[str, Any] = {"initial_retry_delay": 0.05, "retry_delay_multiplier": 2.0}
+
+
 class Database:
     """A Neo4j driver bound to one database.
 
@@ -96,7 +101,12 @@ class Database:
             return s.execute_read(fn, *args, **kwargs)
 
     def write(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-        with self.driver.session(database=self.name) as s:
+        """Run ``fn(tx, *args)`` in a managed write transaction. Transient errors
+        (deadlocks between concurrent writers, which Neo4j detects and aborts) are
+        retried by the driver: after 50 ms, then doubling with jitter, for up to
+        30 s. The driver's own first delay, 1 s, would stall a claim that merely
+        collided with a coordinator's change."""
+        with self.driver.session(database=self.name, **_RETRY) as s:
             return s.execute_write(fn, *args, **kwargs)
 
     def apply_schema(self) -> None:

@@ -1,0 +1,71 @@
+"""The plan-changing CLI commands as a user runs them, against the test Neo4j."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+from graphsvc.domain import parse_spec
+from graphsvc.ids import new_id
+from graphsvc.store import Database, Neo4jTarget, lifecycle, plans
+from graphsvc.store.modifications import list_modifications
+from tests.helpers import neo4j_env
+
+
+def _cli(target: Neo4jTarget, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "graphsvc", "plan", *args],
+        env={**neo4j_env(target), "USER": "grace", "COLUMNS": "200"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_changing_a_running_plan_from_the_command_line(
+    db: Database, neo4j_target: Neo4jTarget
+) -> None:
+    human = {"kind": "task", "description": "by hand", "requires_capabilities": [new_id()]}
+    spec = parse_spec({"name": "cli", "steps": [{"key": "A", **human}, {"key": "B", **human}]})
+    plan_id = plans.create_plan(db, spec).id
+    lifecycle.transition_plan(db, plan_id, "start")
+
+    added = _cli(
+        neo4j_target,
+        "add-step",
+        plan_id,
+        "--key",
+        "C",
+        "--kind",
+        "noop",
+        "--depends-on",
+        "A",
+        "--reason",
+        "late idea",
+    )
+    assert added.returncode == 0, added.stderr
+    assert "PENDING" in added.stdout
+    assert _cli(neo4j_target, "depend", f"{plan_id}:B", "A", "--reason", "order").returncode == 0
+    assert _cli(neo4j_target, "undepend", f"{plan_id}:B", "A").returncode == 0
+    assert _cli(neo4j_target, "skip-step", f"{plan_id}:A", "--reason", "moot").returncode == 0
+    refused = _cli(neo4j_target, "retry-step", f"{plan_id}:A")
+    assert refused.returncode == 1
+    assert refused.stderr.strip().startswith("error: cannot retry a step that is SKIPPED")
+    assert "Traceback" not in refused.stderr
+    missing = _cli(neo4j_target, "cancel-step", f"{plan_id}:NOPE")
+    assert missing.returncode == 1 and "no step" in missing.stderr
+    assert _cli(neo4j_target, "cancel-step", f"{plan_id}:B").returncode == 0
+
+    steps = {s.key: s.status.value for s in plans.get_plan(db, plan_id).steps}
+    assert steps == {"A": "SKIPPED", "B": "CANCELLED", "C": "READY"}
+    mods = list_modifications(db, plan_id)
+    assert [m.modification_type for m in mods] == [
+        "CANCEL_STEP",
+        "SKIP_STEP",
+        "REMOVE_DEPENDENCY",
+        "ADD_DEPENDENCY",
+        "ADD_STEP",
+    ]
+    assert {m.requested_by["id"] for m in mods if m.requested_by} == {"grace"}
+    lifecycle.transition_plan(db, plan_id, "cancel")
