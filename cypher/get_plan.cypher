@@ -1,13 +1,20 @@
-// get_plan: one plan with its steps in order, their dependencies, capabilities and assignees.
+// get_plan: one plan with its steps in order, their dependencies, capabilities, the agent
+// each is assigned to (claimed by) and the agent reserved for it (assignee); for a child
+// plan, the step that spawned it and that step's plan.
 // Parameters: $plan_id
 // Result columns: plan, steps
 MATCH (p:ExecutionPlan {id: $plan_id})
 OPTIONAL MATCH (p)-[r:CONTAINS_STEP]->(s:ExecutionStep)
-OPTIONAL MATCH (s)-[:ASSIGNED_TO]->(a:Agent)
-WITH p, r, s, a
+WITH p, r, s
 ORDER BY r.order
-RETURN p {.*} AS plan,
+RETURN p {.*,
+          parent_step_id: head([(ps:ExecutionStep)-[:SPAWNED]->(p) | ps.id]),
+          parent_plan_id: head([(pp:ExecutionPlan)-[:CONTAINS_STEP]->(:ExecutionStep)
+                                -[:SPAWNED]->(p) | pp.id])} AS plan,
        collect(s {.*,
                   depends_on: [(s)-[:DEPENDS_ON]->(d:ExecutionStep) | d.key],
                   requires_capabilities: [(s)-[:REQUIRES_CAPABILITY]->(c:Capability) | c.name],
-                  assigned_to: a.id}) AS steps
+                  assigned_to: head([(s)-[a:ASSIGNED_TO]->(agent:Agent)
+                                     WHERE NOT coalesce(a.reserved, false) | agent.id]),
+                  assignee: head([(s)-[a:ASSIGNED_TO {reserved: true}]->(agent:Agent) |
+                                  agent.id])}) AS steps

@@ -11,5 +11,6 @@ RETURN m.id AS id, m.modification_type AS modification_type, m.status AS status,
        m.timestamp AS timestamp, m.plan_version AS plan_version,
        s.id AS step_id, s.key AS step_key,
        requester {.id, .name, kind: head(labels(requester))} AS requested_by,
-       [(approver:User)-[:APPROVES]->(m) | approver {.id, .name}] AS approved_by
+       [(approver)-[:APPROVES_MODIFICATION]->(m) |
+        approver {.id, .name, kind: head(labels(approver))}] AS approved_by
 ORDER BY m.timestamp DESC, m.plan_version DESC

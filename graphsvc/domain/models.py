@@ -146,7 +146,8 @@ class StepPublic(BaseModel):
     changeset: dict[str, Any] | None = None
     error_message: str | None = None
     requires_capabilities: list[str] = Field(default_factory=list)
-    assigned_to: str | None = None
+    assigned_to: str | None = Field(default=None, description="The agent that claimed it.")
+    assignee: str | None = Field(default=None, description="The one agent that may claim it.")
     max_retries: int = 0
     retry_count: int = 0
     timeout_seconds: float | None = None
@@ -172,9 +173,10 @@ class PlanSummary(BaseModel):
     can_modify: bool = True
     requires_approval: bool = False
     version: int = 1
-    parent_step_id: str | None = Field(default=None, description="Set on a child plan.")
-    parent_plan_id: str | None = None
-    root_plan_id: str | None = None
+    parent_step_id: str | None = Field(
+        default=None, description="A child plan's spawning step (from SPAWNED)."
+    )
+    parent_plan_id: str | None = Field(default=None, description="That step's plan.")
     depth: int = Field(default=0, description="0 for a root plan, 1 for its children, ...")
     progress: Progress | None = None
 

@@ -25,8 +25,7 @@ WITH p, g, base
 UNWIND range(0, size(g.events) - 1) AS i
 WITH p, base + i + 1 AS seq, g.events[i] AS ev
 OPTIONAL MATCH (step:ExecutionStep {id: ev.step_id})
-CREATE (e:Event {id: ev.id, seq: seq, type: ev.type, step_id: ev.step_id,
-                 from_status: ev.from_status,
+CREATE (e:Event {id: ev.id, seq: seq, type: ev.type, from_status: ev.from_status,
                  to_status: ev.to_status, message: ev.message, detail: ev.detail,
                  actor: ev.actor, timestamp: datetime()})
 CREATE (e)-[:ABOUT]->(p)

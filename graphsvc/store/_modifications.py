@@ -29,7 +29,8 @@ class ModificationType(StrEnum):
     CANCEL_STEP = "CANCEL_STEP"
     SKIP_STEP = "SKIP_STEP"
     RETRY_STEP = "RETRY_STEP"
-    UPDATE_STEP = "UPDATE_STEP"
+    MODIFY_STEP = "MODIFY_STEP"
+    REASSIGN_AGENT = "REASSIGN_AGENT"
 
 
 @dataclass(frozen=True)

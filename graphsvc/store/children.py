@@ -25,8 +25,7 @@ MATCH (pp:ExecutionPlan)-[:CONTAINS_STEP]->(s:ExecutionStep {id: $step_id})
 SET s.status = 'WAITING', s.lease_expires_at = null, s.attempt_deadline = null,
     s.started_at = coalesce(s.started_at, datetime()),
     s.max_parallel_children = $max_parallel, s.spawn_summary = $summary
-RETURN pp.id AS plan_id, coalesce(pp.root_plan_id, pp.id) AS root_plan_id,
-       coalesce(pp.depth, 0) + 1 AS depth
+RETURN pp.id AS plan_id, coalesce(pp.depth, 0) + 1 AS depth
 """
 _LINK = """
 MATCH (s:ExecutionStep {id: $step_id})
@@ -49,10 +48,9 @@ def spawn(
 
     The step goes WAITING (its lease no longer expires); each child is an
     ``ExecutionPlan`` linked ``(step)-[:SPAWNED {order}]->(child)``, created
-    DRAFT with ``parent_step_id``, ``parent_plan_id``, ``root_plan_id`` and
-    ``depth``; the first ``max_parallel`` start at once, the rest as slots
-    free. ``summary`` (at most 200 characters kept) goes into the step's outputs
-    when it completes. Returns the child plan ids in creation order.
+    DRAFT with its ``depth`` in the family; the first ``max_parallel`` start at
+    once, the rest as slots free. ``summary`` (at most 200 characters kept)
+    goes into the step's outputs when it completes. Returns the child plan ids in creation order.
     Raises ``ValidationFailed`` (no specs, or a child that requires approval),
     ``NotFoundError`` or ``ConflictError`` (stale lease, step not running);
     nothing is written then.
@@ -79,12 +77,7 @@ def spawn(
             max_parallel=max_parallel,
             summary=(summary or "")[:SUMMARY_LIMIT] or None,
         ).single(strict=True)
-        extra: dict[str, Any] = {
-            "parent_step_id": step_id,
-            "parent_plan_id": family["plan_id"],
-            "root_plan_id": family["root_plan_id"],
-            "depth": family["depth"],
-        }
+        extra: dict[str, Any] = {"depth": family["depth"]}
         new = [
             NewPlan(new_id(), spec, {s.key: new_id() for s in spec.steps}, extra) for spec in specs
         ]

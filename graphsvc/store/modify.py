@@ -135,6 +135,20 @@ _UPDATE = """
 MATCH (s:ExecutionStep {id: $step_id})
 SET s += $props
 """
+_RESERVE = """
+MATCH (s:ExecutionStep {id: $step_id})
+OPTIONAL MATCH (s)-[r:ASSIGNED_TO {reserved: true}]->(:Agent)
+DELETE r
+WITH DISTINCT s
+UNWIND CASE WHEN $agent_id IS NULL THEN [] ELSE [$agent_id] END AS agent_id
+MERGE (a:Agent {id: agent_id}) ON CREATE SET a.name = agent_id, a.status = 'ACTIVE'
+CREATE (s)-[:ASSIGNED_TO {reserved: true}]->(a)
+"""
+_CURRENT_LINKS = """
+MATCH (s:ExecutionStep {id: $id})
+RETURN [(s)-[:REQUIRES_CAPABILITY]->(c:Capability) | c.name] AS capabilities,
+       head([(s)-[:ASSIGNED_TO {reserved: true}]->(a:Agent) | a.id]) AS assignee
+"""
 _SET_CAPABILITIES = """
 MATCH (s:ExecutionStep {id: $step_id})
 OPTIONAL MATCH (s)-[r:REQUIRES_CAPABILITY]->(:Capability)
@@ -553,14 +567,7 @@ def update_step(
     def work(tx: neo4j.ManagedTransaction) -> dict[str, Any]:
         step, plan = _changeable_step(tx, step_id, _NOT_STARTED, "edit")
         current = node_props(step)
-        capabilities = [
-            r["name"]
-            for r in tx.run(
-                "MATCH (:ExecutionStep {id: $id})-[:REQUIRES_CAPABILITY]->(c:Capability) "
-                "RETURN c.name AS name ORDER BY name",
-                id=step_id,
-            )
-        ]
+        links = tx.run(_CURRENT_LINKS, id=step_id).single(strict=True)
         before: dict[str, Any] = {
             "name": current.get("name"),
             "description": current.get("description", ""),
@@ -568,8 +575,8 @@ def update_step(
             "kind": current["kind"],
             "max_retries": current.get("max_retries", 0),
             "timeout_seconds": current.get("timeout_seconds"),
-            "requires_capabilities": capabilities,
-            "assignee": current.get("assignee"),
+            "requires_capabilities": sorted(links["capabilities"]),
+            "assignee": links["assignee"],
         }
         after = {**before, **patch}
         spec: StepSpec = parse_step(
@@ -583,8 +590,10 @@ def update_step(
         props = {
             k: to_json(v) if k == "inputs" else v
             for k, v in changed.items()
-            if k != "requires_capabilities"
+            if k not in ("requires_capabilities", "assignee")
         }
+        if "assignee" in changed:
+            tx.run(_RESERVE, step_id=step_id, agent_id=changed["assignee"]).consume()
         if props:
             tx.run(_UPDATE, step_id=step_id, props=props).consume()
         if "requires_capabilities" in changed:
@@ -600,7 +609,9 @@ def update_step(
             tx,
             plan["id"],
             step_id,
-            ModificationType.UPDATE_STEP,
+            ModificationType.REASSIGN_AGENT
+            if set(changed) == {"assignee"}
+            else (ModificationType.MODIFY_STEP),
             actor,
             reason,
             {k: before[k] for k in changed},

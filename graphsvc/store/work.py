@@ -49,13 +49,14 @@ WITH a
 MATCH (s:ExecutionStep {status: 'READY'})
 WHERE s.kind IN $kinds
   AND (s.not_before IS NULL OR s.not_before <= datetime())
-  AND (s.assignee IS NULL OR s.assignee = $agent_id)
+  AND NOT EXISTS { (s)-[:ASSIGNED_TO {reserved: true}]->(other:Agent) WHERE other.id <> $agent_id }
   AND all(c IN [(s)-[:REQUIRES_CAPABILITY]->(cap:Capability) | cap.name] WHERE c IN $capabilities)
 MATCH (p:ExecutionPlan {status: 'EXECUTING'})-[:CONTAINS_STEP]->(s)
 WITH a, s, p LIMIT $max_steps
 SET s.lock_seq = coalesce(s.lock_seq, 0) + 1
 WITH a, s, p WHERE s.status = 'READY'
 OPTIONAL MATCH (s)-[old:ASSIGNED_TO]->(:Agent)
+WHERE NOT coalesce(old.reserved, false)
 DELETE old
 WITH a, s, p
 SET s.status = 'ASSIGNED', s.lease_token = randomUUID(),
@@ -92,7 +93,8 @@ SET s.status = 'COMPLETED', s.outputs = $outputs, s.changeset = $changeset,
     s.actual_duration = duration.inSeconds(coalesce(s.started_at, s.claimed_at),
                                            datetime()).seconds / 60.0
 WITH s, p
-OPTIONAL MATCH (s)-[:ASSIGNED_TO]->(a:Agent)
+OPTIONAL MATCH (s)-[r:ASSIGNED_TO]->(a:Agent)
+WHERE NOT coalesce(r.reserved, false)
 FOREACH (_ IN CASE WHEN a IS NULL THEN [] ELSE [1] END | MERGE (a)-[:EXECUTES]->(s))
 // The plan is locked last, as in a claim (agent, steps, plan): one lock order, no deadlock.
 WITH DISTINCT p

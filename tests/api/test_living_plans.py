@@ -347,3 +347,19 @@ def test_a_cancel_racing_a_complete_lets_exactly_one_win(db: Database) -> None:
         status = plans.get_plan(db, plan_id).steps[0].status.value
         assert status == ("CANCELLED" if lost[0] else "COMPLETED")
         assert plans.get_plan(db, plan_id).status.value == "COMPLETED"
+
+
+def test_an_assignee_reserves_a_step_for_one_agent(client: TestClient, db: Database) -> None:
+    cap = f"cap-{new_id()}"
+    plan_id = submit(client, [{"key": "X", "kind": "noop", "requires_capabilities": [cap]}])
+    x = steps_of(client, plan_id)["X"]
+    patched = client.patch(f"/v1/steps/{x['id']}", json={"assignee": "agent-z"}, headers=COORD)
+    assert patched.status_code == 200, patched.text
+    assert steps_of(client, plan_id)["X"]["assignee"] == "agent-z"
+    assert work.claim(db, "agent-y", ["noop"], [cap]) == []
+    [claimed] = work.claim(db, "agent-z", ["noop"], [cap])
+    assert claimed["id"] == x["id"]
+    [mod] = client.get(f"/v1/plans/{plan_id}/modifications", headers=COORD).json()
+    assert mod["modification_type"] == "REASSIGN_AGENT"
+    assert mod["new_value"] == {"assignee": "agent-z"}
+    client.post(f"/v1/plans/{plan_id}/cancel", headers=COORD)
