@@ -2,12 +2,30 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from rich.table import Table
 from rich.tree import Tree
 
-from graphsvc.domain.models import PlanPublic, PlanSpec, PlanSummary, Progress, StatusTree, TreePlan
+from graphsvc.domain.models import (
+    DecisionPublic,
+    PlanPublic,
+    PlanSpec,
+    PlanSummary,
+    Progress,
+    StatusTree,
+    TreePlan,
+)
 
-__all__ = ["GLYPHS", "family_tree", "plan_list_table", "plan_tree", "spec_table"]
+__all__ = [
+    "GLYPHS",
+    "audit_table",
+    "decision_table",
+    "family_tree",
+    "plan_list_table",
+    "plan_tree",
+    "spec_table",
+]
 
 GLYPHS: dict[str, tuple[str, str]] = {
     "PENDING": ("·", "dim"),
@@ -108,3 +126,32 @@ def family_tree(tree: StatusTree, errors: bool = True) -> Tree:
     rendered = Tree(_plan_line(root.status.value, root.name, root.id, root.progress))
     _add_family(rendered, root, errors)
     return rendered
+
+
+def audit_table(rows: list[dict[str, Any]]) -> Table:
+    """An audit trail: time, kind, actor, what happened."""
+    table = Table()
+    for column in ("time", "kind", "actor", "what"):
+        table.add_column(column, overflow="fold")
+    for row in rows:
+        time = row["time"].strftime("%Y-%m-%d %H:%M:%S") if row.get("time") else ""
+        table.add_row(time, row["kind"], row.get("actor") or "", row.get("summary") or "")
+    return table
+
+
+def decision_table(decisions: list[DecisionPublic]) -> Table:
+    """Decisions: id, type, action, status, what they affect, when."""
+    table = Table()
+    for column in ("id", "type", "action", "status", "plan", "step", "since"):
+        table.add_column(column, overflow="fold")
+    for d in decisions:
+        table.add_row(
+            d.id,
+            d.type.value,
+            d.action or "",
+            d.status,
+            d.plan_id or "",
+            d.step_id or "",
+            d.timestamp.strftime("%Y-%m-%d %H:%M:%S"),
+        )
+    return table

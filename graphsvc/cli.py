@@ -15,7 +15,14 @@ import typer
 from rich.console import Console
 
 from graphsvc._errors import GraphsvcError, Problem, ValidationFailed
-from graphsvc._render import family_tree, plan_list_table, plan_tree, spec_table
+from graphsvc._render import (
+    audit_table,
+    decision_table,
+    family_tree,
+    plan_list_table,
+    plan_tree,
+    spec_table,
+)
 from graphsvc.domain import (
     PLAN_TERMINAL,
     PlanPublic,
@@ -26,7 +33,7 @@ from graphsvc.domain import (
 )
 from graphsvc.domain.models import StatusTree
 from graphsvc.settings import Settings
-from graphsvc.store import Database, lifecycle, modify, resolve_target
+from graphsvc.store import Database, audit, decisions, lifecycle, modify, resolve_target
 from graphsvc.store import plans as plan_store
 from graphsvc.store import tree as tree_store
 from graphsvc.store.steps import step_id_of
@@ -45,6 +52,8 @@ db_app = typer.Typer(
 app.add_typer(db_app, name="db")
 plan_app = typer.Typer(no_args_is_help=True, help="Inspect and control stored plans.")
 app.add_typer(plan_app, name="plan")
+decide_app = typer.Typer(help="List pending decisions (no command), approve or reject one.")
+app.add_typer(decide_app, name="decide")
 
 console = Console()
 err_console = Console(stderr=True)
@@ -451,6 +460,51 @@ def plan_retry_step(
                 db, step_id_of(db, step), modify.Actor(user), reason, reset_downstream
             )
         )
+
+
+@plan_app.command("audit")
+@one_line_errors
+def plan_audit(plan_id: str) -> None:
+    """The plan's audit trail in time order: who asked, what the AI concluded and decided,
+    who approved, every change and transition, communications."""
+    with _database(Settings()) as db:
+        console.print(audit_table(audit.audit_chain(db, plan_id)))
+
+
+@decide_app.callback(invoke_without_command=True)
+@one_line_errors
+def decide_list(ctx: typer.Context) -> None:
+    """Without a command: the PENDING decisions, oldest last."""
+    if ctx.invoked_subcommand is None:
+        with _database(Settings()) as db:
+            console.print(decision_table(decisions.list_decisions(db, "PENDING")))
+
+
+DecisionId = Annotated[str, typer.Argument(help="The decision's id.")]
+Comment = Annotated[str | None, typer.Option(help="Recorded on the approval.")]
+
+
+@decide_app.command("approve")
+@one_line_errors
+def decide_approve(
+    decision_id: DecisionId,
+    comment: Comment = None,
+    start: Annotated[bool, typer.Option(help="Approving a plan: start it too.")] = False,
+    user: User = "cli",
+) -> None:
+    """Approve a pending decision (an approval step completes; a plan may start)."""
+    with _database(Settings()) as db:
+        decided = decisions.decide(db, decision_id, True, user, None, comment, start)
+    console.print(f"decision {decided.id}: {decided.status}")
+
+
+@decide_app.command("reject")
+@one_line_errors
+def decide_reject(decision_id: DecisionId, comment: Comment = None, user: User = "cli") -> None:
+    """Reject a pending decision (an approval step fails; a plan is cancelled)."""
+    with _database(Settings()) as db:
+        decided = decisions.decide(db, decision_id, False, user, None, comment)
+    console.print(f"decision {decided.id}: {decided.status}")
 
 
 def main() -> None:

@@ -66,6 +66,9 @@ class Settings(BaseSettings):
     reconcile_on_start: bool = Field(
         default=True, description="Repair readiness drift of live plans when the API starts."
     )
+    agent_inactive_after: float = Field(
+        default=300.0, gt=0, description="Seconds unseen before an agent is INACTIVE."
+    )
     tree_max_depth: int = Field(
         default=10, ge=1, le=100, description="Deepest status tree GET /v1/plans/{id}/tree gives."
     )

@@ -12,7 +12,7 @@ from starlette.concurrency import run_in_threadpool
 import graphsvc
 from graphsvc.api.auth import parse_api_keys
 from graphsvc.api.errors import install_error_handlers
-from graphsvc.api.routes import changes, health, plans, queries, steps, work
+from graphsvc.api.routes import agents, changes, health, people, plans, queries, steps, work
 from graphsvc.engine import Sweeper
 from graphsvc.settings import Settings
 from graphsvc.store import Database, resolve_target
@@ -44,7 +44,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
             report = await run_in_threadpool(reconcile, database)
             if report.changed:
                 log.warning("reconciled readiness at start-up: %s", report)
-        sweeper = Sweeper(database, settings.sweep_interval)
+        sweeper = Sweeper(database, settings.sweep_interval, settings.agent_inactive_after)
         sweeper.start()
         if not api_keys:
             log.warning("GRAPHSVC_API_KEYS is empty: answering 127.0.0.1 only, as admin")
@@ -64,6 +64,6 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     app.state.api_keys = api_keys
     app.state.settings = settings
     install_error_handlers(app)
-    for module in (health, plans, work, steps, changes, queries):
+    for module in (health, plans, work, steps, changes, people, agents, queries):
         app.include_router(module.router)
     return app

@@ -13,7 +13,7 @@ from graphsvc.api.auth import LOCAL_PRINCIPAL, Principal, Role
 from graphsvc.settings import Settings
 from graphsvc.store import Database
 
-__all__ = ["Admin", "Coordinator", "DbDep", "Reader", "SettingsDep", "Worker"]
+__all__ = ["Admin", "Author", "Coordinator", "DbDep", "Reader", "SettingsDep", "Worker"]
 
 _bearer = HTTPBearer(auto_error=False)
 _LOOPBACK = {"127.0.0.1", "::1", "localhost"}
@@ -68,4 +68,6 @@ SettingsDep = Annotated[Settings, Depends(_settings)]
 Reader = Annotated[Principal, Depends(_require(Role.COORDINATOR, Role.WORKER, Role.VIEWER))]
 Coordinator = Annotated[Principal, Depends(_require(Role.COORDINATOR))]
 Worker = Annotated[Principal, Depends(_require(Role.WORKER))]
+# Records what people and agents said and concluded: coordinators and agents (workers).
+Author = Annotated[Principal, Depends(_require(Role.COORDINATOR, Role.WORKER))]
 Admin = Annotated[Principal, Depends(_require())]

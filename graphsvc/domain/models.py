@@ -296,3 +296,50 @@ class StepDetail(BaseModel):
     dependents: list[StepRef]
     child_plans: list[ChildPlanRef]
     events: list[EventPublic]
+
+
+class DecisionType(StrEnum):
+    CLARIFY = "CLARIFY"
+    EXECUTE = "EXECUTE"
+    MODIFY_PLAN = "MODIFY_PLAN"
+    ESCALATE = "ESCALATE"
+    APPROVAL = "APPROVAL"
+
+
+class DecisionSpec(BaseModel):
+    """A decision the AI (or a person) records; links name existing nodes by id."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    type: DecisionType
+    action: str = Field(min_length=1, max_length=2000)
+    parameters: dict[str, Any] = Field(default_factory=dict)
+    reasoning: str | None = None
+    clarification_question: str | None = None
+    confidence: int | None = Field(default=None, ge=0, le=100)
+    requires_approval: bool = False
+    analysis_id: str | None = Field(default=None, description="INFORMS_DECISION from it.")
+    plan_id: str | None = Field(default=None, description="AFFECTS_PLAN.")
+    step_id: str | None = Field(default=None, description="AFFECTS_STEP.")
+    message_id: str | None = Field(default=None, description="DECIDES_ON.")
+    escalate_to: str | None = Field(default=None, description="ESCALATES_TO this user id.")
+
+
+class DecisionPublic(BaseModel):
+    """A decision with what it affects and who decided it."""
+
+    id: str
+    type: DecisionType
+    action: str | None = None
+    status: str
+    parameters: dict[str, Any] | None = None
+    reasoning: str | None = None
+    clarification_question: str | None = None
+    confidence: int | None = None
+    requires_approval: bool = False
+    timestamp: datetime
+    decided_at: datetime | None = None
+    comment: str | None = None
+    plan_id: str | None = None
+    step_id: str | None = None
+    decided_by: str | None = None

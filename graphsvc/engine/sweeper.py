@@ -10,6 +10,7 @@ import threading
 import neo4j
 
 from graphsvc.store import Database
+from graphsvc.store.agents import mark_inactive
 from graphsvc.store.work import sweep
 
 __all__ = ["Sweeper"]
@@ -18,11 +19,13 @@ log = logging.getLogger("graphsvc.sweeper")
 
 
 class Sweeper:
-    """Calls ``sweep`` every ``interval`` seconds until ``stop()``."""
+    """Calls ``sweep`` every ``interval`` seconds until ``stop()``, and marks agents
+    not seen for ``inactive_after`` seconds INACTIVE."""
 
-    def __init__(self, db: Database, interval: float = 1.0) -> None:
+    def __init__(self, db: Database, interval: float = 1.0, inactive_after: float = 300.0) -> None:
         self.db = db
         self.interval = interval
+        self.inactive_after = inactive_after
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="lease-sweeper", daemon=True)
 
@@ -39,5 +42,6 @@ class Sweeper:
                 taken = sweep(self.db)
                 if taken:
                     log.info("took back %d expired lease(s)", taken)
+                mark_inactive(self.db, self.inactive_after)
             except (neo4j.exceptions.Neo4jError, neo4j.exceptions.DriverError) as exc:
                 log.warning("sweep failed: %s", exc)

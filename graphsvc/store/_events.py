@@ -13,6 +13,7 @@ import neo4j
 
 from graphsvc.ids import new_id
 from graphsvc.store._convert import to_json
+from graphsvc.store._gates import open_gates
 
 __all__ = ["write_plan_events"]
 
@@ -25,24 +26,36 @@ WITH p, g, base
 UNWIND range(0, size(g.events) - 1) AS i
 WITH p, base + i + 1 AS seq, g.events[i] AS ev
 OPTIONAL MATCH (step:ExecutionStep {id: ev.step_id})
+OPTIONAL MATCH (decision:Decision {id: ev.decision_id})
 CREATE (e:Event {id: ev.id, seq: seq, type: ev.type, from_status: ev.from_status,
                  to_status: ev.to_status, message: ev.message, detail: ev.detail,
                  actor: ev.actor, timestamp: datetime()})
 CREATE (e)-[:ABOUT]->(p)
 FOREACH (_ IN CASE WHEN step IS NULL THEN [] ELSE [1] END | CREATE (e)-[:ABOUT]->(step))
+FOREACH (_ IN CASE WHEN decision IS NULL THEN [] ELSE [1] END | CREATE (e)-[:ABOUT]->(decision))
 """
 
 
 def write_plan_events(tx: neo4j.ManagedTransaction, events: list[dict[str, Any]]) -> None:
-    """Write events, each ``{plan_id, step_id?, type, from_status?, to_status?, message?,
-    detail?, actor?}``; with ``step_id`` the event is about that step too. One query
+    """Write events, each ``{plan_id, step_id?, decision_id?, type, from_status?,
+    to_status?, message?, detail?, actor?}``; with ``step_id`` (``decision_id``) the
+    event is about that step (decision) too. One query
     for any number of plans; plans are locked in id order (no deadlock between
-    two writers of the same plans)."""
+    two writers of the same plans).
+
+    Every transition commits through here, so this is also where human gates
+    open: an ``approval`` or ``human_input`` step that these events made READY
+    goes WAITING for a person in the same transaction (``_gates``).
+    """
+    ready = [e["step_id"] for e in events if e.get("to_status") == "READY" and e.get("step_id")]
+    if ready:
+        events = events + open_gates(tx, ready)
     rows = [
         {
             "id": new_id(),
             "plan_id": ev["plan_id"],
             "step_id": ev.get("step_id"),
+            "decision_id": ev.get("decision_id"),
             "type": ev["type"],
             "from_status": ev.get("from_status"),
             "to_status": ev.get("to_status"),

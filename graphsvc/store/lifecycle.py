@@ -15,7 +15,7 @@ from graphsvc.store._events import write_plan_events
 from graphsvc.store._family import plan_ended, settle
 from graphsvc.store._progress import mark_initial_ready
 
-__all__ = ["cancel_descendants", "list_events", "transition_plan"]
+__all__ = ["cancel_descendants", "list_events", "transition_plan", "transition_tx"]
 
 _LOCK_PLAN = """
 MATCH (p:ExecutionPlan {id: $plan_id})
@@ -63,9 +63,11 @@ RETURN p.id AS plan_id,
 """
 
 
-def _transition(
+def transition_tx(
     tx: neo4j.ManagedTransaction, plan_id: str, name: str, actor: str | None, reason: str | None
 ) -> PlanStatus:
+    """``transition_plan`` inside the caller's transaction (without the descendants'
+    cancel, which runs in transactions of its own). Same errors."""
     record = tx.run(_LOCK_PLAN, plan_id=plan_id).single()
     if record is None:
         raise NotFoundError(f"no plan with id {plan_id!r}", {"plan_id": plan_id})
@@ -122,7 +124,7 @@ def transition_plan(
     DESIGN.md section 2 forbids it from the plan's status, or the plan still
     needs approval). Returns the new status.
     """
-    status = db.write(_transition, plan_id, name, actor, reason)
+    status = db.write(transition_tx, plan_id, name, actor, reason)
     if name == "cancel":
         cancel_descendants(db, plan_id, actor, reason)
     return status

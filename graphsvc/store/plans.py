@@ -22,6 +22,7 @@ from graphsvc.ids import new_id
 from graphsvc.store._convert import node_props, to_json
 from graphsvc.store._db import Database
 from graphsvc.store._events import write_plan_events
+from graphsvc.store._gates import request_plan_approval
 from graphsvc.store._queries import load_query
 
 __all__ = [
@@ -197,13 +198,19 @@ def create_plan(db: Database, spec: PlanSpec, actor: str | None = None) -> PlanC
 
     Creates the ``ExecutionPlan``, its steps (``CONTAINS_STEP {order}``,
     ``step_number`` 1..n), ``DEPENDS_ON`` edges, ``REQUIRES_CAPABILITY`` links,
-    ``CREATES_PLAN`` from ``spec.analysis_id`` and a ``PLAN_CREATED`` event.
+    ``CREATES_PLAN`` from ``spec.analysis_id`` and a ``PLAN_CREATED`` event; a plan
+    that ``requires_approval`` also gets a PENDING ``EXECUTE`` decision.
     Batched with UNWIND: a 10,000-step plan is a handful of queries.
     Raises ``ValidationFailed`` (nothing written) for an unknown analysis.
     """
     plan_id = new_id()
     ids = {step.key: new_id() for step in spec.steps}
-    db.write(write_plans, [NewPlan(plan_id, spec, ids)], actor)
+    def work(tx: neo4j.ManagedTransaction) -> None:
+        write_plans(tx, [NewPlan(plan_id, spec, ids)], actor)
+        if spec.requires_approval:
+            write_plan_events(tx, [request_plan_approval(tx, plan_id)])
+
+    db.write(work)
     return PlanCreated(
         id=plan_id,
         name=spec.name,

@@ -43,14 +43,14 @@ BACKOFF_MAX_SECONDS = 300.0
 
 _CLAIM = """
 MERGE (a:Agent {id: $agent_id})
-  ON CREATE SET a.name = $agent_id, a.status = 'ACTIVE'
-SET a.last_seen_at = datetime()
-WITH a
+  ON CREATE SET a.name = $agent_id
+SET a.last_seen_at = datetime(), a.status = 'ACTIVE'
+WITH a, $capabilities + [(a)-[:HAS_CAPABILITY]->(own:Capability) | own.name] AS capabilities
 MATCH (s:ExecutionStep {status: 'READY'})
 WHERE s.kind IN $kinds
   AND (s.not_before IS NULL OR s.not_before <= datetime())
   AND NOT EXISTS { (s)-[:ASSIGNED_TO {reserved: true}]->(other:Agent) WHERE other.id <> $agent_id }
-  AND all(c IN [(s)-[:REQUIRES_CAPABILITY]->(cap:Capability) | cap.name] WHERE c IN $capabilities)
+  AND all(c IN [(s)-[:REQUIRES_CAPABILITY]->(cap:Capability) | cap.name] WHERE c IN capabilities)
 MATCH (p:ExecutionPlan {status: 'EXECUTING'})-[:CONTAINS_STEP]->(s)
 WITH a, s, p LIMIT $max_steps
 SET s.lock_seq = coalesce(s.lock_seq, 0) + 1
@@ -66,6 +66,9 @@ SET s.status = 'ASSIGNED', s.lease_token = randomUUID(),
     s.claimed_at = datetime()
 CREATE (s)-[:ASSIGNED_TO]->(a)
 RETURN s {.*, plan_id: p.id,
+          context: head([(p)-[:EXECUTES_IN]->(c:ExecutionContext {is_active: true}) |
+                         c {.id, .environment, .variables, .constraints, .resources,
+                            .policies, .permissions}]),
           prior_work: [(s)-[:DEPENDS_ON]->(d:ExecutionStep) WHERE d.status = 'COMPLETED' |
                        {key: d.key, name: d.name, outputs: d.outputs}]} AS step
 """
@@ -148,6 +151,7 @@ def _step_view(row: dict[str, Any]) -> dict[str, Any]:
         "attempt": step["retry_count"] + 1,
         "timeout_seconds": step.get("timeout_seconds"),
         "validate_command": step.get("validate_command"),
+        "context": node_props(step["context"]) if step.get("context") else None,
     }
 
 
@@ -162,10 +166,12 @@ def claim(
     """Claim up to ``max_steps`` READY steps of EXECUTING plans for ``agent_id``.
 
     Only steps of ``kinds`` whose required capabilities are all in
-    ``capabilities``, and not held back by a retry backoff. Each claimed step
+    ``capabilities`` or registered for the agent (``HAS_CAPABILITY``), not reserved
+    for another agent, and not held back by a retry backoff. Each claimed step
     becomes ASSIGNED, ``ASSIGNED_TO`` the agent (created if new), with a new
     lease token expiring in ``lease_seconds``. Returns the claimed steps with
-    their inputs and prior work (the outputs of their completed dependencies).
+    their inputs, prior work (the outputs of their completed dependencies) and
+    their plan's active ``ExecutionContext``.
     """
 
     def work(tx: neo4j.ManagedTransaction) -> list[dict[str, Any]]:

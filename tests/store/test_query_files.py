@@ -18,6 +18,9 @@ SAMPLE = {
     "status": None,
     "limit": 10,
     "depth": 3,
+    "agent_id": "none",
+    "capabilities": [],
+    "communication_id": "none",
 }
 
 
@@ -30,6 +33,12 @@ def test_the_required_queries_exist() -> None:
         "get_plan_steps_with_agents",
         "list_root_plans",
         "get_status_tree",
+        "get_plan_modifications",
+        "get_audit_chain",
+        "find_plans_requiring_approval",
+        "get_agent_workload",
+        "find_available_agents",
+        "get_communication_thread",
     } <= names
 
 

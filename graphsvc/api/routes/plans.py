@@ -19,7 +19,7 @@ from graphsvc.domain.models import (
     PlanSummary,
     StatusTree,
 )
-from graphsvc.store import lifecycle, modifications, tree
+from graphsvc.store import audit, lifecycle, modifications, tree
 from graphsvc.store import plans as plan_store
 
 router = APIRouter(prefix="/v1/plans", tags=["plans"])
@@ -188,6 +188,15 @@ def get_modifications(plan_id: str, db: DbDep, _: Reader) -> list[ModificationPu
     """Every change made to the plan while it ran, newest first: type, old and new
     values, reason, the step, who requested and who approved it. 404 if unknown."""
     return modifications.list_modifications(db, plan_id)
+
+
+@router.get("/{plan_id}/audit")
+def get_audit(plan_id: str, db: DbDep, _: Reader) -> list[dict[str, Any]]:
+    """The plan's audit trail in time order (``cypher/get_audit_chain.cypher``): the user
+    -> message -> analysis that created it, decisions and approvals, modifications,
+    every transition with its actor, communications. Each ``{time, kind, actor,
+    summary, subject_id}``. 404 if unknown."""
+    return audit.audit_chain(db, plan_id)
 
 
 @router.get("/{plan_id}/events", response_model=list[EventPublic])

@@ -42,6 +42,9 @@ class ClaimedStep(BaseModel):
     attempt: int
     timeout_seconds: float | None = None
     validate_command: str | None = None
+    context: dict[str, Any] | None = Field(
+        default=None, description="The plan's active ExecutionContext, if any."
+    )
 
 
 class ClaimResponse(BaseModel):

@@ -1,0 +1,66 @@
+// get_audit_chain: everything that led to and happened in a plan, in time order: the
+// user -> message -> analysis that created it, every decision and who approved or rejected
+// it, every modification and who requested it, every transition (Event) with its actor,
+// and every agent communication about the plan or its steps.
+// Parameters: $plan_id
+// Result columns: time, kind, actor, summary, subject_id
+MATCH (p:ExecutionPlan {id: $plan_id})
+CALL {
+  WITH p
+  MATCH (u:User)-[:INITIATES]->(m:Message)-[:TRIGGERS_ANALYSIS]->(:Analysis)-[:CREATES_PLAN]->(p)
+  RETURN m.timestamp AS time, 'MESSAGE' AS kind, u.id AS actor, m.content AS summary,
+         m.id AS subject_id
+  UNION
+  WITH p
+  MATCH (a:Analysis)-[:CREATES_PLAN]->(p)
+  RETURN a.timestamp AS time, 'ANALYSIS' AS kind, null AS actor,
+         a.intent + ' (' + a.category + ', confidence ' + toString(a.confidence) + '): ' +
+         coalesce(a.reasoning, '') AS summary, a.id AS subject_id
+  UNION
+  WITH p
+  MATCH (d:Decision)-[:AFFECTS_PLAN]->(p)
+  RETURN d.timestamp AS time, 'DECISION' AS kind, null AS actor,
+         d.type + ': ' + d.action + ' [' + d.status + ']' AS summary, d.id AS subject_id
+  UNION
+  WITH p
+  MATCH (p)-[:CONTAINS_STEP]->(:ExecutionStep)<-[:AFFECTS_STEP]-(d:Decision)
+  RETURN d.timestamp AS time, 'DECISION' AS kind, null AS actor,
+         d.type + ': ' + d.action + ' [' + d.status + ']' AS summary, d.id AS subject_id
+  UNION
+  WITH p
+  MATCH (d:Decision)-[:AFFECTS_PLAN]->(p)
+  MATCH (u:User)-[r:APPROVES|REJECTS]->(d)
+  RETURN r.timestamp AS time, type(r) AS kind, u.id AS actor,
+         d.type + ': ' + d.action + coalesce(' (' + r.comment + ')', '') AS summary,
+         d.id AS subject_id
+  UNION
+  WITH p
+  MATCH (m:PlanModification)-[:MODIFIES_PLAN]->(p)
+  OPTIONAL MATCH (who)-[:REQUESTS_MODIFICATION]->(m)
+  RETURN m.timestamp AS time, 'MODIFICATION' AS kind, who.id AS actor,
+         m.modification_type + coalesce(' ' + head([(m)-[:MODIFIES_STEP|CREATES_STEP]->(s) |
+         s.key]), '') + coalesce(': ' + m.reason, '') AS summary, m.id AS subject_id
+  UNION
+  WITH p
+  MATCH (e:Event)-[:ABOUT]->(p)
+  RETURN e.timestamp AS time, 'EVENT' AS kind, e.actor AS actor,
+         e.type + coalesce(' ' + head([(e)-[:ABOUT]->(s:ExecutionStep) | s.key]), '') +
+         coalesce(' ' + e.from_status, '') + coalesce(' -> ' + e.to_status, '') +
+         coalesce(': ' + e.message, '') AS summary, e.id AS subject_id
+  UNION
+  WITH p
+  MATCH (c:AgentCommunication)-[:ABOUT_PLAN]->(p)
+  RETURN c.timestamp AS time, 'COMMUNICATION' AS kind,
+         head([(f:Agent)-[:SENDS]->(c) | f.id]) AS actor,
+         c.message_type + ' to ' + head([(t:Agent)-[:RECEIVES]->(c) | t.id]) + ': ' +
+         c.subject AS summary, c.id AS subject_id
+  UNION
+  WITH p
+  MATCH (p)-[:CONTAINS_STEP]->(:ExecutionStep)<-[:ABOUT_STEP]-(c:AgentCommunication)
+  RETURN c.timestamp AS time, 'COMMUNICATION' AS kind,
+         head([(f:Agent)-[:SENDS]->(c) | f.id]) AS actor,
+         c.message_type + ' to ' + head([(t:Agent)-[:RECEIVES]->(c) | t.id]) + ': ' +
+         c.subject AS summary, c.id AS subject_id
+}
+RETURN time, kind, actor, summary, subject_id
+ORDER BY time, kind

@@ -1,0 +1,119 @@
+"""Agents, their workload, their communications, and execution contexts."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any
+
+from fastapi import APIRouter
+from pydantic import BaseModel, Field
+
+from graphsvc.api.deps import Coordinator, DbDep, Reader, Worker
+from graphsvc.store import agents
+
+router = APIRouter(prefix="/v1", tags=["agents"])
+
+
+class AgentStatus(StrEnum):
+    ACTIVE = "ACTIVE"
+    INACTIVE = "INACTIVE"
+
+
+class AgentBody(BaseModel):
+    id: str = Field(min_length=1, max_length=200)
+    name: str | None = None
+    capabilities: list[str] = Field(default_factory=list)
+    status: AgentStatus = AgentStatus.ACTIVE
+
+
+class MessageType(StrEnum):
+    REQUEST = "REQUEST"
+    RESPONSE = "RESPONSE"
+    NOTIFICATION = "NOTIFICATION"
+    ESCALATION = "ESCALATION"
+
+
+class CommPriority(StrEnum):
+    LOW = "LOW"
+    MEDIUM = "MEDIUM"
+    HIGH = "HIGH"
+    URGENT = "URGENT"
+
+
+class CommunicationBody(BaseModel):
+    from_agent_id: str
+    to_agent_id: str
+    message_type: MessageType
+    subject: str = Field(min_length=1)
+    content: str = ""
+    priority: CommPriority = CommPriority.MEDIUM
+    requires_action: bool = False
+    plan_id: str | None = None
+    step_id: str | None = None
+    responds_to: str | None = Field(default=None, description="The communication answered.")
+
+
+class CommStatus(StrEnum):
+    RECEIVED = "RECEIVED"
+    ACKNOWLEDGED = "ACKNOWLEDGED"
+    RESPONDED = "RESPONDED"
+
+
+class StatusBody(BaseModel):
+    status: CommStatus
+
+
+class Environment(StrEnum):
+    DEVELOPMENT = "DEVELOPMENT"
+    STAGING = "STAGING"
+    PRODUCTION = "PRODUCTION"
+
+
+class ContextBody(BaseModel):
+    environment: Environment
+    variables: dict[str, Any] = Field(default_factory=dict)
+    constraints: dict[str, Any] = Field(default_factory=dict)
+    resources: dict[str, Any] = Field(default_factory=dict)
+    policies: dict[str, Any] = Field(default_factory=dict)
+    permissions: dict[str, Any] = Field(default_factory=dict)
+
+
+class Created(BaseModel):
+    id: str
+
+
+@router.post("/agents", response_model=Created, status_code=201)
+def register_agent(body: AgentBody, db: DbDep, _: Worker) -> Created:
+    """Create or update an agent with exactly these capabilities (``HAS_CAPABILITY``);
+    steps that require a capability go only to agents that have it."""
+    agents.register_agent(db, body.id, body.name, body.capabilities, body.status.value)
+    return Created(id=body.id)
+
+
+@router.get("/agents/{agent_id}/workload")
+def get_workload(agent_id: str, db: DbDep, _: Reader) -> dict[str, Any]:
+    """What the agent holds now, what is reserved for it and what it has done. 404 if
+    unknown."""
+    return agents.workload(db, agent_id)
+
+
+@router.post("/communications", response_model=Created, status_code=201)
+def send(body: CommunicationBody, db: DbDep, _: Worker) -> Created:
+    """A message between agents (``SENDS``/``RECEIVES``), about a plan or step, maybe
+    answering another (which becomes RESPONDED). 422 names unknown ids."""
+    return Created(id=agents.send_communication(db, body.model_dump(mode="json")))
+
+
+@router.post("/communications/{comm_id}/status", response_model=StatusBody)
+def set_status(comm_id: str, body: StatusBody, db: DbDep, _: Worker) -> StatusBody:
+    """Move a communication forward: SENT -> RECEIVED -> ACKNOWLEDGED -> RESPONDED
+    (409 backwards)."""
+    agents.set_communication_status(db, comm_id, body.status.value)
+    return body
+
+
+@router.post("/plans/{plan_id}/contexts", response_model=Created, status_code=201)
+def create_context(plan_id: str, body: ContextBody, db: DbDep, _: Coordinator) -> Created:
+    """The plan's new active ``ExecutionContext`` (``EXECUTES_IN``); claims of its steps
+    carry it. 404 for an unknown plan."""
+    return Created(id=agents.create_context(db, plan_id, body.model_dump(mode="json")))

@@ -1,0 +1,197 @@
+"""Agents, their capabilities and workload; agent communications; execution contexts
+(DESIGN.md section 1)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import neo4j
+
+from graphsvc._errors import ConflictError, NotFoundError, Problem, ValidationFailed
+from graphsvc.ids import new_id
+from graphsvc.store._convert import from_neo4j, node_props, to_json
+from graphsvc.store._db import Database
+from graphsvc.store._queries import load_query
+
+__all__ = [
+    "COMMUNICATION_STATUSES",
+    "create_context",
+    "mark_inactive",
+    "register_agent",
+    "send_communication",
+    "set_communication_status",
+    "workload",
+]
+
+COMMUNICATION_STATUSES = ("SENT", "RECEIVED", "ACKNOWLEDGED", "RESPONDED")
+
+_REGISTER = """
+MERGE (a:Agent {id: $id})
+  ON CREATE SET a.created_at = datetime()
+SET a.name = coalesce($name, a.name, $id), a.status = $status, a.last_seen_at = datetime()
+WITH a
+OPTIONAL MATCH (a)-[old:HAS_CAPABILITY]->(:Capability)
+DELETE old
+WITH DISTINCT a
+UNWIND $capabilities AS cap
+MERGE (c:Capability {name: cap.name}) ON CREATE SET c.id = cap.id
+CREATE (a)-[:HAS_CAPABILITY]->(c)
+"""
+_INACTIVE = """
+MATCH (a:Agent {status: 'ACTIVE'})
+WHERE a.last_seen_at < datetime() - duration({seconds: $seconds})
+SET a.status = 'INACTIVE'
+RETURN count(a) AS n
+"""
+_SEND = """
+MATCH (f:Agent {id: $from_id}), (t:Agent {id: $to_id})
+CREATE (c:AgentCommunication {id: $id, message_type: $message_type, subject: $subject,
+        content: $content, priority: $priority, status: 'SENT', timestamp: datetime(),
+        requires_action: $requires_action})
+CREATE (f)-[:SENDS]->(c)
+CREATE (t)-[:RECEIVES]->(c)
+WITH c
+OPTIONAL MATCH (p:ExecutionPlan {id: $plan_id})
+OPTIONAL MATCH (s:ExecutionStep {id: $step_id})
+OPTIONAL MATCH (o:AgentCommunication {id: $responds_to})
+FOREACH (_ IN CASE WHEN p IS NULL THEN [] ELSE [1] END | CREATE (c)-[:ABOUT_PLAN]->(p))
+FOREACH (_ IN CASE WHEN s IS NULL THEN [] ELSE [1] END | CREATE (c)-[:ABOUT_STEP]->(s))
+FOREACH (_ IN CASE WHEN o IS NULL THEN [] ELSE [1] END |
+  CREATE (c)-[:RESPONDS_TO]->(o) SET o.status = 'RESPONDED')
+RETURN c.id AS id
+"""
+_EXISTS = {
+    "from_agent_id": "MATCH (n:Agent {id: $id}) RETURN count(n) > 0 AS found",
+    "to_agent_id": "MATCH (n:Agent {id: $id}) RETURN count(n) > 0 AS found",
+    "plan_id": "MATCH (n:ExecutionPlan {id: $id}) RETURN count(n) > 0 AS found",
+    "step_id": "MATCH (n:ExecutionStep {id: $id}) RETURN count(n) > 0 AS found",
+    "responds_to": "MATCH (n:AgentCommunication {id: $id}) RETURN count(n) > 0 AS found",
+}
+_STATUS = """
+MATCH (c:AgentCommunication {id: $id})
+SET c.lock_seq = coalesce(c.lock_seq, 0) + 1
+RETURN c.status AS status
+"""
+_CONTEXT = """
+MATCH (p:ExecutionPlan {id: $plan_id})
+OPTIONAL MATCH (p)-[:EXECUTES_IN]->(old:ExecutionContext {is_active: true})
+SET old.is_active = false, old.updated_at = datetime()
+WITH DISTINCT p
+CREATE (c:ExecutionContext {id: $id, environment: $environment, variables: $variables,
+        constraints: $constraints, resources: $resources, policies: $policies,
+        permissions: $permissions, created_at: datetime(), updated_at: datetime(),
+        is_active: true})
+CREATE (p)-[:EXECUTES_IN]->(c)
+RETURN c.id AS id
+"""
+
+
+def register_agent(
+    db: Database,
+    agent_id: str,
+    name: str | None = None,
+    capabilities: list[str] | None = None,
+    status: str = "ACTIVE",
+) -> None:
+    """Create or update an agent with exactly these capabilities (``HAS_CAPABILITY``)."""
+    caps = [{"name": c, "id": new_id()} for c in sorted(set(capabilities or []))]
+    db.write(
+        lambda tx: tx.run(
+            _REGISTER, id=agent_id, name=name, status=status, capabilities=caps
+        ).consume()
+    )
+
+
+def workload(db: Database, agent_id: str) -> dict[str, Any]:
+    """``cypher/get_agent_workload.cypher``: what the agent holds, has reserved and has
+    done. ``NotFoundError`` for an unknown agent."""
+    query = load_query("get_agent_workload").body
+    record = db.read(lambda tx: tx.run(query, agent_id=agent_id).single())
+    if record is None:
+        raise NotFoundError(f"no agent with id {agent_id!r}", {"agent_id": agent_id})
+    return {k: node_props(v) if isinstance(v, dict) else from_neo4j(v) for k, v in record.items()}
+
+
+def mark_inactive(db: Database, seconds: float) -> int:
+    """Agents not seen for ``seconds`` become INACTIVE; returns how many."""
+    return int(db.write(lambda tx: tx.run(_INACTIVE, seconds=seconds).single(strict=True)["n"]))
+
+
+def send_communication(db: Database, body: dict[str, Any]) -> str:
+    """Record a message between agents: ``{from_agent_id, to_agent_id, message_type,
+    subject, content, priority, requires_action, plan_id?, step_id?, responds_to?}``.
+    SENT; a reply marks the message it answers RESPONDED. Returns its id.
+    ``ValidationFailed`` names each unknown id (nothing written)."""
+    comm_id = new_id()
+
+    def work(tx: neo4j.ManagedTransaction) -> str:
+        missing = [
+            Problem(field, f"no node with id {body[field]!r}")
+            for field, query in _EXISTS.items()
+            if body.get(field) is not None
+            and not tx.run(query, id=body[field]).single(strict=True)["found"]
+        ]
+        if missing:
+            raise ValidationFailed(missing)
+        tx.run(
+            _SEND,
+            id=comm_id,
+            from_id=body["from_agent_id"],
+            to_id=body["to_agent_id"],
+            message_type=body["message_type"],
+            subject=body["subject"],
+            content=body["content"],
+            priority=body["priority"],
+            requires_action=body.get("requires_action", False),
+            plan_id=body.get("plan_id"),
+            step_id=body.get("step_id"),
+            responds_to=body.get("responds_to"),
+        ).consume()
+        return comm_id
+
+    return db.write(work)
+
+
+def set_communication_status(db: Database, comm_id: str, status: str) -> str:
+    """Move a communication forward: SENT -> RECEIVED -> ACKNOWLEDGED -> RESPONDED.
+    ``ConflictError`` for a step backwards, ``NotFoundError`` for an unknown id."""
+
+    def work(tx: neo4j.ManagedTransaction) -> str:
+        record = tx.run(_STATUS, id=comm_id).single()
+        if record is None:
+            raise NotFoundError(f"no communication with id {comm_id!r}", {"id": comm_id})
+        current = record["status"]
+        if COMMUNICATION_STATUSES.index(status) <= COMMUNICATION_STATUSES.index(current):
+            raise ConflictError(
+                f"a communication that is {current} cannot become {status}",
+                {"id": comm_id, "status": current},
+            )
+        tx.run(
+            "MATCH (c:AgentCommunication {id: $id}) SET c.status = $status",
+            id=comm_id,
+            status=status,
+        ).consume()
+        return status
+
+    return db.write(work)
+
+
+def create_context(db: Database, plan_id: str, body: dict[str, Any]) -> str:
+    """The plan's new active ``ExecutionContext`` (``EXECUTES_IN``; the previous one
+    becomes inactive): ``environment`` and JSON ``variables``, ``constraints``,
+    ``resources``, ``policies``, ``permissions``. Returns its id."""
+    context_id = new_id()
+
+    def work(tx: neo4j.ManagedTransaction) -> str:
+        payloads: dict[str, Any] = {
+            k: to_json(body.get(k) or {})
+            for k in ("variables", "constraints", "resources", "policies", "permissions")
+        }
+        record = tx.run(
+            _CONTEXT, plan_id=plan_id, id=context_id, environment=body["environment"], **payloads
+        ).single()
+        if record is None:
+            raise NotFoundError(f"no plan with id {plan_id!r}", {"plan_id": plan_id})
+        return context_id
+
+    return db.write(work)

@@ -1,0 +1,319 @@
+"""Decisions and the people who decide (DESIGN.md sections 1-3): record a decision,
+list them, approve or reject one (``(:User)-[:APPROVES|REJECTS]->(:Decision)``) with
+its effect on the plan or step it gates, and human input to a waiting step."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import neo4j
+
+from graphsvc._errors import ConflictError, NotFoundError, Problem, ValidationFailed
+from graphsvc.domain.models import DecisionPublic, DecisionSpec
+from graphsvc.domain.states import PlanStatus, StepStatus
+from graphsvc.ids import new_id
+from graphsvc.store._convert import node_props, to_json
+from graphsvc.store._db import Database
+from graphsvc.store._events import write_plan_events
+from graphsvc.store._family import settle
+from graphsvc.store.lifecycle import transition_tx
+from graphsvc.store.work import lock_step
+
+__all__ = ["create_decision", "decide", "list_decisions", "provide_input"]
+
+_CREATE = """
+CREATE (d:Decision {id: $id, type: $type, action: $action, parameters: $parameters_json,
+                    reasoning: $reasoning, clarification_question: $question,
+                    confidence: $confidence, requires_approval: $requires_approval,
+                    status: $status, timestamp: datetime()})
+WITH d
+OPTIONAL MATCH (a:Analysis {id: $analysis_id})
+OPTIONAL MATCH (p:ExecutionPlan {id: $plan_id})
+OPTIONAL MATCH (s:ExecutionStep {id: $step_id})
+OPTIONAL MATCH (m:Message {id: $message_id})
+OPTIONAL MATCH (u:User {id: $escalate_to})
+FOREACH (_ IN CASE WHEN a IS NULL THEN [] ELSE [1] END | CREATE (a)-[:INFORMS_DECISION]->(d))
+FOREACH (_ IN CASE WHEN p IS NULL THEN [] ELSE [1] END | CREATE (d)-[:AFFECTS_PLAN]->(p))
+FOREACH (_ IN CASE WHEN s IS NULL THEN [] ELSE [1] END | CREATE (d)-[:AFFECTS_STEP]->(s))
+FOREACH (_ IN CASE WHEN m IS NULL THEN [] ELSE [1] END | CREATE (d)-[:DECIDES_ON]->(m))
+FOREACH (_ IN CASE WHEN u IS NULL THEN [] ELSE [1] END | CREATE (d)-[:ESCALATES_TO]->(u))
+RETURN coalesce(p.id, head([(pp:ExecutionPlan)-[:CONTAINS_STEP]->(s) | pp.id])) AS plan_id
+"""
+_DECISION_VIEW = """
+d {.*, plan_id: head([(d)-[:AFFECTS_PLAN]->(p:ExecutionPlan) | p.id]),
+    step_id: head([(d)-[:AFFECTS_STEP]->(s:ExecutionStep) | s.id]),
+    decided_by: head([(u:User)-[:APPROVES|REJECTS]->(d) | u.id])}
+"""
+_LIST = (
+    """
+MATCH (d:Decision)
+WHERE $status IS NULL OR d.status = $status
+WITH d ORDER BY d.timestamp DESC LIMIT $limit
+RETURN """
+    + _DECISION_VIEW
+    + " AS decision"
+)
+_LOCK = (
+    """
+MATCH (d:Decision {id: $id})
+SET d.lock_seq = coalesce(d.lock_seq, 0) + 1
+RETURN """
+    + _DECISION_VIEW
+    + " AS decision"
+)
+_DECIDE = """
+MATCH (d:Decision {id: $id})
+SET d.status = $status, d.decided_at = datetime(), d.comment = $comment
+MERGE (u:User {id: $user_id})
+  ON CREATE SET u.name = coalesce($user_name, $user_id), u.created_at = datetime()
+FOREACH (_ IN CASE WHEN $status = 'APPROVED' THEN [1] ELSE [] END |
+  CREATE (u)-[:APPROVES {comment: $comment, timestamp: datetime()}]->(d))
+FOREACH (_ IN CASE WHEN $status = 'REJECTED' THEN [1] ELSE [] END |
+  CREATE (u)-[:REJECTS {comment: $comment, timestamp: datetime()}]->(d))
+"""
+_APPROVE_PLAN = """
+MATCH (p:ExecutionPlan {id: $plan_id, status: 'DRAFT'})
+SET p.status = 'APPROVED', p.approved_at = datetime()
+RETURN p.id AS id
+"""
+_GATE_DONE = """
+MATCH (p:ExecutionPlan)-[:CONTAINS_STEP]->(s:ExecutionStep {id: $step_id, status: 'WAITING'})
+SET s.status = $status, s.outputs = $outputs, s.error_message = $error,
+    s.completed_at = datetime(), p.unfinished = p.unfinished - 1,
+    p.failed_critical = p.failed_critical +
+        CASE WHEN $status = 'FAILED' AND s.is_critical THEN 1 ELSE 0 END
+RETURN p.id AS plan_id, p.on_failure AS on_failure, s.is_critical AS critical
+"""
+
+_LABELS = {
+    "analysis_id": "Analysis",
+    "plan_id": "ExecutionPlan",
+    "step_id": "ExecutionStep",
+    "message_id": "Message",
+    "escalate_to": "User",
+}
+# One fixed query per label (labels are never taken from input).
+_EXISTS = {
+    field: f"MATCH (n:{label} {{id: $id}}) RETURN count(n) > 0 AS found"
+    for field, label in _LABELS.items()
+}
+
+
+def create_decision(db: Database, spec: DecisionSpec, actor: str | None = None) -> str:
+    """Record a decision with its links (``INFORMS_DECISION`` from an analysis,
+    ``AFFECTS_PLAN``, ``AFFECTS_STEP``, ``DECIDES_ON`` a message, ``ESCALATES_TO`` a
+    user). PENDING when it ``requires_approval``, else APPROVED (nothing to wait
+    for). Returns its id. ``ValidationFailed`` names every id that does not exist
+    (nothing written)."""
+    decision_id = new_id()
+    links = {f: getattr(spec, f) for f in _LABELS if getattr(spec, f) is not None}
+
+    def work(tx: neo4j.ManagedTransaction) -> str:
+        missing = [
+            Problem(field, f"no {_LABELS[field]} with id {value!r}")
+            for field, value in links.items()
+            if not tx.run(_EXISTS[field], id=value).single(strict=True)["found"]
+        ]
+        if missing:
+            raise ValidationFailed(missing)
+        status = "PENDING" if spec.requires_approval else "APPROVED"
+        record = tx.run(
+            _CREATE,
+            id=decision_id,
+            type=spec.type.value,
+            action=spec.action,
+            parameters_json=to_json(spec.parameters),
+            reasoning=spec.reasoning,
+            question=spec.clarification_question,
+            confidence=spec.confidence,
+            requires_approval=spec.requires_approval,
+            status=status,
+            analysis_id=spec.analysis_id,
+            plan_id=spec.plan_id,
+            step_id=spec.step_id,
+            message_id=spec.message_id,
+            escalate_to=spec.escalate_to,
+        ).single(strict=True)
+        if record["plan_id"]:
+            write_plan_events(
+                tx,
+                [
+                    {
+                        "plan_id": record["plan_id"],
+                        "step_id": spec.step_id,
+                        "decision_id": decision_id,
+                        "type": "DECISION_RECORDED",
+                        "to_status": status,
+                        "actor": actor,
+                        "message": f"{spec.type.value}: {spec.action}",
+                    }
+                ],
+            )
+        return decision_id
+
+    return db.write(work)
+
+
+def list_decisions(
+    db: Database, status: str | None = None, limit: int = 100
+) -> list[DecisionPublic]:
+    """Decisions newest first, with the plan and step they affect; ``status`` filters."""
+    rows = db.read(lambda tx: tx.run(_LIST, status=status, limit=limit).data())
+    return [DecisionPublic.model_validate(node_props(r["decision"])) for r in rows]
+
+
+def _gate_done(
+    tx: neo4j.ManagedTransaction,
+    step_id: str,
+    status: StepStatus,
+    outputs: dict[str, Any] | None,
+    error: str | None,
+    actor: str,
+    decision_id: str | None = None,
+) -> list[dict[str, Any]]:
+    row = tx.run(
+        _GATE_DONE, step_id=step_id, status=status.value, outputs=to_json(outputs), error=error
+    ).single()
+    if row is None:
+        return []
+    events: list[dict[str, Any]] = [
+        {
+            "plan_id": row["plan_id"],
+            "step_id": step_id,
+            "decision_id": decision_id,
+            "type": f"STEP_{status.value}",
+            "from_status": StepStatus.WAITING.value,
+            "to_status": status.value,
+            "actor": actor,
+            "message": error,
+        }
+    ]
+    critical = status == StepStatus.FAILED and bool(row["critical"])
+    return events + settle(tx, row["plan_id"], [step_id], critical, row["on_failure"], actor)
+
+
+def decide(
+    db: Database,
+    decision_id: str,
+    approve: bool,
+    user_id: str,
+    user_name: str | None = None,
+    comment: str | None = None,
+    start: bool = False,
+) -> DecisionPublic:
+    """Approve or reject a PENDING decision, and apply it.
+
+    An APPROVAL decision on a waiting ``approval`` step completes the step
+    (approve) or fails it with the comment as its error (reject). An EXECUTE
+    decision on a plan that awaits approval makes it APPROVED (``approved_at``)
+    and, with ``start``, EXECUTING; rejected, the plan is CANCELLED. Raises
+    ``NotFoundError``, or ``ConflictError`` when the decision was already
+    decided (deciding twice is refused).
+    """
+    status = "APPROVED" if approve else "REJECTED"
+
+    def work(tx: neo4j.ManagedTransaction) -> None:
+        record = tx.run(_LOCK, id=decision_id).single()
+        if record is None:
+            raise NotFoundError(f"no decision with id {decision_id!r}", {"id": decision_id})
+        decision = node_props(record["decision"])
+        if decision["status"] != "PENDING":
+            raise ConflictError(
+                f"this decision is already {decision['status']}",
+                {"decision_id": decision_id, "status": decision["status"]},
+            )
+        if decision.get("step_id"):
+            lock_step(tx, decision["step_id"])  # steps before their plan, as everywhere
+        tx.run(
+            _DECIDE,
+            id=decision_id,
+            status=status,
+            comment=comment,
+            user_id=user_id,
+            user_name=user_name,
+        ).consume()
+        plan_id, step_id = decision.get("plan_id"), decision.get("step_id")
+        recorded = {
+            "plan_id": plan_id,
+            "step_id": step_id,
+            "decision_id": decision_id,
+            "type": f"DECISION_{status}",
+            "to_status": status,
+            "actor": user_id,
+            "message": comment,
+        }
+        if plan_id:
+            write_plan_events(tx, [recorded])
+        if decision["type"] == "APPROVAL" and step_id:
+            error = None if approve else f"rejected by {user_id}: {comment or 'no reason given'}"
+            outputs = {"approved": approve, "decided_by": user_id, "comment": comment}
+            done = StepStatus.COMPLETED if approve else StepStatus.FAILED
+            write_plan_events(
+                tx, _gate_done(tx, step_id, done, outputs, error, user_id, decision_id)
+            )
+        elif decision["type"] == "EXECUTE" and plan_id and not step_id:
+            _apply_plan_decision(tx, plan_id, decision_id, approve, user_id, comment, start)
+
+    db.write(work)
+    return next(d for d in list_decisions_by_id(db, [decision_id]))
+
+
+def _apply_plan_decision(
+    tx: neo4j.ManagedTransaction,
+    plan_id: str,
+    decision_id: str,
+    approve: bool,
+    user_id: str,
+    comment: str | None,
+    start: bool,
+) -> None:
+    """An EXECUTE decision on a plan awaiting approval: approved -> APPROVED (and
+    started with ``start``); rejected -> CANCELLED."""
+    if not approve:
+        transition_tx(tx, plan_id, "cancel", user_id, f"approval rejected: {comment}")
+        return
+    if tx.run(_APPROVE_PLAN, plan_id=plan_id).single() is None:
+        return  # not a DRAFT plan any more: nothing to approve
+    approved = {
+        "plan_id": plan_id,
+        "decision_id": decision_id,
+        "type": "PLAN_APPROVE",
+        "from_status": PlanStatus.DRAFT.value,
+        "to_status": PlanStatus.APPROVED.value,
+        "actor": user_id,
+        "message": comment,
+    }
+    write_plan_events(tx, [approved])
+    if start:
+        transition_tx(tx, plan_id, "start", user_id, comment)
+
+
+def list_decisions_by_id(db: Database, ids: list[str]) -> list[DecisionPublic]:
+    """The decisions with these ids."""
+    query = (
+        "UNWIND $ids AS id MATCH (d:Decision {id: id}) RETURN " + _DECISION_VIEW + " AS decision"
+    )
+    rows = db.read(lambda tx: tx.run(query, ids=ids).data())
+    return [DecisionPublic.model_validate(node_props(r["decision"])) for r in rows]
+
+
+def provide_input(db: Database, step_id: str, text: str, user_id: str) -> None:
+    """A person's answer to a waiting ``human_input`` step: it COMPLETES with
+    ``{"text", "user_id"}`` as its outputs and its dependents proceed. Raises
+    ``NotFoundError``, or ``ConflictError`` when the step is not a waiting
+    ``human_input`` step."""
+
+    def work(tx: neo4j.ManagedTransaction) -> None:
+        step, _ = lock_step(tx, step_id)
+        if step["kind"] != "human_input" or step["status"] != StepStatus.WAITING.value:
+            raise ConflictError(
+                f"this step takes no input: it is a {step['kind']} step that is "
+                f"{step['status']} (input goes to a WAITING human_input step)",
+                {"step_id": step_id, "status": step["status"]},
+            )
+        events = _gate_done(
+            tx, step_id, StepStatus.COMPLETED, {"text": text, "user_id": user_id}, None, user_id
+        )
+        write_plan_events(tx, events)
+
+    db.write(work)
