@@ -7,7 +7,7 @@ import sys
 
 from graphsvc.domain import parse_spec
 from graphsvc.ids import new_id
-from graphsvc.store import Database, Neo4jTarget, lifecycle, plans
+from graphsvc.store import Database, Neo4jTarget, decisions, lifecycle, plans
 from graphsvc.store.modifications import list_modifications
 from tests.helpers import neo4j_env
 
@@ -69,3 +69,50 @@ def test_changing_a_running_plan_from_the_command_line(
     ]
     assert {m.requested_by["id"] for m in mods if m.requested_by} == {"grace"}
     lifecycle.transition_plan(db, plan_id, "cancel")
+
+
+def test_deciding_and_auditing_from_the_command_line(
+    db: Database, neo4j_target: Neo4jTarget
+) -> None:
+    spec = parse_spec(
+        {
+            "name": f"needs a yes {new_id()}",
+            "requires_approval": True,
+            "steps": [{"key": "GATE", "kind": "approval", "description": "ok?"}],
+        }
+    )
+    plan_id = plans.create_plan(db, spec).id
+    listed = _cli(neo4j_target, "--help")  # the plan group answers
+    assert listed.returncode == 0
+    pending = subprocess.run(
+        [sys.executable, "-m", "graphsvc", "decide"],
+        env={**neo4j_env(neo4j_target), "COLUMNS": "250"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert pending.returncode == 0, pending.stderr
+    [decision] = [d for d in decisions.list_decisions(db, "PENDING", 1000) if d.plan_id == plan_id]
+    assert decision.id in pending.stdout
+
+    def decide(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "graphsvc", "decide", *args],
+            env={**neo4j_env(neo4j_target), "USER": "grace"},
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+
+    assert decide("approve", decision.id, "--start", "--comment", "fine").returncode == 0
+    twice = decide("approve", decision.id)
+    assert twice.returncode == 1 and "already APPROVED" in twice.stderr
+    [gate] = [d for d in decisions.list_decisions(db, "PENDING", 1000) if d.plan_id == plan_id]
+    assert decide("reject", gate.id, "--comment", "changed my mind").returncode == 0
+    assert plans.get_plan(db, plan_id).status.value == "FAILED"
+
+    audit = _cli(neo4j_target, "audit", plan_id)
+    assert audit.returncode == 0, audit.stderr
+    assert "APPROVES" in audit.stdout and "REJECTS" in audit.stdout and "grace" in audit.stdout
