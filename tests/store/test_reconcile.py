@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from graphsvc.domain import parse_spec
+from graphsvc.ids import new_id
 from graphsvc.store import Database, lifecycle, plans
 from graphsvc.store.lifecycle import list_events
 from graphsvc.store.reconcile import reconcile
@@ -28,13 +29,15 @@ def _drift(db: Database, plan_id: str, statuses: dict[str, str]) -> None:
 
 
 def _new_plan(db: Database) -> str:
+    # Steps no worker can claim (a capability nobody has): only the test moves them.
+    never = {"kind": "task", "description": "by hand", "requires_capabilities": [new_id()]}
     spec = parse_spec(
         {
             "name": "drift",
             "steps": [
-                {"key": "A", "kind": "human_input"},
-                {"key": "B", "kind": "human_input", "depends_on": ["A"]},
-                {"key": "C", "kind": "human_input", "depends_on": ["B"]},
+                {"key": "A", **never},
+                {"key": "B", **never, "depends_on": ["A"]},
+                {"key": "C", **never, "depends_on": ["B"]},
             ],
         }
     )

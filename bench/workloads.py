@@ -1,0 +1,285 @@
+"""graphsvc's workloads W1-W6 (issue 8), each returning its figures as dicts."""
+
+from __future__ import annotations
+
+import statistics
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+from bench.shapes import SHAPES, plan_spec
+from graphsvc._local_api import LocalApi
+from graphsvc.domain import parse_spec
+from graphsvc.ids import new_id
+from graphsvc.settings import Settings
+from graphsvc.store import Database, children, lifecycle, modify, plans, tree, work
+from graphsvc.worker import ApiClient, ExecutorConfig, Worker
+
+__all__ = ["WORKLOADS"]
+
+Figure = dict[str, Any]
+
+
+def _wait_terminal(db: Database, plan_id: str, timeout: float = 600) -> str:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        status = db.read(
+            lambda tx: tx.run(
+                "MATCH (p:ExecutionPlan {id: $id}) RETURN p.status AS s", id=plan_id
+            ).single(strict=True)["s"]
+        )
+        if status in ("COMPLETED", "FAILED", "CANCELLED"):
+            return str(status)
+        time.sleep(0.02)
+    raise TimeoutError(f"plan {plan_id} did not finish in {timeout} s")
+
+
+def w1_end_to_end(db: Database, sizes: list[int], progress: Callable[[str], None]) -> list[Figure]:
+    """W1: noop plans through the REST API, the built-in worker with 8 slots."""
+    figures: list[Figure] = []
+    settings = Settings(api_keys="", sweep_interval=1.0)
+    with LocalApi(settings, db) as api:
+        client = ApiClient(api.url)
+        for n in sizes:
+            for shape in SHAPES:
+                progress(f"W1 {shape} {n}")
+                created = client.call("POST", "/v1/plans", json=plan_spec(shape, n))
+                worker = Worker(
+                    client, ExecutorConfig(), slots=8, wait_seconds=0.5, capabilities=[]
+                )
+                worker.start()
+                began = time.perf_counter()
+                client.call("POST", f"/v1/plans/{created['id']}/start")
+                status = _wait_terminal(db, created["id"])
+                seconds = time.perf_counter() - began
+                worker.stop()
+                figures.append(
+                    {
+                        "workload": "W1",
+                        "system": "graphsvc",
+                        "shape": shape,
+                        "tasks": n,
+                        "seconds": round(seconds, 3),
+                        "status": status,
+                        "tasks_per_second": round(n / seconds, 1),
+                    }
+                )
+    return figures
+
+
+def _frontier_plan(db: Database, n: int, cap: str) -> str:
+    """A plan of ``n`` steps of which 10 are READY (the rest wait behind a gate step)."""
+    steps: list[dict[str, Any]] = [
+        {"key": "GATE", "kind": "task", "description": "never", "requires_capabilities": [new_id()]}
+    ]
+    steps += [{"key": f"R{i}", "kind": "noop", "requires_capabilities": [cap]} for i in range(10)]
+    steps += [{"key": f"P{i}", "kind": "noop", "depends_on": ["GATE"]} for i in range(n - 11)]
+    plan_id = plans.create_plan(db, parse_spec({"name": f"frontier {n}", "steps": steps})).id
+    lifecycle.transition_plan(db, plan_id, "start")
+    return plan_id
+
+
+def w2_claim_latency(
+    db: Database, sizes: list[int], progress: Callable[[str], None]
+) -> list[Figure]:
+    """W2: p50/p99 of one claim in plans of growing size with a frontier of 10."""
+    figures: list[Figure] = []
+    for n in sizes:
+        progress(f"W2 {n}")
+        cap = f"w2-{new_id()}"
+        plan_id = _frontier_plan(db, n, cap)
+        samples: list[float] = []
+        for _ in range(200):
+            began = time.perf_counter()
+            [step] = work.claim(db, f"bench-{cap}", ["noop"], [cap])
+            samples.append((time.perf_counter() - began) * 1000)
+            work.fail(db, step["id"], step["lease_token"], "bench", retryable=False)
+            # put it back for the next claim without a backoff
+            db.write(
+                lambda tx, sid=step["id"]: tx.run(
+                    "MATCH (p)-[:CONTAINS_STEP]->(s:ExecutionStep {id: $id}) "
+                    "SET s.status = 'READY', p.unfinished = p.unfinished + 1",
+                    id=sid,
+                ).consume()
+            )
+        samples.sort()
+        figures.append(
+            {
+                "workload": "W2",
+                "system": "graphsvc",
+                "plan_steps": n,
+                "p50_ms": round(statistics.median(samples), 2),
+                "p99_ms": round(samples[int(len(samples) * 0.99) - 1], 2),
+            }
+        )
+        lifecycle.transition_plan(db, plan_id, "cancel")
+    if len(figures) >= 2:
+        figures.append(
+            {
+                "workload": "W2",
+                "system": "graphsvc",
+                "figure": "p50 ratio",
+                "ratio": round(figures[-1]["p50_ms"] / figures[0]["p50_ms"], 2),
+            }
+        )
+    return figures
+
+
+def w3_tree(db: Database, sizes: list[int], progress: Callable[[str], None]) -> list[Figure]:
+    """W3: the depth-3 tree of a family of 1 + 10 + 100 + 1,000 plans of 10 steps."""
+    progress("W3 building the family")
+    cap = f"w3-{new_id()}"
+
+    def spec(keys: list[str]) -> Any:
+        return parse_spec(
+            {
+                "name": "w3",
+                "steps": [
+                    {"key": k, "kind": "subplan", "requires_capabilities": [cap]} for k in keys
+                ],
+            }
+        )
+
+    root = plans.create_plan(db, spec(["SPLIT"] + [f"S{i}" for i in range(9)])).id
+    lifecycle.transition_plan(db, root, "start")
+    for level in (1, 2, 3):
+        claimed = [
+            s
+            for s in work.claim(db, f"bench-{cap}", ["subplan"], [cap], max_steps=10000)
+            if s["key"] == "SPLIT"
+        ]
+        for step in claimed:
+            keys = ([] if level == 3 else ["SPLIT"]) + [f"S{i}" for i in range(10 - (level < 3))]
+            children.spawn(
+                db,
+                step["id"],
+                step["lease_token"],
+                [spec(keys) for _ in range(10)],
+                max_parallel=10,
+            )
+    progress("W3 timing the tree")
+    samples = []
+    for _ in range(10):
+        began = time.perf_counter()
+        result = tree.status_tree(db, root, 3)
+        samples.append((time.perf_counter() - began) * 1000)
+    lifecycle.transition_plan(db, root, "cancel")
+    return [
+        {
+            "workload": "W3",
+            "system": "graphsvc",
+            "plans": result.plan_count,
+            "steps": result.step_count,
+            "p50_ms": round(statistics.median(samples), 1),
+            "min_ms": round(min(samples), 1),
+        }
+    ]
+
+
+def w4_contention(db: Database, sizes: list[int], progress: Callable[[str], None]) -> list[Figure]:
+    """W4: 64 concurrent claimers over a 10,000-step star; claims/s and double claims."""
+    n = 10_000
+    progress("W4")
+    cap = f"w4-{new_id()}"
+    spec = {
+        "name": "w4",
+        "steps": [{"key": "ROOT", "kind": "noop"}]
+        + [{"key": f"L{i}", "kind": "noop", "requires_capabilities": [cap]} for i in range(n)],
+    }
+    plan_id = plans.create_plan(db, parse_spec(spec)).id
+    db.write(
+        lambda tx: tx.run(
+            "MATCH (p:ExecutionPlan {id: $id})-[:CONTAINS_STEP]->(s) SET s.status = 'READY', "
+            "p.status = 'EXECUTING', p.started_at = datetime()",
+            id=plan_id,
+        ).consume()
+    )
+    claimed: list[str] = []
+    lock = threading.Lock()
+
+    def claimer(i: int) -> None:
+        while True:
+            got = work.claim(db, f"w4-{i}-{cap}", ["noop"], [cap], max_steps=10)
+            if not got:
+                return
+            with lock:
+                claimed.extend(s["id"] for s in got)
+
+    threads = [threading.Thread(target=claimer, args=(i,)) for i in range(64)]
+    began = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    seconds = time.perf_counter() - began
+    lifecycle.transition_plan(db, plan_id, "cancel")
+    return [
+        {
+            "workload": "W4",
+            "system": "graphsvc",
+            "claimers": 64,
+            "steps": n,
+            "claims": len(claimed),
+            "double_claims": len(claimed) - len(set(claimed)),
+            "claims_per_second": round(len(claimed) / seconds, 1),
+        }
+    ]
+
+
+def w5_live_insertion(
+    db: Database, sizes: list[int], progress: Callable[[str], None]
+) -> list[Figure]:
+    """W5: 1,000 steps added in batches of 100 to a running 10,000-step plan."""
+    progress("W5")
+    cap = f"w5-{new_id()}"
+    plan_id = _frontier_plan(db, 10_000, f"{cap}-frontier")
+    per_batch: list[float] = []
+    to_claim: list[float] = []
+    for b in range(10):
+        began = time.perf_counter()
+        for i in range(100):
+            modify.add_step(
+                db,
+                plan_id,
+                {"key": f"N{b}_{i}", "kind": "noop", "requires_capabilities": [cap]},
+                modify.Actor("bench"),
+            )
+        added = time.perf_counter()
+        per_batch.append((added - began) * 1000)
+        got = 0
+        while got < 100:
+            got += len(work.claim(db, f"bench-{cap}", ["noop"], [cap], max_steps=100))
+        to_claim.append((time.perf_counter() - added) * 1000)
+    lifecycle.transition_plan(db, plan_id, "cancel")
+    return [
+        {
+            "workload": "W5",
+            "system": "graphsvc",
+            "batch": 100,
+            "ms_per_batch_p50": round(statistics.median(per_batch), 1),
+            "ms_until_claimed_p50": round(statistics.median(to_claim), 1),
+            "note": "each step is its own add_step request",
+        }
+    ]
+
+
+def w6_ingestion(db: Database, sizes: list[int], progress: Callable[[str], None]) -> list[Figure]:
+    """W6: one 10,000-step layered plan submitted in one request (store level)."""
+    progress("W6")
+    spec = parse_spec(plan_spec("layered", 10_000))
+    began = time.perf_counter()
+    created = plans.create_plan(db, spec)
+    seconds = time.perf_counter() - began
+    lifecycle.transition_plan(db, created.id, "cancel")
+    return [{"workload": "W6", "system": "graphsvc", "steps": 10_000, "seconds": round(seconds, 3)}]
+
+
+WORKLOADS = {
+    "W1": w1_end_to_end,
+    "W2": w2_claim_latency,
+    "W3": w3_tree,
+    "W4": w4_contention,
+    "W5": w5_live_insertion,
+    "W6": w6_ingestion,
+}
