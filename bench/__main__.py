@@ -32,7 +32,7 @@ HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results"
 PEERS = {
     # Pinned releases that install on Python 3.11 here (issue 8).
-    "prefect": ["prefect==3.8.8", "fastapi<0.116"],
+    "prefect": ["prefect==3.8.8"],
     "langgraph": ["langgraph==1.2.22", "langgraph-checkpoint-sqlite==3.1.2"],
 }
 console = Console()

@@ -94,12 +94,11 @@ def w2_claim_latency(
             began = time.perf_counter()
             [step] = work.claim(db, f"bench-{cap}", ["noop"], [cap])
             samples.append((time.perf_counter() - began) * 1000)
-            work.fail(db, step["id"], step["lease_token"], "bench", retryable=False)
-            # put it back for the next claim without a backoff
+            # put it back for the next claim, as an expired lease would
             db.write(
                 lambda tx, sid=step["id"]: tx.run(
-                    "MATCH (p)-[:CONTAINS_STEP]->(s:ExecutionStep {id: $id}) "
-                    "SET s.status = 'READY', p.unfinished = p.unfinished + 1",
+                    "MATCH (s:ExecutionStep {id: $id})-[r:ASSIGNED_TO]->() DELETE r "
+                    "SET s.status = 'READY', s.lease_token = null",
                     id=sid,
                 ).consume()
             )

@@ -8,6 +8,8 @@ they must be idempotent.
 
 from __future__ import annotations
 
+import random
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -63,6 +65,7 @@ def resolve_target(
 # Session settings of the official driver (neo4j._conf.WorkspaceConfig) for its
 # retries of managed transactions.
 _RETRY: dict[str, Any] = {"initial_retry_delay": 0.05, "retry_delay_multiplier": 2.0}
+_MASKED_RETRIES = 8
 
 
 class Database:
@@ -106,8 +109,20 @@ class Database:
         retried by the driver: after 50 ms, then doubling with jitter, for up to
         30 s. The driver's own first delay, 1 s, would stall a claim that merely
         collided with a coordinator's change."""
-        with self.driver.session(database=self.name, **_RETRY) as s:
-            return s.execute_write(fn, *args, **kwargs)
+        for attempt in range(_MASKED_RETRIES + 1):
+            try:
+                with self.driver.session(database=self.name, **_RETRY) as s:
+                    return s.execute_write(fn, *args, **kwargs)
+            except neo4j.exceptions.ResultFailedError as exc:
+                # neo4j 6.4: when a query fails at RUN with a transient error (a
+                # deadlock), the rollback that follows re-raises it wrapped as a
+                # ResultFailedError, which the driver then does not retry. Unwrap it.
+                cause = exc.__cause__
+                retryable = isinstance(cause, neo4j.exceptions.Neo4jError) and cause.is_retryable()
+                if not retryable or attempt == _MASKED_RETRIES:
+                    raise
+                time.sleep(random.uniform(0.5, 1.5) * 0.05 * 2**attempt)
+        raise AssertionError("unreachable")
 
     def apply_schema(self) -> None:
         """Create the constraints and indexes of ``schema.cypher`` (idempotent); wait for them."""
