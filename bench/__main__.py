@@ -24,7 +24,7 @@ from rich.console import Console
 from rich.table import Table
 
 from bench.shapes import SHAPES
-from bench.workloads import WORKLOADS
+from bench.workloads import WORKLOADS, w1_end_to_end
 from graphsvc.settings import Settings
 from graphsvc.store import Database, resolve_target
 
@@ -126,6 +126,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument("--workloads", default="W1,W2,W3,W4,W5,W6")
     parser.add_argument("--w1-sizes", default="1000,10000")
+    parser.add_argument("--w1-shapes", default=",".join(SHAPES))
     parser.add_argument("--w2-sizes", default="1000,10000,100000")
     parser.add_argument(
         "--peers",
@@ -140,7 +141,12 @@ def main() -> None:
     try:
         for name in [w for w in args.workloads.split(",") if w]:
             sizes = [int(s) for s in (args.w2_sizes if name == "W2" else args.w1_sizes).split(",")]
-            got = WORKLOADS[name](db, sizes, lambda msg: console.print(f"[dim]{msg}[/]"))
+            progress = lambda msg: console.print(f"[dim]{msg}[/]")  # noqa: E731
+            if name == "W1":
+                shapes = tuple(s for s in args.w1_shapes.split(",") if s)
+                got = w1_end_to_end(db, sizes, progress, shapes)
+            else:
+                got = WORKLOADS[name](db, sizes, progress)
             _write("graphsvc", got)
             figures += got
     finally:

@@ -16,9 +16,10 @@ from graphsvc.settings import Settings
 from graphsvc.store import Database, children, lifecycle, modify, plans, tree, work
 from graphsvc.worker import ApiClient, ExecutorConfig, Worker
 
-__all__ = ["WORKLOADS"]
+__all__ = ["WORKLOADS", "w1_end_to_end"]
 
 Figure = dict[str, Any]
+W1_BATCH = 64
 
 
 def _wait_terminal(db: Database, plan_id: str, timeout: float = 600) -> str:
@@ -35,18 +36,29 @@ def _wait_terminal(db: Database, plan_id: str, timeout: float = 600) -> str:
     raise TimeoutError(f"plan {plan_id} did not finish in {timeout} s")
 
 
-def w1_end_to_end(db: Database, sizes: list[int], progress: Callable[[str], None]) -> list[Figure]:
-    """W1: noop plans through the REST API, the built-in worker with 8 slots."""
+def w1_end_to_end(
+    db: Database,
+    sizes: list[int],
+    progress: Callable[[str], None],
+    shapes: tuple[str, ...] = tuple(SHAPES),
+) -> list[Figure]:
+    """W1: noop plans through the REST API, the built-in worker with 8 slots, each claiming
+    up to ``W1_BATCH`` steps and completing them in one request that claims the next."""
     figures: list[Figure] = []
     settings = Settings(api_keys="", sweep_interval=1.0)
     with LocalApi(settings, db) as api:
         client = ApiClient(api.url)
         for n in sizes:
-            for shape in SHAPES:
+            for shape in shapes:
                 progress(f"W1 {shape} {n}")
                 created = client.call("POST", "/v1/plans", json=plan_spec(shape, n))
                 worker = Worker(
-                    client, ExecutorConfig(), slots=8, wait_seconds=0.5, capabilities=[]
+                    client,
+                    ExecutorConfig(),
+                    slots=8,
+                    wait_seconds=0.5,
+                    capabilities=[],
+                    batch=W1_BATCH,
                 )
                 worker.start()
                 began = time.perf_counter()
@@ -63,6 +75,8 @@ def w1_end_to_end(db: Database, sizes: list[int], progress: Callable[[str], None
                         "seconds": round(seconds, 3),
                         "status": status,
                         "tasks_per_second": round(n / seconds, 1),
+                        "slots": 8,
+                        "batch": W1_BATCH,
                     }
                 )
     return figures

@@ -7,14 +7,19 @@ MATCH (p:ExecutionPlan {id: $plan_id})
 OPTIONAL MATCH (p)-[r:CONTAINS_STEP]->(s:ExecutionStep)
 WITH p, r, s
 ORDER BY r.order
+// Group by the node, then project it once: a map projection as the grouping key
+// is read on every row, and a concurrent write to the plan between two rows
+// would split the answer into several records.
+WITH p,
+     collect(s {.*,
+                depends_on: [(s)-[:DEPENDS_ON]->(d:ExecutionStep) | d.key],
+                requires_capabilities: [(s)-[:REQUIRES_CAPABILITY]->(c:Capability) | c.name],
+                assigned_to: head([(s)-[a:ASSIGNED_TO]->(agent:Agent)
+                                   WHERE NOT coalesce(a.reserved, false) | agent.id]),
+                assignee: head([(s)-[a:ASSIGNED_TO {reserved: true}]->(agent:Agent) |
+                                agent.id])}) AS steps
 RETURN p {.*,
           parent_step_id: head([(ps:ExecutionStep)-[:SPAWNED]->(p) | ps.id]),
           parent_plan_id: head([(pp:ExecutionPlan)-[:CONTAINS_STEP]->(:ExecutionStep)
                                 -[:SPAWNED]->(p) | pp.id])} AS plan,
-       collect(s {.*,
-                  depends_on: [(s)-[:DEPENDS_ON]->(d:ExecutionStep) | d.key],
-                  requires_capabilities: [(s)-[:REQUIRES_CAPABILITY]->(c:Capability) | c.name],
-                  assigned_to: head([(s)-[a:ASSIGNED_TO]->(agent:Agent)
-                                     WHERE NOT coalesce(a.reserved, false) | agent.id]),
-                  assignee: head([(s)-[a:ASSIGNED_TO {reserved: true}]->(agent:Agent) |
-                                  agent.id])}) AS steps
+       steps

@@ -8,6 +8,7 @@
     ├── ConflictError             409  a transition the state machine forbids, a stale lease
     ├── AuthenticationFailed      401  no or unknown API key
     ├── PermissionDenied          403  the key's role may not do this
+    ├── ApiUnreachable            a client could not reach the API (refused, timed out)
     └── LocalDbError              the local Neo4j could not be built, started or stopped
 
 The API maps them to the error body ``{"error": {"code", "message",
@@ -21,6 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 __all__ = [
+    "ApiUnreachable",
     "AuthenticationFailed",
     "ConflictError",
     "GraphsvcError",
@@ -102,6 +104,13 @@ class PermissionDenied(GraphsvcError):
 
     code = "forbidden"
     http_status = 403
+
+
+class ApiUnreachable(GraphsvcError):
+    """A REST client got no answer from the API: connection refused or reset, or a timeout."""
+
+    code = "api_unreachable"
+    http_status = 503
 
 
 class LocalDbError(GraphsvcError):

@@ -199,6 +199,14 @@ AgentCmd = Annotated[
     ),
 ]
 Slots = Annotated[int, typer.Option(min=1, max=256, help="Steps run at once.")]
+Batch = Annotated[
+    int,
+    typer.Option(
+        min=1,
+        max=1000,
+        help="Steps a slot claims at once; noop steps are completed together in one request.",
+    ),
+]
 
 
 @app.command("worker")
@@ -207,6 +215,7 @@ def worker_cmd(
     api: Annotated[str, typer.Option(help="API base URL.")] = "http://127.0.0.1:8765",
     api_key: Annotated[str | None, typer.Option(envvar="GRAPHSVC_API_KEY")] = None,
     slots: Slots = 4,
+    batch: Batch = 1,
     allow_commands: AllowCommands = False,
     agent_cmd: AgentCmd = None,
     capability: Annotated[list[str] | None, typer.Option(help="A capability (repeatable).")] = None,
@@ -225,6 +234,7 @@ def worker_cmd(
         capabilities=capability or [],
         lease_seconds=lease_seconds,
         on_event=lambda kind, step: console.print(f"{kind:9} {step['key']}"),
+        batch=batch,
     )
     console.print(f"worker {worker.agent_id}: {slots} slot(s) on {api}")
     worker.start()
@@ -240,6 +250,7 @@ def worker_cmd(
 def run_cmd(
     file: Path,
     slots: Slots = 4,
+    batch: Batch = 1,
     allow_commands: Annotated[
         bool, typer.Option(help="Run [prog] steps (your own file: on by default).")
     ] = True,
@@ -271,7 +282,7 @@ def run_cmd(
         config = ExecutorConfig(
             allow_commands=allow_commands, agent_cmd=agent_cmd, workdir=Path.cwd()
         )
-        worker = Worker(client, config, slots=slots, wait_seconds=0.5)
+        worker = Worker(client, config, slots=slots, wait_seconds=0.5, batch=batch)
         worker.start()
         try:
             plan = _follow(client, created["id"])

@@ -33,9 +33,9 @@ SET s.lock_seq = coalesce(s.lock_seq, 0) + 1
 WITH pp, s
 MATCH (s)-[r:SPAWNED]->(c:ExecutionPlan)
 WITH pp, s, c ORDER BY r.order
+WITH pp, s, collect(c {.id, .name, .status, .on_failure}) AS children
 RETURN s {.id, .status, .is_critical, .max_parallel_children, .spawn_summary} AS step,
-       pp {.id, .on_failure} AS plan,
-       collect(c {.id, .name, .status, .on_failure}) AS children
+       pp {.id, .on_failure} AS plan, children
 """
 # A child starts fresh (every step PENDING): its steps without dependencies are READY.
 _START_CHILDREN = """

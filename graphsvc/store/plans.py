@@ -205,6 +205,7 @@ def create_plan(db: Database, spec: PlanSpec, actor: str | None = None) -> PlanC
     """
     plan_id = new_id()
     ids = {step.key: new_id() for step in spec.steps}
+
     def work(tx: neo4j.ManagedTransaction) -> None:
         write_plans(tx, [NewPlan(plan_id, spec, ids)], actor)
         if spec.requires_approval:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import dataclass
 from typing import Any
 
 import neo4j
@@ -27,10 +28,13 @@ from graphsvc.store._events import write_plan_events
 from graphsvc.store._family import settle
 
 __all__ = [
+    "ClaimSpec",
+    "Completion",
     "backoff_seconds",
     "check_lease",
     "claim",
     "complete",
+    "complete_many",
     "fail",
     "heartbeat",
     "lock_step",
@@ -43,8 +47,12 @@ BACKOFF_MAX_SECONDS = 300.0
 
 _CLAIM = """
 MERGE (a:Agent {id: $agent_id})
-  ON CREATE SET a.name = $agent_id
-SET a.last_seen_at = datetime(), a.status = 'ACTIVE'
+  ON CREATE SET a.name = $agent_id, a.status = 'ACTIVE', a.last_seen_at = datetime()
+// Written at most once a second: idle long-polls of one agent's slots do not queue on its lock.
+FOREACH (_ IN CASE WHEN a.status <> 'ACTIVE' OR a.last_seen_at IS NULL
+                        OR a.last_seen_at < datetime() - duration({seconds: 1})
+                   THEN [1] ELSE [] END |
+  SET a.last_seen_at = datetime(), a.status = 'ACTIVE')
 WITH a, $capabilities + [(a)-[:HAS_CAPABILITY]->(own:Capability) | own.name] AS capabilities
 MATCH (s:ExecutionStep {status: 'READY'})
 WHERE s.kind IN $kinds
@@ -52,7 +60,8 @@ WHERE s.kind IN $kinds
   AND NOT EXISTS { (s)-[:ASSIGNED_TO {reserved: true}]->(other:Agent) WHERE other.id <> $agent_id }
   AND all(c IN [(s)-[:REQUIRES_CAPABILITY]->(cap:Capability) | cap.name] WHERE c IN capabilities)
 MATCH (p:ExecutionPlan {status: 'EXECUTING'})-[:CONTAINS_STEP]->(s)
-WITH a, s, p LIMIT $max_steps
+// DISTINCT: a step seen twice by an index seek racing other writers is claimed once.
+WITH DISTINCT a, s, p LIMIT $max_steps
 SET s.lock_seq = coalesce(s.lock_seq, 0) + 1
 WITH a, s, p WHERE s.status = 'READY'
 OPTIONAL MATCH (s)-[old:ASSIGNED_TO]->(:Agent)
@@ -79,6 +88,13 @@ SET s.lock_seq = coalesce(s.lock_seq, 0) + 1
 RETURN s {.*} AS step, p {.id, .status, .on_failure, .can_modify} AS plan
 """
 
+_LOCK_STEPS = """
+UNWIND $step_ids AS sid
+MATCH (p:ExecutionPlan)-[:CONTAINS_STEP]->(s:ExecutionStep {id: sid})
+SET s.lock_seq = coalesce(s.lock_seq, 0) + 1
+RETURN s {.*} AS step, p {.id, .status, .on_failure, .can_modify} AS plan
+"""
+
 _START = """
 MATCH (s:ExecutionStep {id: $step_id})
 SET s.status = 'EXECUTING', s.started_at = coalesce(s.started_at, datetime())
@@ -89,19 +105,22 @@ SET s.lease_expires_at = datetime() + duration({seconds: $lease_seconds})
 RETURN s.lease_expires_at AS lease_expires_at
 """
 _COMPLETE = """
-MATCH (s:ExecutionStep {id: $step_id})<-[:CONTAINS_STEP]-(p:ExecutionPlan)
-SET s.status = 'COMPLETED', s.outputs = $outputs, s.changeset = $changeset,
+UNWIND $rows AS row
+MATCH (s:ExecutionStep {id: row.step_id})
+SET s.status = 'COMPLETED', s.outputs = row.outputs, s.changeset = row.changeset,
     s.completed_at = datetime(), s.lease_expires_at = null, s.attempt_deadline = null,
-    s.completion_digest = $digest, s.error_message = null,
+    s.completion_digest = row.digest, s.error_message = null,
     s.actual_duration = duration.inSeconds(coalesce(s.started_at, s.claimed_at),
                                            datetime()).seconds / 60.0
-WITH s, p
+WITH s
 OPTIONAL MATCH (s)-[r:ASSIGNED_TO]->(a:Agent)
 WHERE NOT coalesce(r.reserved, false)
 FOREACH (_ IN CASE WHEN a IS NULL THEN [] ELSE [1] END | MERGE (a)-[:EXECUTES]->(s))
-// The plan is locked last, as in a claim (agent, steps, plan): one lock order, no deadlock.
-WITH DISTINCT p
-SET p.unfinished = p.unfinished - 1
+// The plans are locked last, as in a claim (agent, steps, plan): one lock order.
+WITH count(*) AS _
+UNWIND $plans AS pc
+MATCH (p:ExecutionPlan {id: pc.plan_id})
+SET p.unfinished = p.unfinished - pc.completed
 """
 _RETRY_LATER = """
 MATCH (s:ExecutionStep {id: $step_id})
@@ -155,6 +174,54 @@ def _step_view(row: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _claim_in(
+    tx: neo4j.ManagedTransaction,
+    agent_id: str,
+    kinds: list[str],
+    capabilities: list[str],
+    max_steps: int,
+    lease_seconds: float,
+) -> list[dict[str, Any]]:
+    rows = [
+        r["step"]
+        for r in tx.run(
+            _CLAIM,
+            agent_id=agent_id,
+            kinds=kinds,
+            capabilities=capabilities,
+            max_steps=max_steps,
+            lease_seconds=lease_seconds,
+        )
+    ]
+    write_plan_events(
+        tx,
+        [
+            {
+                "plan_id": r["plan_id"],
+                "step_id": r["id"],
+                "type": "STEP_CLAIMED",
+                "from_status": "READY",
+                "to_status": "ASSIGNED",
+                "actor": agent_id,
+            }
+            for r in rows
+        ],
+    )
+    return [_step_view(r) for r in rows]
+
+
+@dataclass(frozen=True)
+class ClaimSpec:
+    """What a claim asks for: up to ``max_steps`` steps of ``kinds`` for ``agent_id``
+    with ``capabilities``, leased for ``lease_seconds``."""
+
+    agent_id: str
+    kinds: list[str]
+    capabilities: list[str]
+    max_steps: int = 1
+    lease_seconds: float = 60.0
+
+
 def claim(
     db: Database,
     agent_id: str,
@@ -173,36 +240,7 @@ def claim(
     their inputs, prior work (the outputs of their completed dependencies) and
     their plan's active ``ExecutionContext``.
     """
-
-    def work(tx: neo4j.ManagedTransaction) -> list[dict[str, Any]]:
-        rows = [
-            r["step"]
-            for r in tx.run(
-                _CLAIM,
-                agent_id=agent_id,
-                kinds=kinds,
-                capabilities=capabilities,
-                max_steps=max_steps,
-                lease_seconds=lease_seconds,
-            )
-        ]
-        write_plan_events(
-            tx,
-            [
-                {
-                    "plan_id": r["plan_id"],
-                    "step_id": r["id"],
-                    "type": "STEP_CLAIMED",
-                    "from_status": "READY",
-                    "to_status": "ASSIGNED",
-                    "actor": agent_id,
-                }
-                for r in rows
-            ],
-        )
-        return [_step_view(r) for r in rows]
-
-    return db.write(work)
+    return db.write(_claim_in, agent_id, kinds, capabilities, max_steps, lease_seconds)
 
 
 def lock_step(tx: neo4j.ManagedTransaction, step_id: str) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -271,6 +309,128 @@ def _digest(outputs: Any, changeset: Any) -> str:
     return hashlib.sha256(blob.encode()).hexdigest()
 
 
+@dataclass(frozen=True)
+class Completion:
+    """One step's result: its id, the caller's lease token, outputs and changeset (JSON objects)."""
+
+    step_id: str
+    lease_token: str
+    outputs: dict[str, Any] | None = None
+    changeset: dict[str, Any] | None = None
+
+
+def _check_completion(
+    step: dict[str, Any] | None, item: Completion, digest: str
+) -> dict[str, Any] | None:
+    """The outcome of ``item`` if it is not to be applied (repeat or refusal), else None."""
+    if step is None:
+        missing = NotFoundError(f"no step with id {item.step_id!r}", {"step_id": item.step_id})
+        return {"step_id": item.step_id, "status": None, "error": missing}
+    if step["status"] == "COMPLETED" and step.get("lease_token") == item.lease_token:
+        if step.get("completion_digest") == digest:
+            return {"step_id": item.step_id, "status": "COMPLETED", "repeated": True}
+        differs = ConflictError(
+            "this step was already completed with a different body", {"step_id": item.step_id}
+        )
+        return {"step_id": item.step_id, "status": "COMPLETED", "error": differs}
+    try:
+        check_lease(step, item.lease_token, "complete")
+    except ConflictError as error:
+        return {"step_id": item.step_id, "status": step["status"], "error": error}
+    return None
+
+
+def _complete_in(
+    tx: neo4j.ManagedTransaction,
+    items: list[Completion],
+    actor: str | None,
+    then_claim: ClaimSpec | None,
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    digests = {i.step_id: _digest(i.outputs, i.changeset) for i in items}
+    # Lock the steps in id order: two batches sharing steps take them in one order.
+    locked = {
+        r["step"]["id"]: (node_props(r["step"]), dict(r["plan"]))
+        for r in tx.run(_LOCK_STEPS, step_ids=sorted(digests))
+    }
+    outcomes: dict[str, dict[str, Any]] = {}
+    apply: list[Completion] = []
+    for item in items:
+        step = locked.get(item.step_id, (None, {}))[0]
+        outcome = _check_completion(step, item, digests[item.step_id])
+        if outcome is None:
+            apply.append(item)
+            outcome = {"step_id": item.step_id, "status": "COMPLETED", "repeated": False}
+        outcomes[item.step_id] = outcome
+    by_plan: dict[str, list[str]] = {}
+    for item in apply:
+        by_plan.setdefault(locked[item.step_id][1]["id"], []).append(item.step_id)
+    if apply:
+        rows = [
+            {
+                "step_id": i.step_id,
+                "outputs": to_json(i.outputs or {}),
+                "changeset": to_json(i.changeset or {}),
+                "digest": digests[i.step_id],
+            }
+            for i in apply
+        ]
+        plan_rows = [
+            {"plan_id": pid, "completed": len(ids)} for pid, ids in sorted(by_plan.items())
+        ]
+        tx.run(_COMPLETE, rows=rows, plans=plan_rows).consume()
+    events: list[dict[str, Any]] = []
+    for item in apply:
+        step, plan = locked[item.step_id]
+        events.append(
+            {
+                "plan_id": plan["id"],
+                "step_id": item.step_id,
+                "type": "STEP_COMPLETED",
+                "from_status": step["status"],
+                "to_status": "COMPLETED",
+                "actor": actor,
+            }
+        )
+    for plan_id, ids in sorted(by_plan.items()):
+        on_failure = locked[ids[0]][1]["on_failure"]
+        events += settle(tx, plan_id, ids, False, on_failure, actor)
+    write_plan_events(tx, events)
+    claimed = (
+        _claim_in(
+            tx,
+            then_claim.agent_id,
+            then_claim.kinds,
+            then_claim.capabilities,
+            then_claim.max_steps,
+            then_claim.lease_seconds,
+        )
+        if then_claim is not None
+        else []
+    )
+    return [outcomes[i.step_id] for i in items], claimed
+
+
+def complete_many(
+    db: Database,
+    items: list[Completion],
+    actor: str | None = None,
+    then_claim: ClaimSpec | None = None,
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Complete many steps in one transaction, then (``then_claim``) claim the next ones
+    in the same transaction, which may be the very steps these completions made READY.
+
+    Each item is judged alone, as ``complete`` judges one: a stale token, a
+    status that cannot complete or an unknown step refuses that item and leaves
+    it unchanged, and the others still apply. Returns ``(outcomes, claimed)``:
+    one outcome per item in order, ``{"step_id", "status", "repeated"}`` or
+    ``{"step_id", "status", "error": ConflictError | NotFoundError}``, and the
+    claimed steps as ``claim`` returns them. ``ValueError`` if a step id repeats.
+    """
+    if len({i.step_id for i in items}) != len(items):
+        raise ValueError("a step id appears more than once in one batch")
+    return db.write(_complete_in, items, actor, then_claim)
+
+
 def complete(
     db: Database,
     step_id: str,
@@ -283,43 +443,13 @@ def complete(
 
     Idempotent: repeating it with the same token and body answers as the first
     call did and writes nothing. A different body, a stale token or another
-    status is a ``ConflictError``. Returns ``{"step_id", "status", "plan_status"}``.
+    status is a ``ConflictError``; an unknown step a ``NotFoundError``.
+    Returns ``{"step_id", "status"}``.
     """
-    digest = _digest(outputs, changeset)
-
-    def work(tx: neo4j.ManagedTransaction) -> dict[str, Any]:
-        step, plan = lock_step(tx, step_id)
-        if step["status"] == "COMPLETED" and step.get("lease_token") == token:
-            if step.get("completion_digest") == digest:
-                return {"step_id": step_id, "status": "COMPLETED", "repeated": True}
-            raise ConflictError(
-                "this step was already completed with a different body", {"step_id": step_id}
-            )
-        check_lease(step, token, "complete")
-        tx.run(
-            _COMPLETE,
-            step_id=step_id,
-            outputs=to_json(outputs or {}),
-            changeset=to_json(changeset or {}),
-            digest=digest,
-        ).consume()
-        events = [
-            {
-                "plan_id": plan["id"],
-                "step_id": step_id,
-                "type": "STEP_COMPLETED",
-                "from_status": step["status"],
-                "to_status": "COMPLETED",
-                "actor": actor,
-            }
-        ]
-        events += settle(tx, plan["id"], [step_id], False, plan["on_failure"], actor)
-        write_plan_events(tx, events)
-        return {"step_id": step_id, "status": "COMPLETED", "repeated": False}
-
-    result = db.write(work)
-    result.pop("repeated", None)
-    return result
+    [outcome], _ = complete_many(db, [Completion(step_id, token, outputs, changeset)], actor)
+    if "error" in outcome:
+        raise outcome["error"]
+    return {"step_id": step_id, "status": outcome["status"]}
 
 
 def _fail_locked(

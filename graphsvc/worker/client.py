@@ -7,6 +7,7 @@ from typing import Any
 import httpx
 
 from graphsvc._errors import (
+    ApiUnreachable,
     ConflictError,
     GraphsvcError,
     NotFoundError,
@@ -14,14 +15,19 @@ from graphsvc._errors import (
     ValidationFailed,
 )
 
-__all__ = ["ApiClient"]
+__all__ = ["ApiClient", "ServerError"]
+
+
+class ServerError(GraphsvcError):
+    """The API answered with a 5xx status."""
 
 
 class ApiClient:
     """Calls the graphsvc API at ``base_url`` with an optional bearer ``api_key``.
 
     Errors come back as graphsvc's own exceptions: 404 ``NotFoundError``, 409
-    ``ConflictError``, 422 ``ValidationFailed``, anything else ``GraphsvcError``.
+    ``ConflictError``, 422 ``ValidationFailed``, no answer ``ApiUnreachable``,
+    5xx ``ServerError``, anything else ``GraphsvcError``.
     """
 
     def __init__(self, base_url: str, api_key: str | None = None, timeout: float = 60.0) -> None:
@@ -32,7 +38,15 @@ class ApiClient:
         self.http.close()
 
     def call(self, method: str, path: str, **kwargs: Any) -> Any:
-        response = self.http.request(method, path, **kwargs)
+        """One request; the decoded JSON answer, or the error as above (``ApiUnreachable``
+        when no answer came: refused, reset or timed out)."""
+        try:
+            response = self.http.request(method, path, **kwargs)
+        except httpx.TransportError as exc:
+            raise ApiUnreachable(
+                f"no answer from the API at {self.http.base_url} ({method} {path}): "
+                f"{type(exc).__name__} {exc}"
+            ) from exc
         if response.is_success:
             return response.json()
         try:
@@ -49,6 +63,8 @@ class ApiClient:
                 for p in (error.get("details") or {}).get("problems", [])
             ]
             raise ValidationFailed(problems or [Problem("", error["message"])])
+        if response.status_code >= 500:
+            raise ServerError(f"HTTP {response.status_code}: {error['message']}")
         raise GraphsvcError(f"HTTP {response.status_code}: {error['message']}")
 
     def claim(self, **body: Any) -> list[dict[str, Any]]:
@@ -77,6 +93,16 @@ class ApiClient:
             f"/v1/steps/{step_id}/complete",
             json={"lease_token": token, "outputs": outputs, "changeset": changeset or {}},
         )
+
+    def complete_batch(
+        self, results: list[dict[str, Any]], claim: dict[str, Any] | None = None
+    ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        """``POST /v1/steps/complete``: ``results`` are ``{step_id, lease_token, outputs,
+        changeset}``; with ``claim`` (a claim body) the next steps are claimed in the
+        same transaction. Returns (per-result outcomes, claimed steps)."""
+        body = {"results": results, "claim": claim}
+        answer = self.call("POST", "/v1/steps/complete", json=body)
+        return answer["results"], answer["steps"]
 
     def fail(self, step_id: str, token: str, error: str, retryable: bool = True) -> None:
         self.call(

@@ -32,7 +32,15 @@ from graphsvc._errors import ValidationFailed
 from graphsvc.domain.children import parse_children
 from graphsvc.domain.compiler import compile_tickets
 
-__all__ = ["Done", "ExecutorConfig", "Spawn", "StepFailed", "execute", "handled_kinds"]
+__all__ = [
+    "Done",
+    "ExecutorConfig",
+    "Spawn",
+    "StepFailed",
+    "execute",
+    "handled_kinds",
+    "is_instant",
+]
 
 SUMMARY_CHARS = 200
 
@@ -204,6 +212,12 @@ def _subplan(step: dict[str, Any]) -> Spawn:
         [s.model_dump(mode="json", by_alias=True) for s in specs],
         int(inputs.get("max_parallel", 1)),
     )
+
+
+def is_instant(step: dict[str, Any]) -> bool:
+    """A step that completes at once with empty outputs (``noop`` without a validate
+    command): the worker batches these instead of starting and heartbeating each."""
+    return bool(step["kind"] == "noop" and not step.get("validate_command"))
 
 
 def execute(step: dict[str, Any], config: ExecutorConfig) -> Done | Spawn:

@@ -8,10 +8,17 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from graphsvc._errors import GraphsvcError, ValidationFailed
+from graphsvc._errors import ApiUnreachable, GraphsvcError, ValidationFailed
 from graphsvc.ids import new_id
-from graphsvc.worker.client import ApiClient
-from graphsvc.worker.executors import ExecutorConfig, Spawn, StepFailed, execute, handled_kinds
+from graphsvc.worker.client import ApiClient, ServerError
+from graphsvc.worker.executors import (
+    ExecutorConfig,
+    Spawn,
+    StepFailed,
+    execute,
+    handled_kinds,
+    is_instant,
+)
 
 __all__ = ["Worker"]
 
@@ -19,9 +26,17 @@ log = logging.getLogger("graphsvc.worker")
 
 
 class Worker:
-    """Runs ``slots`` threads, each claiming one step at a time (long poll ``wait_seconds``).
+    """Runs ``slots`` threads, each claiming up to ``batch`` steps at a time (long poll
+    ``wait_seconds``).
 
-    ``stop()`` asks every slot to finish its current step and return. Lease
+    A slot runs its claimed steps one after another. Instant steps (``noop``)
+    are not started or heartbeated: their results go back together in one
+    ``POST /v1/steps/complete`` that also claims the slot's next batch, so a
+    slot of short steps makes one request per batch. Other steps are started,
+    heartbeated every third of ``lease_seconds`` (with the batch's steps still
+    queued behind them) and reported one by one.
+
+    ``stop()`` asks every slot to finish its current steps and return. Lease
     lost mid-step (the step was cancelled, or the lease expired): the result
     is dropped, as the 409 says.
     """
@@ -36,6 +51,7 @@ class Worker:
         lease_seconds: float = 30.0,
         wait_seconds: float = 1.0,
         on_event: Callable[[str, dict[str, Any]], None] | None = None,
+        batch: int = 1,
     ) -> None:
         self.client = client
         self.config = config
@@ -45,6 +61,7 @@ class Worker:
         self.lease_seconds = lease_seconds
         self.wait_seconds = wait_seconds
         self.on_event = on_event or (lambda _kind, _step: None)
+        self.batch = batch
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
 
@@ -59,39 +76,81 @@ class Worker:
         for thread in self._threads:
             thread.join(timeout)
 
+    def _claim_body(self) -> dict[str, Any]:
+        return {
+            "agent_id": self.agent_id,
+            "capabilities": self.capabilities,
+            "kinds": handled_kinds(self.config),
+            "max_steps": self.batch,
+            "lease_seconds": self.lease_seconds,
+        }
+
     def _loop(self) -> None:
-        while not self._stop.is_set():
+        steps: list[dict[str, Any]] = []
+        while steps or not self._stop.is_set():  # steps already claimed are run, not dropped
             try:
-                steps = self.client.claim(
-                    agent_id=self.agent_id,
-                    capabilities=self.capabilities,
-                    kinds=handled_kinds(self.config),
-                    max_steps=1,
-                    lease_seconds=self.lease_seconds,
-                    wait_seconds=self.wait_seconds,
-                )
-            except (GraphsvcError, OSError) as exc:
-                log.warning("claim failed: %s", exc)
-                self._stop.wait(1.0)
-                continue
-            for step in steps:
-                self._run(step)
-
-    def _heartbeat(self, step: dict[str, Any], done: threading.Event) -> None:
-        while not done.wait(self.lease_seconds / 3):
-            try:
-                self.client.heartbeat(step["id"], step["lease_token"], self.lease_seconds)
+                if not steps:
+                    steps = self.client.claim(**self._claim_body(), wait_seconds=self.wait_seconds)
+                steps = self._run_batch(steps)
             except GraphsvcError as exc:
-                log.warning("heartbeat for %s refused: %s", step["key"], exc)
-                return
+                log.warning("worker request failed: %s", exc)
+                steps = []
+                self._stop.wait(1.0)
 
-    def _run(self, step: dict[str, Any]) -> None:
+    def _run_batch(self, steps: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Run a claimed batch; returns the next batch claimed with its completions."""
+        instant = [s for s in steps if is_instant(s)]
+        others = [s for s in steps if not is_instant(s)]
+        for i, step in enumerate(others):
+            self._run(step, queued=others[i + 1 :] + instant)
+        if not instant:
+            return []
+        results = [
+            {"step_id": s["id"], "lease_token": s["lease_token"], "outputs": {}} for s in instant
+        ]
+        claim = None if self._stop.is_set() else self._claim_body()
+        outcomes, claimed = self._complete_batch(results, claim)
+        for step, outcome in zip(instant, outcomes, strict=True):
+            if outcome.get("error"):
+                log.warning("step %s: %s", step["key"], outcome["error"]["message"])
+            else:
+                self.on_event("completed", step)
+        return claimed
+
+    def _complete_batch(
+        self, results: list[dict[str, Any]], claim: dict[str, Any] | None
+    ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        """Report the results; a repeat is safe (completion is idempotent), so a request
+        that got no answer or a 5xx is tried again, up to 5 times in all."""
+        for attempt in range(5):
+            try:
+                return self.client.complete_batch(results, claim)
+            except (ApiUnreachable, ServerError) as exc:
+                if attempt == 4:
+                    raise
+                log.warning("completing %d step(s) failed, trying again: %s", len(results), exc)
+                self._stop.wait(0.2 * 2**attempt)
+        raise AssertionError("unreachable")
+
+    def _heartbeat(self, steps: list[dict[str, Any]], done: threading.Event) -> None:
+        held = list(steps)
+        while held and not done.wait(self.lease_seconds / 3):
+            for step in list(held):
+                try:
+                    self.client.heartbeat(step["id"], step["lease_token"], self.lease_seconds)
+                except GraphsvcError as exc:
+                    log.warning("heartbeat for %s refused: %s", step["key"], exc)
+                    held.remove(step)
+
+    def _run(self, step: dict[str, Any], queued: list[dict[str, Any]]) -> None:
         token = step["lease_token"]
         done = threading.Event()
         try:
             self.client.start(step["id"], token)
             self.on_event("started", step)
-            beat = threading.Thread(target=self._heartbeat, args=(step, done), daemon=True)
+            beat = threading.Thread(
+                target=self._heartbeat, args=([step, *queued], done), daemon=True
+            )
             beat.start()
             try:
                 result = execute(step, self.config)

@@ -76,9 +76,9 @@ def test_duplicate_id_is_rejected_by_the_constraint(db: Database) -> None:
     with pytest.raises(neo4j.exceptions.ConstraintError):
         db.write(lambda tx: tx.run("CREATE (:User {id: $id})", id=node_id).consume())
     count = db.read(
-        lambda tx: tx.run(
-            "MATCH (u:User {id: $id}) RETURN count(u) AS n", id=node_id
-        ).single(strict=True)["n"]
+        lambda tx: tx.run("MATCH (u:User {id: $id}) RETURN count(u) AS n", id=node_id).single(
+            strict=True
+        )["n"]
     )
     assert count == 1
 
