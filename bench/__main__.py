@@ -31,7 +31,9 @@ from graphsvc.store import Database, resolve_target
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results"
 PEERS = {
-    # Pinned releases that install on Python 3.11 here (issue 8).
+    # Pinned releases that install on Python 3.11 here (issue 8). Prefect 3.8.8 installs
+    # but its server fails with the FastAPI it resolves to, and "fastapi<0.116" does
+    # not resolve with it here: see bench/README.md.
     "prefect": ["prefect==3.8.8"],
     "langgraph": ["langgraph==1.2.22", "langgraph-checkpoint-sqlite==3.1.2"],
 }
