@@ -4,12 +4,12 @@ per task, with the SQLite checkpointer; a node with several dependencies is adde
 
 from __future__ import annotations
 
-import json
 import operator
+import shutil
 import sqlite3
 import sys
 import tempfile
-import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, TypedDict
 
@@ -18,6 +18,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 from langgraph.checkpoint.sqlite import SqliteSaver
 from langgraph.graph import END, START, StateGraph
 
+from bench.peers._common import main
 from bench.shapes import graph
 
 
@@ -25,7 +26,8 @@ class State(TypedDict):
     done: Annotated[list[str], operator.add]
 
 
-def run(shape: str, n: int) -> dict[str, object]:
+def prepare(shape: str, n: int) -> Callable[[], None]:
+    """The shape's graph, compiled with a SQLite checkpointer; returns its run."""
     deps = graph(shape, n)
     builder = StateGraph(State)
     for key in deps:
@@ -40,25 +42,21 @@ def run(shape: str, n: int) -> dict[str, object]:
             builder.add_edge(after, key)
         if key not in dependents:
             builder.add_edge(key, END)
-    with tempfile.TemporaryDirectory() as tmp:
-        conn = sqlite3.connect(str(Path(tmp) / "cp.sqlite"), check_same_thread=False)
-        app = builder.compile(checkpointer=SqliteSaver(conn))
-        began = time.perf_counter()
-        app.invoke(
-            {"done": []}, {"configurable": {"thread_id": "bench"}, "recursion_limit": n + 10}
-        )
-        seconds = time.perf_counter() - began
-    return {
-        "workload": "W1",
-        "system": "langgraph-sqlite",
-        "shape": shape,
-        "tasks": n,
-        "seconds": round(seconds, 3),
-        "tasks_per_second": round(n / seconds, 1),
-    }
+    tmp = tempfile.mkdtemp()
+    conn = sqlite3.connect(str(Path(tmp) / "cp.sqlite"), check_same_thread=False)
+    app = builder.compile(checkpointer=SqliteSaver(conn))
+
+    def run() -> None:
+        try:
+            app.invoke(
+                {"done": []}, {"configurable": {"thread_id": "bench"}, "recursion_limit": n + 10}
+            )
+        finally:
+            conn.close()
+            shutil.rmtree(tmp, ignore_errors=True)
+
+    return run
 
 
 if __name__ == "__main__":
-    n = int(sys.argv[1])
-    for shape in sys.argv[2:]:
-        print(json.dumps(run(shape, n)), flush=True)
+    main("langgraph-sqlite", prepare)

@@ -3,15 +3,15 @@ Prefect's ephemeral local server; prints one JSON line per shape."""
 
 from __future__ import annotations
 
-import json
 import sys
-import time
+from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from prefect import flow, task
 
+from bench.peers._common import main
 from bench.shapes import graph
 
 
@@ -20,7 +20,8 @@ def noop(*_: object) -> None:
     return None
 
 
-def run(shape: str, n: int) -> dict[str, object]:
+def prepare(shape: str, n: int) -> Callable[[], None]:
+    """The shape as one flow of no-op tasks on the ephemeral server; returns its run."""
     deps = graph(shape, n)
 
     @flow(name=f"bench-{shape}-{n}")
@@ -31,20 +32,8 @@ def run(shape: str, n: int) -> dict[str, object]:
         for f in futures.values():
             f.wait()  # type: ignore[attr-defined]
 
-    began = time.perf_counter()
-    dag()
-    seconds = time.perf_counter() - began
-    return {
-        "workload": "W1",
-        "system": "prefect",
-        "shape": shape,
-        "tasks": n,
-        "seconds": round(seconds, 3),
-        "tasks_per_second": round(n / seconds, 1),
-    }
+    return dag
 
 
 if __name__ == "__main__":
-    n = int(sys.argv[1])
-    for shape in sys.argv[2:]:
-        print(json.dumps(run(shape, n)), flush=True)
+    main("prefect", prepare)

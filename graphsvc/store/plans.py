@@ -30,6 +30,7 @@ __all__ = [
     "create_plan",
     "get_plan",
     "list_plans",
+    "plan_query",
     "progress_of",
     "ready_steps",
     "step_row",
@@ -270,9 +271,10 @@ def list_plans(
     ]
 
 
-def ready_steps(db: Database, plan_id: str) -> list[dict[str, Any]]:
-    """What could run now in the plan, from scratch (``cypher/get_ready_steps.cypher``)."""
-    query = load_query("get_ready_steps").body
+def plan_query(db: Database, name: str, plan_id: str) -> list[dict[str, Any]]:
+    """The rows of query file ``cypher/<name>.cypher`` for one plan (its ``$plan_id``),
+    read in one transaction with the plan's existence; ``NotFoundError`` if no such plan."""
+    query = load_query(name).body
 
     def work(tx: neo4j.ManagedTransaction) -> list[dict[str, Any]] | None:
         if tx.run("MATCH (p:ExecutionPlan {id: $id}) RETURN p.id", id=plan_id).single() is None:
@@ -283,3 +285,8 @@ def ready_steps(db: Database, plan_id: str) -> list[dict[str, Any]]:
     if rows is None:
         raise NotFoundError(f"no plan with id {plan_id!r}", {"plan_id": plan_id})
     return rows
+
+
+def ready_steps(db: Database, plan_id: str) -> list[dict[str, Any]]:
+    """What could run now in the plan, from scratch (``cypher/get_ready_steps.cypher``)."""
+    return plan_query(db, "get_ready_steps", plan_id)

@@ -20,7 +20,7 @@ from typing import Any
 
 import neo4j
 
-from graphsvc._errors import ConflictError, NotFoundError
+from graphsvc._errors import ConflictError, NotFoundError, Problem, ValidationFailed
 from graphsvc.domain.states import STEP_TRANSITIONS, StepStatus
 from graphsvc.store._convert import node_props, to_json
 from graphsvc.store._db import Database
@@ -174,23 +174,28 @@ def _step_view(row: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _claim_in(
-    tx: neo4j.ManagedTransaction,
-    agent_id: str,
-    kinds: list[str],
-    capabilities: list[str],
-    max_steps: int,
-    lease_seconds: float,
-) -> list[dict[str, Any]]:
+@dataclass(frozen=True)
+class ClaimSpec:
+    """What a claim asks for: up to ``max_steps`` steps of ``kinds`` for ``agent_id``
+    with ``capabilities``, leased for ``lease_seconds``."""
+
+    agent_id: str
+    kinds: list[str]
+    capabilities: list[str]
+    max_steps: int = 1
+    lease_seconds: float = 60.0
+
+
+def _claim_in(tx: neo4j.ManagedTransaction, spec: ClaimSpec) -> list[dict[str, Any]]:
     rows = [
         r["step"]
         for r in tx.run(
             _CLAIM,
-            agent_id=agent_id,
-            kinds=kinds,
-            capabilities=capabilities,
-            max_steps=max_steps,
-            lease_seconds=lease_seconds,
+            agent_id=spec.agent_id,
+            kinds=spec.kinds,
+            capabilities=spec.capabilities,
+            max_steps=spec.max_steps,
+            lease_seconds=spec.lease_seconds,
         )
     ]
     write_plan_events(
@@ -202,24 +207,12 @@ def _claim_in(
                 "type": "STEP_CLAIMED",
                 "from_status": "READY",
                 "to_status": "ASSIGNED",
-                "actor": agent_id,
+                "actor": spec.agent_id,
             }
             for r in rows
         ],
     )
     return [_step_view(r) for r in rows]
-
-
-@dataclass(frozen=True)
-class ClaimSpec:
-    """What a claim asks for: up to ``max_steps`` steps of ``kinds`` for ``agent_id``
-    with ``capabilities``, leased for ``lease_seconds``."""
-
-    agent_id: str
-    kinds: list[str]
-    capabilities: list[str]
-    max_steps: int = 1
-    lease_seconds: float = 60.0
 
 
 def claim(
@@ -240,7 +233,7 @@ def claim(
     their inputs, prior work (the outputs of their completed dependencies) and
     their plan's active ``ExecutionContext``.
     """
-    return db.write(_claim_in, agent_id, kinds, capabilities, max_steps, lease_seconds)
+    return db.write(_claim_in, ClaimSpec(agent_id, kinds, capabilities, max_steps, lease_seconds))
 
 
 def lock_step(tx: neo4j.ManagedTransaction, step_id: str) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -395,18 +388,7 @@ def _complete_in(
         on_failure = locked[ids[0]][1]["on_failure"]
         events += settle(tx, plan_id, ids, False, on_failure, actor)
     write_plan_events(tx, events)
-    claimed = (
-        _claim_in(
-            tx,
-            then_claim.agent_id,
-            then_claim.kinds,
-            then_claim.capabilities,
-            then_claim.max_steps,
-            then_claim.lease_seconds,
-        )
-        if then_claim is not None
-        else []
-    )
+    claimed = _claim_in(tx, then_claim) if then_claim is not None else []
     return [outcomes[i.step_id] for i in items], claimed
 
 
@@ -424,10 +406,11 @@ def complete_many(
     it unchanged, and the others still apply. Returns ``(outcomes, claimed)``:
     one outcome per item in order, ``{"step_id", "status", "repeated"}`` or
     ``{"step_id", "status", "error": ConflictError | NotFoundError}``, and the
-    claimed steps as ``claim`` returns them. ``ValueError`` if a step id repeats.
+    claimed steps as ``claim`` returns them. ``ValidationFailed`` (and nothing
+    written) if a step id repeats.
     """
     if len({i.step_id for i in items}) != len(items):
-        raise ValueError("a step id appears more than once in one batch")
+        raise ValidationFailed([Problem("results", "a step_id appears more than once")])
     return db.write(_complete_in, items, actor, then_claim)
 
 

@@ -10,7 +10,6 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
-from graphsvc._errors import Problem, ValidationFailed
 from graphsvc.api._signal import CLAIM_POLL_SECONDS, WorkSignal
 from graphsvc.api.deps import DbDep, Worker
 from graphsvc.domain.children import parse_children
@@ -158,8 +157,6 @@ def complete_batch(body: BatchCompleteBody, db: DbDep, who: Worker) -> BatchComp
     items = [
         work.Completion(r.step_id, r.lease_token, r.outputs, r.changeset) for r in body.results
     ]
-    if len({i.step_id for i in items}) != len(items):
-        raise ValidationFailed([Problem("results", "a step_id appears more than once")])
     spec = (
         work.ClaimSpec(
             body.claim.agent_id,
