@@ -6,12 +6,11 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI
 from starlette.concurrency import run_in_threadpool
-from starlette.middleware.base import RequestResponseEndpoint
 
 import graphsvc
-from graphsvc.api._signal import WorkSignal
+from graphsvc.api._signal import WakeClaims, WorkSignal
 from graphsvc.api.auth import parse_api_keys
 from graphsvc.api.errors import install_error_handlers
 from graphsvc.api.routes import agents, changes, health, people, plans, queries, steps, work
@@ -67,18 +66,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     app.state.settings = settings
     app.state.work_signal = WorkSignal()
 
-    @app.middleware("http")
-    async def wake_claims(request: Request, call_next: RequestResponseEndpoint) -> Response:
-        """A successful write other than a claim may have made steps READY: wake the
-        long-polling claims of this process."""
-        response = await call_next(request)
-        if (
-            request.method != "GET"
-            and response.status_code < 400
-            and not request.url.path.endswith("/claim")
-        ):
-            app.state.work_signal.notify()
-        return response
+    app.add_middleware(WakeClaims, signal=app.state.work_signal)
 
     install_error_handlers(app)
     for module in (health, plans, work, steps, changes, people, agents, queries):

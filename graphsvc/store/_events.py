@@ -13,7 +13,7 @@ import neo4j
 
 from graphsvc.ids import new_id
 from graphsvc.store._convert import to_json
-from graphsvc.store._gates import open_gates
+from graphsvc.store._gates import GATE_KINDS, open_gates
 
 __all__ = ["write_plan_events"]
 
@@ -38,16 +38,23 @@ FOREACH (_ IN CASE WHEN decision IS NULL THEN [] ELSE [1] END | CREATE (e)-[:ABO
 
 def write_plan_events(tx: neo4j.ManagedTransaction, events: list[dict[str, Any]]) -> None:
     """Write events, each ``{plan_id, step_id?, decision_id?, type, from_status?,
-    to_status?, message?, detail?, actor?}``; with ``step_id`` (``decision_id``) the
+    to_status?, message?, detail?, actor?, kind?}``; with ``step_id`` (``decision_id``) the
     event is about that step (decision) too. One query
     for any number of plans; plans are locked in id order (no deadlock between
     two writers of the same plans).
 
     Every transition commits through here, so this is also where human gates
     open: an ``approval`` or ``human_input`` step that these events made READY
-    goes WAITING for a person in the same transaction (``_gates``).
+    goes WAITING for a person in the same transaction (``_gates``). A READY event
+    that names its step's ``kind`` is looked up only when that kind is a gate.
     """
-    ready = [e["step_id"] for e in events if e.get("to_status") == "READY" and e.get("step_id")]
+    ready = [
+        e["step_id"]
+        for e in events
+        if e.get("to_status") == "READY"
+        and e.get("step_id")
+        and e.get("kind", GATE_KINDS[0]) in GATE_KINDS  # no kind given: look it up
+    ]
     if ready:
         events = events + open_gates(tx, ready)
     rows = [

@@ -24,7 +24,7 @@ WHERE all(x IN [(d)-[:DEPENDS_ON]->(dep:ExecutionStep) | dep]
 MATCH (p:ExecutionPlan)-[:CONTAINS_STEP]->(d)
 WHERE p.status IN ['EXECUTING', 'PAUSED']
 SET d.status = 'READY', d.ready_at = datetime()
-RETURN d.id AS id, p.id AS plan_id
+RETURN d.id AS id, d.kind AS kind, p.id AS plan_id
 """
 
 _FINALIZE = """
@@ -64,6 +64,7 @@ def mark_ready(tx: neo4j.ManagedTransaction, step_ids: list[str]) -> list[dict[s
         {
             "plan_id": r["plan_id"],
             "step_id": r["id"],
+            "kind": r["kind"],
             "type": "STEP_READY",
             "from_status": StepStatus.PENDING.value,
             "to_status": StepStatus.READY.value,

@@ -27,6 +27,13 @@ class ClaimRequest(BaseModel):
     lease_seconds: float = Field(default=60.0, gt=0, le=86400)
     wait_seconds: float = Field(default=0.0, ge=0, le=60, description="Long-poll up to this long.")
 
+    def to_spec(self) -> work.ClaimSpec:
+        """The claim as the store takes it."""
+        kinds = [k.value for k in self.kinds]
+        return work.ClaimSpec(
+            self.agent_id, kinds, self.capabilities, self.max_steps, self.lease_seconds
+        )
+
 
 class ClaimedStep(BaseModel):
     id: str
@@ -126,20 +133,15 @@ async def claim(body: ClaimRequest, request: Request, db: DbDep, _: Worker) -> C
     writes elsewhere. Returns ``{"steps": []}`` when none is ready.
     """
     signal: WorkSignal = request.app.state.work_signal
+    spec = body.to_spec()
     deadline = time.monotonic() + body.wait_seconds
-    while True:
-        steps = await run_in_threadpool(
-            work.claim,
-            db,
-            body.agent_id,
-            [k.value for k in body.kinds],
-            body.capabilities,
-            body.max_steps,
-            body.lease_seconds,
-        )
-        if steps or time.monotonic() >= deadline:
-            return ClaimResponse.model_validate({"steps": steps})
-        await signal.wait(min(CLAIM_POLL_SECONDS, max(0.0, deadline - time.monotonic())))
+    key = (spec.agent_id, tuple(sorted(spec.kinds)), tuple(sorted(spec.capabilities)))
+    async with signal.shared_poll(key) as shared:
+        while True:
+            steps = await shared.poll(lambda: run_in_threadpool(work.claim_with, db, spec))
+            if steps or time.monotonic() >= deadline:
+                return ClaimResponse.model_validate({"steps": steps})
+            await signal.wait(min(CLAIM_POLL_SECONDS, max(0.0, deadline - time.monotonic())))
 
 
 @router.post("/complete", response_model=BatchCompleteResponse)
@@ -157,17 +159,7 @@ def complete_batch(body: BatchCompleteBody, db: DbDep, who: Worker) -> BatchComp
     items = [
         work.Completion(r.step_id, r.lease_token, r.outputs, r.changeset) for r in body.results
     ]
-    spec = (
-        work.ClaimSpec(
-            body.claim.agent_id,
-            [k.value for k in body.claim.kinds],
-            body.claim.capabilities,
-            body.claim.max_steps,
-            body.claim.lease_seconds,
-        )
-        if body.claim is not None
-        else None
-    )
+    spec = body.claim.to_spec() if body.claim is not None else None
     outcomes, claimed = work.complete_many(db, items, actor=who.name, then_claim=spec)
     results = [
         CompletionOutcome(
