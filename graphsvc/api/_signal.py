@@ -90,7 +90,8 @@ class WorkSignal:
 
 class WakeClaims:
     """ASGI middleware: after a successful request other than a GET or a claim (a write
-    that may have made steps READY), ``notify`` the app's ``WorkSignal``."""
+    that may have made steps READY), ``notify`` the app's ``WorkSignal``, unless the
+    route set ``request.state.wake_claims = False`` (it knows no step was left READY)."""
 
     def __init__(self, app: ASGIApp, signal: WorkSignal) -> None:
         self.app = app
@@ -101,6 +102,7 @@ class WakeClaims:
             await self.app(scope, receive, send)
             return
         status = 500
+        state = scope.setdefault("state", {})  # request.state: the route may veto the wake-up
 
         async def send_status(message: Message) -> None:
             nonlocal status
@@ -109,5 +111,5 @@ class WakeClaims:
             await send(message)
 
         await self.app(scope, receive, send_status)
-        if status < 400:
+        if status < 400 and state.get("wake_claims", True):
             self.signal.notify()

@@ -1,14 +1,16 @@
 """The worker protocol in the graph: claim with a lease, start, heartbeat, complete, fail,
 and the sweeper that takes back expired leases and timed-out attempts.
 
-Locks are taken in one order everywhere (agent, steps, then the plan node) so
-that concurrent claims and completions do not deadlock. A claim reads READY
-steps through the status index, locks each candidate and
-checks its status again under the lock, so one step goes to one claimer
-however many race. Every other operation locks the step, then checks the
-lease token and the from-status (DESIGN.md section 2) before it writes: a
-stale token or a forbidden transition is a ``ConflictError`` that writes
-nothing.
+Claims and completions lock the agent, the steps, then the plan node. A claim
+reads READY steps through the status index, locks each candidate and checks
+its status again under the lock, so one step goes to one claimer however many
+race. Deadlocks remain on the plan node, which every writer of a plan waits
+for (its counters and event sequence live there); Neo4j detects them and
+``Database.write`` retries them (bench/README.md has the measured rates).
+
+Every other operation locks the step, then checks the lease token and the
+from-status (DESIGN.md section 2) before it writes: a stale token or a
+forbidden transition is a ``ConflictError`` that writes nothing.
 """
 
 from __future__ import annotations
@@ -24,10 +26,11 @@ from graphsvc._errors import ConflictError, NotFoundError, Problem, ValidationFa
 from graphsvc.domain.states import STEP_TRANSITIONS, StepStatus
 from graphsvc.store._convert import node_props, to_json
 from graphsvc.store._db import Database
-from graphsvc.store._events import write_plan_events
+from graphsvc.store._events import gate_events, write_plan_events
 from graphsvc.store._family import settle
 
 __all__ = [
+    "BatchCompletion",
     "ClaimSpec",
     "Completion",
     "backoff_seconds",
@@ -90,8 +93,8 @@ SET s.lock_seq = coalesce(s.lock_seq, 0) + 1
 RETURN s {.*} AS step, p {.id, .status, .on_failure, .can_modify} AS plan
 """
 
-# Only what a completion is judged by: every returned value costs driver time
-# (a DATETIME about 40 us), and a batch locks up to 1,000 steps.
+# Only what a completion is judged by: every returned value costs driver time (a
+# DATETIME about 40 us), and a batch locks up to 1,000 steps.
 _LOCK_STEPS = """
 UNWIND $step_ids AS sid
 MATCH (p:ExecutionPlan)-[:CONTAINS_STEP]->(s:ExecutionStep {id: sid})
@@ -120,8 +123,9 @@ SET s.status = 'COMPLETED', s.outputs = row.outputs, s.changeset = row.changeset
 WITH s
 OPTIONAL MATCH (s)-[r:ASSIGNED_TO]->(a:Agent)
 WHERE NOT coalesce(r.reserved, false)
+// MERGE locks the agent node: one worker's completions take turns here, before
+// the plan (measured: with CREATE, which does not, 4x the deadlocks on the plan).
 FOREACH (_ IN CASE WHEN a IS NULL THEN [] ELSE [1] END | MERGE (a)-[:EXECUTES]->(s))
-// The plans are locked last, as in a claim (agent, steps, plan): one lock order.
 WITH count(*) AS _
 UNWIND $plans AS pc
 MATCH (p:ExecutionPlan {id: pc.plan_id})
@@ -191,7 +195,10 @@ class ClaimSpec:
     lease_seconds: float = 60.0
 
 
-def _claim_in(tx: neo4j.ManagedTransaction, spec: ClaimSpec) -> list[dict[str, Any]]:
+def _claim_rows(
+    tx: neo4j.ManagedTransaction, spec: ClaimSpec
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Claim as ``spec`` asks; the claimed steps and their events (not yet written)."""
     rows = [
         r["step"]
         for r in tx.run(
@@ -203,21 +210,24 @@ def _claim_in(tx: neo4j.ManagedTransaction, spec: ClaimSpec) -> list[dict[str, A
             lease_seconds=spec.lease_seconds,
         )
     ]
-    write_plan_events(
-        tx,
-        [
-            {
-                "plan_id": r["plan_id"],
-                "step_id": r["id"],
-                "type": "STEP_CLAIMED",
-                "from_status": "READY",
-                "to_status": "ASSIGNED",
-                "actor": spec.agent_id,
-            }
-            for r in rows
-        ],
-    )
-    return [_step_view(r) for r in rows]
+    events = [
+        {
+            "plan_id": r["plan_id"],
+            "step_id": r["id"],
+            "type": "STEP_CLAIMED",
+            "from_status": "READY",
+            "to_status": "ASSIGNED",
+            "actor": spec.agent_id,
+        }
+        for r in rows
+    ]
+    return [_step_view(r) for r in rows], events
+
+
+def _claim_in(tx: neo4j.ManagedTransaction, spec: ClaimSpec) -> list[dict[str, Any]]:
+    claimed, events = _claim_rows(tx, spec)
+    write_plan_events(tx, events, gates_opened=True)  # no step became READY here
+    return claimed
 
 
 def claim(
@@ -343,12 +353,24 @@ def _check_completion(
     return None
 
 
+@dataclass(frozen=True)
+class BatchCompletion:
+    """What ``complete_many`` did: one outcome per item in order, ``{"step_id",
+    "status", "repeated"}`` or ``{"step_id", "status", "error": ConflictError |
+    NotFoundError}``; the steps claimed after (as ``claim`` returns them); and
+    whether a step these completions made READY was left for other claimers."""
+
+    outcomes: list[dict[str, Any]]
+    claimed: list[dict[str, Any]]
+    left_ready: bool
+
+
 def _complete_in(
     tx: neo4j.ManagedTransaction,
     items: list[Completion],
     actor: str | None,
     then_claim: ClaimSpec | None,
-) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+) -> BatchCompletion:
     digests = {i.step_id: _digest(i.outputs, i.changeset) for i in items}
     # Lock the steps in id order: two batches sharing steps take them in one order.
     locked = {
@@ -397,9 +419,12 @@ def _complete_in(
     for plan_id, ids in sorted(by_plan.items()):
         on_failure = locked[ids[0]][1]["on_failure"]
         events += settle(tx, plan_id, ids, False, on_failure, actor)
-    write_plan_events(tx, events)
-    claimed = _claim_in(tx, then_claim) if then_claim is not None else []
-    return [outcomes[i.step_id] for i in items], claimed
+    events += gate_events(tx, events)  # before the claim: a gate step waits for a person
+    claimed, claim_events = _claim_rows(tx, then_claim) if then_claim else ([], [])
+    write_plan_events(tx, events + claim_events, gates_opened=True)
+    made_ready = {e["step_id"] for e in events if e.get("to_status") == "READY"}
+    left = made_ready - {e["step_id"] for e in claim_events}
+    return BatchCompletion([outcomes[i.step_id] for i in items], claimed, bool(left))
 
 
 def complete_many(
@@ -407,17 +432,14 @@ def complete_many(
     items: list[Completion],
     actor: str | None = None,
     then_claim: ClaimSpec | None = None,
-) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+) -> BatchCompletion:
     """Complete many steps in one transaction, then (``then_claim``) claim the next ones
     in the same transaction, which may be the very steps these completions made READY.
 
     Each item is judged alone, as ``complete`` judges one: a stale token, a
     status that cannot complete or an unknown step refuses that item and leaves
-    it unchanged, and the others still apply. Returns ``(outcomes, claimed)``:
-    one outcome per item in order, ``{"step_id", "status", "repeated"}`` or
-    ``{"step_id", "status", "error": ConflictError | NotFoundError}``, and the
-    claimed steps as ``claim`` returns them. ``ValidationFailed`` (and nothing
-    written) if a step id repeats.
+    it unchanged, and the others still apply. Returns a ``BatchCompletion``.
+    ``ValidationFailed`` (and nothing written) if a step id repeats.
     """
     if len({i.step_id for i in items}) != len(items):
         raise ValidationFailed([Problem("results", "a step_id appears more than once")])
@@ -439,7 +461,7 @@ def complete(
     status is a ``ConflictError``; an unknown step a ``NotFoundError``.
     Returns ``{"step_id", "status"}``.
     """
-    [outcome], _ = complete_many(db, [Completion(step_id, token, outputs, changeset)], actor)
+    [outcome] = complete_many(db, [Completion(step_id, token, outputs, changeset)], actor).outcomes
     if "error" in outcome:
         raise outcome["error"]
     return {"step_id": step_id, "status": outcome["status"]}

@@ -145,7 +145,9 @@ async def claim(body: ClaimRequest, request: Request, db: DbDep, _: Worker) -> C
 
 
 @router.post("/complete", response_model=BatchCompleteResponse)
-def complete_batch(body: BatchCompleteBody, db: DbDep, who: Worker) -> BatchCompleteResponse:
+def complete_batch(
+    body: BatchCompleteBody, request: Request, db: DbDep, who: Worker
+) -> BatchCompleteResponse:
     """Complete up to 1,000 steps in one transaction and, with ``claim``, claim the
     caller's next steps in the same one (they may be the steps these completions
     made READY): a worker of short steps needs one request per batch instead of
@@ -160,7 +162,9 @@ def complete_batch(body: BatchCompleteBody, db: DbDep, who: Worker) -> BatchComp
         work.Completion(r.step_id, r.lease_token, r.outputs, r.changeset) for r in body.results
     ]
     spec = body.claim.to_spec() if body.claim is not None else None
-    outcomes, claimed = work.complete_many(db, items, actor=who.name, then_claim=spec)
+    done = work.complete_many(db, items, actor=who.name, then_claim=spec)
+    # Every step these made READY went to this caller: waiting claims need not wake.
+    request.state.wake_claims = done.left_ready
     results = [
         CompletionOutcome(
             step_id=o["step_id"],
@@ -171,9 +175,9 @@ def complete_batch(body: BatchCompleteBody, db: DbDep, who: Worker) -> BatchComp
                 else None
             ),
         )
-        for o in outcomes
+        for o in done.outcomes
     ]
-    return BatchCompleteResponse.model_validate({"results": results, "steps": claimed})
+    return BatchCompleteResponse.model_validate({"results": results, "steps": done.claimed})
 
 
 @router.post("/{step_id}/start", response_model=StepState)
