@@ -13,7 +13,7 @@ from graphsvc._local_api import LocalApi
 from graphsvc.domain import parse_spec
 from graphsvc.ids import new_id
 from graphsvc.settings import Settings
-from graphsvc.store import Database, children, lifecycle, modify, plans, tree, work
+from graphsvc.store import Database, children, lifecycle, plans, tree, work
 from graphsvc.worker import ApiClient, ExecutorConfig, Worker
 
 __all__ = ["WORKLOADS", "w1_end_to_end"]
@@ -243,27 +243,28 @@ def w4_contention(db: Database, sizes: list[int], progress: Callable[[str], None
 def w5_live_insertion(
     db: Database, sizes: list[int], progress: Callable[[str], None]
 ) -> list[Figure]:
-    """W5: 1,000 steps added in batches of 100 to a running 10,000-step plan."""
+    """W5: 1,000 steps added in batches of 100 to a running 10,000-step plan, each batch
+    one ``POST /v1/plans/{id}/steps/batch`` through the REST API; then claimed."""
     progress("W5")
     cap = f"w5-{new_id()}"
     plan_id = _frontier_plan(db, 10_000, f"{cap}-frontier")
     per_batch: list[float] = []
     to_claim: list[float] = []
-    for b in range(10):
-        began = time.perf_counter()
-        for i in range(100):
-            modify.add_step(
-                db,
-                plan_id,
-                {"key": f"N{b}_{i}", "kind": "noop", "requires_capabilities": [cap]},
-                modify.Actor("bench"),
-            )
-        added = time.perf_counter()
-        per_batch.append((added - began) * 1000)
-        got = 0
-        while got < 100:
-            got += len(work.claim(db, f"bench-{cap}", ["noop"], [cap], max_steps=100))
-        to_claim.append((time.perf_counter() - added) * 1000)
+    with LocalApi(Settings(api_keys=""), db) as api:
+        client = ApiClient(api.url)
+        for b in range(10):
+            steps = [
+                {"key": f"N{b}_{i}", "kind": "noop", "requires_capabilities": [cap]}
+                for i in range(100)
+            ]
+            began = time.perf_counter()
+            client.call("POST", f"/v1/plans/{plan_id}/steps/batch", json={"steps": steps})
+            added = time.perf_counter()
+            per_batch.append((added - began) * 1000)
+            got = 0
+            while got < 100:
+                got += len(work.claim(db, f"bench-{cap}", ["noop"], [cap], max_steps=100))
+            to_claim.append((time.perf_counter() - added) * 1000)
     lifecycle.transition_plan(db, plan_id, "cancel")
     return [
         {
@@ -271,8 +272,9 @@ def w5_live_insertion(
             "system": "graphsvc",
             "batch": 100,
             "ms_per_batch_p50": round(statistics.median(per_batch), 1),
+            "ms_per_batch_max": round(max(per_batch), 1),
             "ms_until_claimed_p50": round(statistics.median(to_claim), 1),
-            "note": "each step is its own add_step request",
+            "note": "one POST /v1/plans/{id}/steps/batch per batch, through HTTP",
         }
     ]
 

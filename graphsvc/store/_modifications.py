@@ -19,7 +19,7 @@ import neo4j
 from graphsvc.ids import new_id
 from graphsvc.store._convert import to_json
 
-__all__ = ["Actor", "ModificationType", "record_modification"]
+__all__ = ["Actor", "Change", "ModificationType", "record_modification", "record_modifications"]
 
 
 class ModificationType(StrEnum):
@@ -47,16 +47,20 @@ class Actor:
 
 _RECORD = """
 MATCH (p:ExecutionPlan {id: $plan_id})
-SET p.version = coalesce(p.version, 1) + 1
-CREATE (m:PlanModification {id: $id, modification_type: $type, old_value: $old,
-                            new_value: $new, reason: $reason, timestamp: datetime(),
-                            status: 'APPLIED', plan_version: p.version})
+WITH p, coalesce(p.version, 1) AS base
+SET p.version = base + size($rows)
+WITH p, base
+UNWIND range(0, size($rows) - 1) AS i
+WITH p, base + i + 1 AS version, $rows[i] AS row
+CREATE (m:PlanModification {id: row.id, modification_type: row.type, old_value: row.old,
+                            new_value: row.new, reason: $reason, timestamp: datetime(),
+                            status: 'APPLIED', plan_version: version})
 CREATE (m)-[:MODIFIES_PLAN]->(p)
-WITH m
-OPTIONAL MATCH (s:ExecutionStep {id: $step_id})
-FOREACH (_ IN CASE WHEN s IS NOT NULL AND NOT $creates THEN [1] ELSE [] END |
+WITH m, row
+OPTIONAL MATCH (s:ExecutionStep {id: row.step_id})
+FOREACH (_ IN CASE WHEN s IS NOT NULL AND NOT row.creates THEN [1] ELSE [] END |
          CREATE (m)-[:MODIFIES_STEP]->(s))
-FOREACH (_ IN CASE WHEN s IS NOT NULL AND $creates THEN [1] ELSE [] END |
+FOREACH (_ IN CASE WHEN s IS NOT NULL AND row.creates THEN [1] ELSE [] END |
          CREATE (m)-[:CREATES_STEP]->(s))
 WITH m
 """
@@ -78,6 +82,58 @@ CREATE (a)-[:REQUESTS_MODIFICATION]->(m)
 )
 
 
+@dataclass(frozen=True)
+class Change:
+    """One change to record: the step it is about (if any), its type, old and new values."""
+
+    step_id: str | None
+    kind: ModificationType
+    old: Any = None
+    new: Any = None
+
+
+def record_modifications(
+    tx: neo4j.ManagedTransaction,
+    plan_id: str,
+    changes: list[Change],
+    actor: Actor,
+    reason: str | None,
+) -> list[dict[str, Any]]:
+    """Write one APPLIED ``PlanModification`` per change (one query; the plan's
+    ``version`` goes up by one per change); returns the events that go with them."""
+    rows = [
+        {
+            "id": new_id(),
+            "step_id": c.step_id,
+            "type": c.kind.value,
+            "old": to_json(c.old),
+            "new": to_json(c.new),
+            "creates": c.kind == ModificationType.ADD_STEP,
+        }
+        for c in changes
+    ]
+    if rows:
+        tx.run(
+            _BY_AGENT if actor.is_agent else _BY_USER,
+            plan_id=plan_id,
+            rows=rows,
+            reason=reason,
+            actor_id=actor.id,
+            actor_name=actor.name,
+        ).consume()
+    return [
+        {
+            "plan_id": plan_id,
+            "step_id": row["step_id"],
+            "type": f"PLAN_MODIFIED_{row['type']}",
+            "actor": actor.id,
+            "message": reason,
+            "detail": {"modification_id": row["id"]},
+        }
+        for row in rows
+    ]
+
+
 def record_modification(
     tx: neo4j.ManagedTransaction,
     plan_id: str,
@@ -89,25 +145,5 @@ def record_modification(
     new: Any = None,
 ) -> dict[str, Any]:
     """Write one APPLIED ``PlanModification``; returns the event that goes with it."""
-    modification_id = new_id()
-    tx.run(
-        _BY_AGENT if actor.is_agent else _BY_USER,
-        plan_id=plan_id,
-        step_id=step_id,
-        id=modification_id,
-        type=kind.value,
-        old=to_json(old),
-        new=to_json(new),
-        reason=reason,
-        creates=kind == ModificationType.ADD_STEP,
-        actor_id=actor.id,
-        actor_name=actor.name,
-    ).consume()
-    return {
-        "plan_id": plan_id,
-        "step_id": step_id,
-        "type": f"PLAN_MODIFIED_{kind.value}",
-        "actor": actor.id,
-        "message": reason,
-        "detail": {"modification_id": modification_id},
-    }
+    [event] = record_modifications(tx, plan_id, [Change(step_id, kind, old, new)], actor, reason)
+    return event

@@ -13,6 +13,7 @@ two concurrent additions to one plan cannot close a cycle between them.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from contextlib import suppress
 from typing import Any
 
@@ -21,14 +22,20 @@ import neo4j
 from graphsvc._errors import ConflictError, NotFoundError, Problem, ValidationFailed
 from graphsvc.domain.models import StepSpec
 from graphsvc.domain.states import PLAN_TERMINAL, STEP_TERMINAL, PlanStatus, StepStatus
-from graphsvc.domain.validation import parse_step
+from graphsvc.domain.validation import graph_problems, parse_step
 from graphsvc.ids import new_id
 from graphsvc.store import lifecycle
 from graphsvc.store._convert import node_props, to_json
 from graphsvc.store._db import Database
 from graphsvc.store._events import write_plan_events
 from graphsvc.store._family import settle
-from graphsvc.store._modifications import Actor, ModificationType, record_modification
+from graphsvc.store._modifications import (
+    Actor,
+    Change,
+    ModificationType,
+    record_modification,
+    record_modifications,
+)
 from graphsvc.store._progress import recheck
 from graphsvc.store.plans import step_row, write_steps
 from graphsvc.store.work import lock_step
@@ -37,6 +44,7 @@ __all__ = [
     "Actor",
     "add_dependency",
     "add_step",
+    "add_steps",
     "cancel_step",
     "remove_dependency",
     "retry_step",
@@ -51,9 +59,12 @@ _PLAN = """
 MATCH (p:ExecutionPlan {id: $plan_id})
 RETURN p {.id, .status, .can_modify, .on_failure} AS plan
 """
+# One pass over the plan's steps (not the database's): the next number, and which of
+# the new keys the plan already has.
 _PLAN_NEXT_NUMBER = """
 MATCH (p:ExecutionPlan {id: $plan_id})-[:CONTAINS_STEP]->(s:ExecutionStep)
-RETURN coalesce(max(s.step_number), 0) + 1 AS next, collect(s.key) AS keys
+RETURN coalesce(max(s.step_number), 0) + 1 AS next,
+       [k IN collect(s.key) WHERE k IN $keys] AS taken
 """
 _RESOLVE = """
 UNWIND $refs AS ref
@@ -226,6 +237,9 @@ def _resolve(
     return found
 
 
+MAX_ADDED_STEPS = 1000
+
+
 def add_step(
     db: Database, plan_id: str, data: dict[str, Any], actor: Actor, reason: str | None = None
 ) -> dict[str, Any]:
@@ -239,52 +253,157 @@ def add_step(
     dependency), ``NotFoundError`` or ``ConflictError`` (plan finished or
     not modifiable); nothing is written then.
     """
-    step = parse_step(data)
+    return _add(db, plan_id, [data], actor, reason, lambda _: "step")[0]
 
-    def work(tx: neo4j.ManagedTransaction) -> dict[str, Any]:
+
+def add_steps(
+    db: Database,
+    plan_id: str,
+    data: list[dict[str, Any]],
+    actor: Actor,
+    reason: str | None = None,
+) -> list[dict[str, Any]]:
+    """Add up to ``MAX_ADDED_STEPS`` steps to a plan that is not finished, in one
+    transaction, as ``add_step`` adds one: each is recorded as its own ``ADD_STEP``
+    ``PlanModification``. A step's ``depends_on`` names steps of the plan (id or
+    key) or other steps of the batch (key); the batch must not form a cycle.
+
+    Returns one ``{"step_id", "key", "status", "modification_id"}`` per step, in
+    order. Raises ``ValidationFailed`` listing every problem, located as
+    ``steps[i]...``, ``NotFoundError`` or ``ConflictError``; all or nothing.
+    """
+    if not 1 <= len(data) <= MAX_ADDED_STEPS:
+        raise ValidationFailed(
+            [Problem("steps", f"give 1 to {MAX_ADDED_STEPS} steps, not {len(data)}")]
+        )
+    return _add(db, plan_id, data, actor, reason, lambda i: f"steps[{i}]")
+
+
+def _parse_batch(
+    data: list[dict[str, Any]], where: Callable[[int], str]
+) -> tuple[list[StepSpec], list[Problem]]:
+    """The parsed steps and the problems of the batch on its own (fields, keys given
+    twice, cycles among its steps); dependencies on the plan are resolved later."""
+    steps: list[StepSpec] = []
+    problems: list[Problem] = []
+    for i, item in enumerate(data):
+        try:
+            steps.append(parse_step(item, where(i)))
+        except ValidationFailed as exc:
+            problems += exc.problems
+    if problems:
+        return [], problems
+    position: dict[str, int] = {}
+    duplicates: list[str] = []
+    for i, step in enumerate(steps):
+        if step.key in position:
+            duplicates.append(step.key)
+        position.setdefault(step.key, i)
+    keys = list(position)
+    inner = {s.key: [d for d in s.depends_on if d in position] for s in steps}
+    problems = graph_problems(keys, inner, lambda k: where(position[k]), duplicates=duplicates)
+    return steps, problems
+
+
+def _add(
+    db: Database,
+    plan_id: str,
+    data: list[dict[str, Any]],
+    actor: Actor,
+    reason: str | None,
+    where: Callable[[int], str],
+) -> list[dict[str, Any]]:
+    steps, problems = _parse_batch(data, where)
+    if problems:
+        raise ValidationFailed(problems)
+    ids = {s.key: new_id() for s in steps}
+
+    def work(tx: neo4j.ManagedTransaction) -> list[dict[str, Any]]:
         record = tx.run(_PLAN, plan_id=plan_id).single()
         if record is None:
             raise NotFoundError(f"no plan with id {plan_id!r}", {"plan_id": plan_id})
         _check_plan(dict(record["plan"]))
-        numbering = tx.run(_PLAN_NEXT_NUMBER, plan_id=plan_id).single()
-        if numbering is not None and step.key in numbering["keys"]:
-            raise ValidationFailed(
-                [Problem("step.key", f"the plan already has a step {step.key!r}")]
-            )
-        deps = _resolve(tx, plan_id, list(dict.fromkeys(step.depends_on)), "step.depends_on")
-        step_id = new_id()
+        numbering = tx.run(_PLAN_NEXT_NUMBER, plan_id=plan_id, keys=list(ids)).single()
+        taken = set(numbering["taken"]) if numbering is not None else set()
+        clashes = [
+            Problem(f"{where(i)}.key", f"the plan already has a step {s.key!r}")
+            for i, s in enumerate(steps)
+            if s.key in taken
+        ]
+        outside = list(dict.fromkeys(d for s in steps for d in s.depends_on if d not in ids))
+        found: list[dict[str, Any]] = []
+        try:
+            found = _resolve(tx, plan_id, outside, "depends_on") if outside else []
+        except ValidationFailed as unresolved:
+            clashes += unresolved.problems
+        if clashes:
+            raise ValidationFailed(clashes)
+        existing = {ref: f for f in found for ref in outside if ref in (f["id"], f["key"])}
         number = numbering["next"] if numbering is not None else 1
+        deps = {
+            s.key: [
+                existing[d] if d in existing else {"id": ids[d], "key": d}
+                for d in dict.fromkeys(s.depends_on)
+            ]
+            for s in steps
+        }
         write_steps(
             tx,
-            [(plan_id, step_row(step, step_id, number))],
-            [[step_id, d["id"]] for d in deps],
-            [(step_id, c) for c in step.requires_capabilities],
+            [(plan_id, step_row(s, ids[s.key], number + i)) for i, s in enumerate(steps)],
+            [[ids[s.key], d["id"]] for s in steps for d in deps[s.key]],
+            [(ids[s.key], c) for s in steps for c in s.requires_capabilities],
         )
-        _lock_plan(tx, plan_id, added=1)
+        _lock_plan(tx, plan_id, added=len(steps))
         events: list[dict[str, Any]] = [
             {
                 "plan_id": plan_id,
-                "step_id": step_id,
+                "step_id": ids[s.key],
                 "type": "STEP_ADDED",
                 "to_status": StepStatus.PENDING.value,
                 "actor": actor.id,
                 "message": reason,
             }
+            for s in steps
         ]
-        events += recheck(tx, [step_id], actor.id)
-        new = {
-            **step.model_dump(mode="json", by_alias=True),
-            "depends_on": [d["key"] for d in deps],
-        }
-        events.append(
-            record_modification(
-                tx, plan_id, step_id, ModificationType.ADD_STEP, actor, reason, None, new
-            )
+        events += recheck(tx, list(ids.values()), actor.id)
+        recorded = record_modifications(
+            tx,
+            plan_id,
+            [
+                Change(
+                    ids[s.key],
+                    ModificationType.ADD_STEP,
+                    new={
+                        **s.model_dump(mode="json", by_alias=True),
+                        "depends_on": [d["key"] for d in deps[s.key]],
+                    },
+                )
+                for s in steps
+            ],
+            actor,
+            reason,
         )
-        write_plan_events(tx, events)
-        return {**_result(step_id, tx, events[-1]), "key": step.key}
+        write_plan_events(tx, events + recorded)
+        statuses = _statuses(tx, list(ids.values()))
+        return [
+            {
+                "step_id": ids[s.key],
+                "key": s.key,
+                "status": statuses[ids[s.key]],
+                "modification_id": event["detail"]["modification_id"],
+            }
+            for s, event in zip(steps, recorded, strict=True)
+        ]
 
     return db.write(work)
+
+
+def _statuses(tx: neo4j.ManagedTransaction, step_ids: list[str]) -> dict[str, str]:
+    rows = tx.run(
+        "UNWIND $ids AS id MATCH (s:ExecutionStep {id: id}) RETURN s.id AS id, s.status AS status",
+        ids=step_ids,
+    )
+    return {r["id"]: r["status"] for r in rows}
 
 
 def _result(

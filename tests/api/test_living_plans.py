@@ -363,3 +363,87 @@ def test_an_assignee_reserves_a_step_for_one_agent(client: TestClient, db: Datab
     assert mod["modification_type"] == "REASSIGN_AGENT"
     assert mod["new_value"] == {"assignee": "agent-z"}
     client.post(f"/v1/plans/{plan_id}/cancel", headers=COORD)
+
+
+def test_steps_added_in_one_batch_may_depend_on_each_other_and_run(
+    client: TestClient, workdir: Path
+) -> None:
+    plan_id = submit(client, [gated("A")])
+    wait_until("A runs", status_is(client, plan_id, "A", "EXECUTING"))
+    batch = [
+        {"key": "X", "kind": "noop"},
+        {"key": "Y", "kind": "noop", "depends_on": ["X", "A"]},
+        {"key": "Z", "kind": "noop", "depends_on": ["Y"]},
+    ]
+    added = client.post(
+        f"/v1/plans/{plan_id}/steps/batch",
+        json={"steps": batch, "reason": "three more", "user_id": "ada"},
+        headers=COORD,
+    )
+    assert added.status_code == 201, added.text
+    assert [(s["key"], s["status"]) for s in added.json()["steps"]] == [
+        ("X", "READY"),
+        ("Y", "PENDING"),
+        ("Z", "PENDING"),
+    ]
+    assert plan_of(client, plan_id)["progress"]["total"] == 4
+    wait_until("X executed while A still runs", status_is(client, plan_id, "X", "COMPLETED"))
+    assert steps_of(client, plan_id)["Y"]["status"] == "PENDING"  # it also waits for A
+    open_gate(workdir, "A")
+    wait_until("plan completes", lambda: plan_of(client, plan_id)["status"] == "COMPLETED")
+    steps = steps_of(client, plan_id)
+    assert [steps[k]["step_number"] for k in "AXYZ"] == [1, 2, 3, 4]
+    mods = client.get(f"/v1/plans/{plan_id}/modifications", headers=COORD).json()
+    assert sorted((m["step_key"], m["reason"]) for m in mods) == [
+        ("X", "three more"),
+        ("Y", "three more"),
+        ("Z", "three more"),
+    ]
+    assert {m["requested_by"]["id"] for m in mods} == {"ada"}
+    y = next(m for m in mods if m["step_key"] == "Y")
+    assert y["new_value"]["depends_on"] == ["X", "A"]
+    assert sorted(m["id"] for m in mods) == sorted(
+        s["modification_id"] for s in added.json()["steps"]
+    )
+    assert sorted(m["plan_version"] for m in mods) == [2, 3, 4]  # one version per change
+
+
+def test_a_bad_batch_of_steps_names_every_problem_and_adds_nothing(
+    client: TestClient,
+) -> None:
+    plan_id = submit(client, [human("A")])
+    before = plan_of(client, plan_id)
+    bad = [
+        {"key": "A", "kind": "noop"},  # the plan has an A
+        {"key": "P", "kind": "noop", "depends_on": ["Q"]},
+        {"key": "Q", "kind": "noop", "depends_on": ["P"]},  # a cycle in the batch
+    ]
+    answer = client.post(f"/v1/plans/{plan_id}/steps/batch", json={"steps": bad}, headers=COORD)
+    assert answer.status_code == 422
+    assert "P -> Q -> P" in answer.text
+    fields = client.post(
+        f"/v1/plans/{plan_id}/steps/batch",
+        json={"steps": [{"key": "R", "kind": "nope"}, {"kind": "noop"}, {"key": "R"}]},
+        headers=COORD,
+    )
+    assert fields.status_code == 422
+    where = {p["location"] for p in fields.json()["error"]["details"]["problems"]}
+    assert {"steps[0].kind", "steps[1].key"} <= where
+    taken = client.post(
+        f"/v1/plans/{plan_id}/steps/batch",
+        json={
+            "steps": [
+                {"key": "A", "kind": "noop"},
+                {"key": "B", "kind": "noop", "depends_on": ["nowhere"]},
+            ]
+        },
+        headers=COORD,
+    )
+    assert taken.status_code == 422
+    assert "steps[0].key" in taken.text and "no step 'nowhere' in this plan" in taken.text
+    empty = client.post(f"/v1/plans/{plan_id}/steps/batch", json={"steps": []}, headers=COORD)
+    assert empty.status_code == 422
+    after = plan_of(client, plan_id)
+    assert after["steps"] == before["steps"] and after["version"] == before["version"]
+    assert client.get(f"/v1/plans/{plan_id}/modifications", headers=COORD).json() == []
+    client.post(f"/v1/plans/{plan_id}/cancel", headers=COORD)

@@ -59,6 +59,20 @@ class AddedStep(BaseModel):
     modification_id: str
 
 
+class AddStepsBody(ChangeBody):
+    steps: list[dict[str, Any]] = Field(
+        description=(
+            "1 to 1,000 step specs; depends_on names steps of the plan (id or key) "
+            "or other steps of this batch (key)."
+        ),
+        examples=[[{"key": "A", "kind": "task"}, {"key": "B", "depends_on": ["A"]}]],
+    )
+
+
+class AddedSteps(BaseModel):
+    steps: list[AddedStep]
+
+
 class DependencyBody(ChangeBody):
     depends_on: str = Field(min_length=1, description="A step of the same plan, by id or key.")
 
@@ -95,6 +109,18 @@ def add_step(plan_id: str, body: AddStepBody, db: DbDep, who: Coordinator) -> Ad
     cross-plan dependency. 409: plan finished or ``can_modify`` false."""
     result = modify.add_step(db, plan_id, body.step, _actor_of(body, who), body.reason)
     return AddedStep.model_validate(result)
+
+
+@router.post("/plans/{plan_id}/steps/batch", response_model=AddedSteps, status_code=201)
+def add_steps(plan_id: str, body: AddStepsBody, db: DbDep, who: Coordinator) -> AddedSteps:
+    """Add 1 to 1,000 steps in one transaction, all or nothing, each as ``POST
+    /v1/plans/{id}/steps`` adds one and recorded as its own ``ADD_STEP``
+    modification. Steps of the batch may depend on each other by key. 422 lists
+    every problem (``steps[i]...``: invalid step, key given twice or already in
+    the plan, unknown or cross-plan dependency, a cycle in the batch); 409: plan
+    finished or ``can_modify`` false."""
+    added = modify.add_steps(db, plan_id, body.steps, _actor_of(body, who), body.reason)
+    return AddedSteps.model_validate({"steps": added})
 
 
 @router.post("/steps/{step_id}/dependencies", response_model=Changed)
