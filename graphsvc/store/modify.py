@@ -333,7 +333,8 @@ def _add(
         outside = list(dict.fromkeys(d for s in steps for d in s.depends_on if d not in ids))
         found: list[dict[str, Any]] = []
         try:
-            found = _resolve(tx, plan_id, outside, "depends_on") if outside else []
+            located = f"{where(0)}.depends_on" if len(steps) == 1 else "depends_on"
+            found = _resolve(tx, plan_id, outside, located) if outside else []
         except ValidationFailed as unresolved:
             clashes += unresolved.problems
         if clashes:

@@ -131,6 +131,12 @@ async def claim(body: ClaimRequest, request: Request, db: DbDep, _: Worker) -> C
     waits up to that long for a step (long poll): it tries again as soon as
     another write in this API process succeeds, and every half second for
     writes elsewhere. Returns ``{"steps": []}`` when none is ready.
+
+    Claims of one agent with the same kinds and capabilities share their polls
+    (``api/_signal.py``): one that found nothing less than half a second ago,
+    with no write in this process since, answers the others without a query.
+    So a step made READY elsewhere (another API process, a backoff running out,
+    the sweeper) may wait up to half a second for them, as for a long poll.
     """
     signal: WorkSignal = request.app.state.work_signal
     spec = body.to_spec()
