@@ -298,6 +298,12 @@ class StepDetail(BaseModel):
     events: list[EventPublic]
 
 
+class Created(BaseModel):
+    """The answer to a request that created (or named) one node: its id."""
+
+    id: str
+
+
 class DecisionType(StrEnum):
     CLARIFY = "CLARIFY"
     EXECUTE = "EXECUTE"

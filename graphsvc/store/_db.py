@@ -100,8 +100,8 @@ class Database:
         self.driver.verify_connectivity()
 
     def read(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-        with self.driver.session(database=self.name, default_access_mode=neo4j.READ_ACCESS) as s:
-            return s.execute_read(fn, *args, **kwargs)
+        """Run ``fn(tx, *args)`` in a managed read transaction, retried as ``write`` is."""
+        return self._managed(neo4j.READ_ACCESS, fn, *args, **kwargs)
 
     def write(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """Run ``fn(tx, *args)`` in a managed write transaction. Transient errors
@@ -109,9 +109,14 @@ class Database:
         retried by the driver: after 50 ms, then doubling with jitter, for up to
         30 s. The driver's own first delay, 1 s, would stall a claim that merely
         collided with a coordinator's change."""
+        return self._managed(neo4j.WRITE_ACCESS, fn, *args, **kwargs)
+
+    def _managed(self, mode: str, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         for attempt in range(_MASKED_RETRIES + 1):
             try:
                 with self.driver.session(database=self.name, **_RETRY) as s:
+                    if mode == neo4j.READ_ACCESS:
+                        return s.execute_read(fn, *args, **kwargs)
                     return s.execute_write(fn, *args, **kwargs)
             except neo4j.exceptions.ResultFailedError as exc:
                 # neo4j 6.4: when a query fails at RUN with a transient error (a

@@ -7,10 +7,11 @@ from typing import Any
 
 import neo4j
 
-from graphsvc._errors import ConflictError, NotFoundError, Problem, ValidationFailed
+from graphsvc._errors import ConflictError, NotFoundError, ValidationFailed
 from graphsvc.ids import new_id
 from graphsvc.store._convert import from_neo4j, node_props, to_json
 from graphsvc.store._db import Database
+from graphsvc.store._exists import missing_ids
 from graphsvc.store._queries import load_query
 
 __all__ = [
@@ -60,13 +61,6 @@ FOREACH (_ IN CASE WHEN o IS NULL THEN [] ELSE [1] END |
   CREATE (c)-[:RESPONDS_TO]->(o) SET o.status = 'RESPONDED')
 RETURN c.id AS id
 """
-_EXISTS = {
-    "from_agent_id": "MATCH (n:Agent {id: $id}) RETURN count(n) > 0 AS found",
-    "to_agent_id": "MATCH (n:Agent {id: $id}) RETURN count(n) > 0 AS found",
-    "plan_id": "MATCH (n:ExecutionPlan {id: $id}) RETURN count(n) > 0 AS found",
-    "step_id": "MATCH (n:ExecutionStep {id: $id}) RETURN count(n) > 0 AS found",
-    "responds_to": "MATCH (n:AgentCommunication {id: $id}) RETURN count(n) > 0 AS found",
-}
 _STATUS = """
 MATCH (c:AgentCommunication {id: $id})
 SET c.lock_seq = coalesce(c.lock_seq, 0) + 1
@@ -125,12 +119,16 @@ def send_communication(db: Database, body: dict[str, Any]) -> str:
     comm_id = new_id()
 
     def work(tx: neo4j.ManagedTransaction) -> str:
-        missing = [
-            Problem(field, f"no node with id {body[field]!r}")
-            for field, query in _EXISTS.items()
-            if body.get(field) is not None
-            and not tx.run(query, id=body[field]).single(strict=True)["found"]
-        ]
+        missing = missing_ids(
+            tx,
+            {
+                "from_agent_id": ("Agent", body["from_agent_id"]),
+                "to_agent_id": ("Agent", body["to_agent_id"]),
+                "plan_id": ("ExecutionPlan", body.get("plan_id")),
+                "step_id": ("ExecutionStep", body.get("step_id")),
+                "responds_to": ("AgentCommunication", body.get("responds_to")),
+            },
+        )
         if missing:
             raise ValidationFailed(missing)
         tx.run(

@@ -8,13 +8,14 @@ from typing import Any
 
 import neo4j
 
-from graphsvc._errors import ConflictError, NotFoundError, Problem, ValidationFailed
+from graphsvc._errors import ConflictError, NotFoundError, ValidationFailed
 from graphsvc.domain.models import DecisionPublic, DecisionSpec
 from graphsvc.domain.states import PlanStatus, StepStatus
 from graphsvc.ids import new_id
 from graphsvc.store._convert import node_props, to_json
 from graphsvc.store._db import Database
 from graphsvc.store._events import write_plan_events
+from graphsvc.store._exists import missing_ids
 from graphsvc.store._family import settle
 from graphsvc.store.lifecycle import transition_tx
 from graphsvc.store.work import lock_step
@@ -61,6 +62,7 @@ RETURN """
     + _DECISION_VIEW
     + " AS decision"
 )
+_VIEW_BY_ID = "MATCH (d:Decision {id: $id}) RETURN " + _DECISION_VIEW + " AS decision"
 _DECIDE = """
 MATCH (d:Decision {id: $id})
 SET d.status = $status, d.decided_at = datetime(), d.comment = $comment
@@ -92,11 +94,6 @@ _LABELS = {
     "message_id": "Message",
     "escalate_to": "User",
 }
-# One fixed query per label (labels are never taken from input).
-_EXISTS = {
-    field: f"MATCH (n:{label} {{id: $id}}) RETURN count(n) > 0 AS found"
-    for field, label in _LABELS.items()
-}
 
 
 def create_decision(db: Database, spec: DecisionSpec, actor: str | None = None) -> str:
@@ -106,14 +103,10 @@ def create_decision(db: Database, spec: DecisionSpec, actor: str | None = None) 
     for). Returns its id. ``ValidationFailed`` names every id that does not exist
     (nothing written)."""
     decision_id = new_id()
-    links = {f: getattr(spec, f) for f in _LABELS if getattr(spec, f) is not None}
+    links = {field: (label, getattr(spec, field)) for field, label in _LABELS.items()}
 
     def work(tx: neo4j.ManagedTransaction) -> str:
-        missing = [
-            Problem(field, f"no {_LABELS[field]} with id {value!r}")
-            for field, value in links.items()
-            if not tx.run(_EXISTS[field], id=value).single(strict=True)["found"]
-        ]
+        missing = missing_ids(tx, links)
         if missing:
             raise ValidationFailed(missing)
         status = "PENDING" if spec.requires_approval else "APPROVED"
@@ -212,7 +205,7 @@ def decide(
     """
     status = "APPROVED" if approve else "REJECTED"
 
-    def work(tx: neo4j.ManagedTransaction) -> None:
+    def work(tx: neo4j.ManagedTransaction) -> DecisionPublic:
         record = tx.run(_LOCK, id=decision_id).single()
         if record is None:
             raise NotFoundError(f"no decision with id {decision_id!r}", {"id": decision_id})
@@ -253,9 +246,10 @@ def decide(
             )
         elif decision["type"] == "EXECUTE" and plan_id and not step_id:
             _apply_plan_decision(tx, plan_id, decision_id, approve, user_id, comment, start)
+        view = tx.run(_VIEW_BY_ID, id=decision_id).single(strict=True)["decision"]
+        return DecisionPublic.model_validate(node_props(view))
 
-    db.write(work)
-    return next(d for d in list_decisions_by_id(db, [decision_id]))
+    return db.write(work)
 
 
 def _apply_plan_decision(
@@ -286,15 +280,6 @@ def _apply_plan_decision(
     write_plan_events(tx, [approved])
     if start:
         transition_tx(tx, plan_id, "start", user_id, comment)
-
-
-def list_decisions_by_id(db: Database, ids: list[str]) -> list[DecisionPublic]:
-    """The decisions with these ids."""
-    query = (
-        "UNWIND $ids AS id MATCH (d:Decision {id: id}) RETURN " + _DECISION_VIEW + " AS decision"
-    )
-    rows = db.read(lambda tx: tx.run(query, ids=ids).data())
-    return [DecisionPublic.model_validate(node_props(r["decision"])) for r in rows]
 
 
 def provide_input(db: Database, step_id: str, text: str, user_id: str) -> None:

@@ -27,7 +27,7 @@ from graphsvc.ids import new_id
 from graphsvc.store import lifecycle
 from graphsvc.store._convert import node_props, to_json
 from graphsvc.store._db import Database
-from graphsvc.store._events import write_plan_events
+from graphsvc.store._events import gate_events, write_plan_events
 from graphsvc.store._family import settle
 from graphsvc.store._modifications import (
     Actor,
@@ -384,8 +384,10 @@ def _add(
             actor,
             reason,
         )
-        write_plan_events(tx, events + recorded)
-        statuses = _statuses(tx, list(ids.values()))
+        events += gate_events(tx, events)  # a gate step added READY waits for a person
+        write_plan_events(tx, events + recorded, gates_opened=True)
+        # Each new step's status is the last one its events moved it to.
+        statuses = {e["step_id"]: e["to_status"] for e in events if e.get("to_status")}
         return [
             {
                 "step_id": ids[s.key],
@@ -397,14 +399,6 @@ def _add(
         ]
 
     return db.write(work)
-
-
-def _statuses(tx: neo4j.ManagedTransaction, step_ids: list[str]) -> dict[str, str]:
-    rows = tx.run(
-        "UNWIND $ids AS id MATCH (s:ExecutionStep {id: id}) RETURN s.id AS id, s.status AS status",
-        ids=step_ids,
-    )
-    return {r["id"]: r["status"] for r in rows}
 
 
 def _result(

@@ -9,6 +9,7 @@ from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
 from graphsvc.api.deps import Coordinator, DbDep, Reader, Worker
+from graphsvc.domain.models import Created
 from graphsvc.store import agents
 
 router = APIRouter(prefix="/v1", tags=["agents"])
@@ -76,10 +77,6 @@ class ContextBody(BaseModel):
     resources: dict[str, Any] = Field(default_factory=dict)
     policies: dict[str, Any] = Field(default_factory=dict)
     permissions: dict[str, Any] = Field(default_factory=dict)
-
-
-class Created(BaseModel):
-    id: str
 
 
 @router.post("/agents", response_model=Created, status_code=201)

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
 from graphsvc.api.deps import Author, Coordinator, DbDep, Reader
-from graphsvc.domain.models import DecisionPublic, DecisionSpec
+from graphsvc.domain.models import Created, DecisionPublic, DecisionSpec
 from graphsvc.store import decisions, people
 
 router = APIRouter(prefix="/v1", tags=["people"])
@@ -27,10 +27,6 @@ class AnalysisBody(BaseModel):
     confidence: int = Field(ge=0, le=100, description="0-100.")
     reasoning: str | None = None
     replaces: str | None = Field(default=None, description="An analysis this supersedes.")
-
-
-class Created(BaseModel):
-    id: str
 
 
 class DecideBody(BaseModel):
