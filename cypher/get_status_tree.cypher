@@ -11,4 +11,4 @@ RETURN p.id AS plan_id, via[-1].id AS parent_step_id, level, p.name AS name,
        p.status AS status,
        [(p)-[:CONTAINS_STEP]->(s:ExecutionStep) |
         s {.id, .key, .name, .kind, .status, .step_number, .error_message,
-           child_count: COUNT { (s)-[:SPAWNED]->(:ExecutionPlan) }}] AS steps
+           child_count: COUNT { (s)-[:SPAWNED]->() }}] AS steps

@@ -103,27 +103,29 @@ def plan_tree(plan: PlanPublic, errors: bool = True) -> Tree:
 
 
 def _add_family(node: Tree, plan: TreePlan, errors: bool) -> None:
-    for step in plan.steps:
+    for step in plan["steps"]:
         branch = node.add(
             _step_line(
-                step.status.value, step.key, step.name, step.kind.value, step.error_message, errors
-            )
-        )
-        for child in step.children:
-            _add_family(
-                branch.add(_plan_line(child.status.value, child.name, child.id, child.progress)),
-                child,
+                step["status"].value,
+                step["key"],
+                step["name"],
+                step["kind"].value,
+                step["error_message"],
                 errors,
             )
-        if step.truncated:
-            branch.add(f"[dim]… {step.child_count} child plan(s) below the depth limit[/]")
+        )
+        for child in step["children"]:
+            line = _plan_line(child["status"].value, child["name"], child["id"], child["progress"])
+            _add_family(branch.add(line), child, errors)
+        if step["truncated"]:
+            branch.add(f"[dim]… {step['child_count']} child plan(s) below the depth limit[/]")
 
 
 def family_tree(tree: StatusTree, errors: bool = True) -> Tree:
     """A status tree: each plan, its steps, their child plans, and so on, one line
     each with status glyph, colour and each plan's progress."""
     root = tree.root
-    rendered = Tree(_plan_line(root.status.value, root.name, root.id, root.progress))
+    rendered = Tree(_plan_line(root["status"].value, root["name"], root["id"], root["progress"]))
     _add_family(rendered, root, errors)
     return rendered
 

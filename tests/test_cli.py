@@ -7,7 +7,7 @@ import sys
 
 from graphsvc.domain import parse_spec
 from graphsvc.ids import new_id
-from graphsvc.store import Database, Neo4jTarget, decisions, lifecycle, plans
+from graphsvc.store import Database, Neo4jTarget, children, decisions, lifecycle, plans, work
 from graphsvc.store.modifications import list_modifications
 from tests.helpers import neo4j_env
 
@@ -116,3 +116,32 @@ def test_deciding_and_auditing_from_the_command_line(
     audit = _cli(neo4j_target, "audit", plan_id)
     assert audit.returncode == 0, audit.stderr
     assert "APPROVES" in audit.stdout and "REJECTS" in audit.stdout and "grace" in audit.stdout
+
+
+def test_the_status_tree_of_a_family_from_the_command_line(
+    db: Database, neo4j_target: Neo4jTarget
+) -> None:
+    cap = new_id()
+    split = {"kind": "subplan", "requires_capabilities": [cap]}
+    plan_id = plans.create_plan(
+        db, parse_spec({"name": "parent", "steps": [{"key": "SPLIT", **split}]})
+    ).id
+    lifecycle.transition_plan(db, plan_id, "start")
+    (step,) = work.claim(db, f"agent-{cap}", ["subplan"], [cap])
+    child = parse_spec({"name": "the child", "steps": [{"key": "LEAF", **split}]})
+    children.spawn(db, step["id"], step["lease_token"], [child])
+
+    shown = _cli(neo4j_target, "status", plan_id)
+    assert shown.returncode == 0, shown.stderr
+    lines = shown.stdout.splitlines()
+    at = {
+        name: next(i for i, line in enumerate(lines) if name in line)
+        for name in ("parent", "SPLIT", "the child", "LEAF")
+    }
+    assert at["parent"] < at["SPLIT"] < at["the child"] < at["LEAF"]
+    assert "WAITING" in lines[at["SPLIT"]]
+
+    cut = _cli(neo4j_target, "status", plan_id, "--depth", "0")
+    assert cut.returncode == 0 and "the child" not in cut.stdout
+    assert "1 child plan(s) below the depth limit" in cut.stdout
+    lifecycle.transition_plan(db, plan_id, "cancel")

