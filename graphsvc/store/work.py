@@ -58,33 +58,44 @@ FOREACH (_ IN CASE WHEN a.status <> 'ACTIVE' OR a.last_seen_at IS NULL
                    THEN [1] ELSE [] END |
   SET a.last_seen_at = datetime(), a.status = 'ACTIVE')
 WITH a, $capabilities + [(a)-[:HAS_CAPABILITY]->(own:Capability) | own.name] AS capabilities
-MATCH (s:ExecutionStep {status: 'READY'})
-WHERE s.kind IN $kinds
-  AND (s.not_before IS NULL OR s.not_before <= datetime())
-  AND NOT EXISTS { (s)-[:ASSIGNED_TO {reserved: true}]->(other:Agent) WHERE other.id <> $agent_id }
-  AND all(c IN [(s)-[:REQUIRES_CAPABILITY]->(cap:Capability) | cap.name] WHERE c IN capabilities)
-MATCH (p:ExecutionPlan {status: 'EXECUTING'})-[:CONTAINS_STEP]->(s)
-// DISTINCT: a step seen twice by an index seek racing other writers is claimed once.
-WITH DISTINCT a, s, p LIMIT $max_steps
-SET s.lock_seq = coalesce(s.lock_seq, 0) + 1
-WITH a, s, p WHERE s.status = 'READY'
-OPTIONAL MATCH (s)-[old:ASSIGNED_TO]->(:Agent)
-WHERE NOT coalesce(old.reserved, false)
-DELETE old
-WITH a, s, p
-SET s.status = 'ASSIGNED', s.lease_token = randomUUID(),
-    s.lease_expires_at = datetime() + duration({seconds: $lease_seconds}),
-    s.attempt_deadline = CASE WHEN s.timeout_seconds IS NULL THEN null
-                              ELSE datetime() + duration({seconds: s.timeout_seconds}) END,
-    s.claimed_at = datetime()
-CREATE (s)-[:ASSIGNED_TO]->(a)
-RETURN s {.id, .key, .kind, .name, .description, .inputs, .lease_token, .lease_expires_at,
-          .retry_count, .timeout_seconds, .validate_command, plan_id: p.id,
-          context: head([(p)-[:EXECUTES_IN]->(c:ExecutionContext {is_active: true}) |
-                         c {.id, .environment, .variables, .constraints, .resources,
-                            .policies, .permissions}]),
-          prior_work: [(s)-[:DEPENDS_ON]->(d:ExecutionStep) WHERE d.status = 'COMPLETED' |
-                       {key: d.key, name: d.name, outputs: d.outputs}]} AS step
+CALL (a, capabilities) {
+  MATCH (s:ExecutionStep {status: 'READY'})
+  WHERE s.kind IN $kinds
+    AND (s.not_before IS NULL OR s.not_before <= datetime())
+    AND NOT EXISTS { (s)-[:ASSIGNED_TO {reserved: true}]->(other:Agent)
+                     WHERE other.id <> $agent_id }
+    AND all(c IN [(s)-[:REQUIRES_CAPABILITY]->(cap:Capability) | cap.name]
+            WHERE c IN capabilities)
+    AND EXISTS { (:ExecutionPlan {status: 'EXECUTING'})-[:CONTAINS_STEP]->(s) }
+  // DISTINCT: a step seen twice by an index seek racing other writers is claimed once.
+  WITH DISTINCT s LIMIT $max_steps
+  SET s.lock_seq = coalesce(s.lock_seq, 0) + 1
+  // Checked again under the lock: a racing claimer may have taken it.
+  RETURN collect(CASE WHEN s.status = 'READY' THEN s END) AS won
+}
+CALL (a, won) {
+  UNWIND won AS s
+  MATCH (p:ExecutionPlan)-[:CONTAINS_STEP]->(s)
+  OPTIONAL MATCH (s)-[old:ASSIGNED_TO]->(:Agent)
+  WHERE NOT coalesce(old.reserved, false)
+  DELETE old
+  WITH DISTINCT a, s, p
+  SET s.status = 'ASSIGNED', s.lease_token = randomUUID(),
+      s.lease_expires_at = datetime() + duration({seconds: $lease_seconds}),
+      s.attempt_deadline = CASE WHEN s.timeout_seconds IS NULL THEN null
+                                ELSE datetime() + duration({seconds: s.timeout_seconds}) END,
+      s.claimed_at = datetime()
+  CREATE (s)-[:ASSIGNED_TO]->(a)
+  RETURN collect(
+    s {.id, .key, .kind, .name, .description, .inputs, .lease_token, .lease_expires_at,
+       .retry_count, .timeout_seconds, .validate_command, plan_id: p.id,
+       context: head([(p)-[:EXECUTES_IN]->(c:ExecutionContext {is_active: true}) |
+                      c {.id, .environment, .variables, .constraints, .resources,
+                         .policies, .permissions}]),
+       prior_work: [(s)-[:DEPENDS_ON]->(d:ExecutionStep) WHERE d.status = 'COMPLETED' |
+                    {key: d.key, name: d.name, outputs: d.outputs}]}) AS steps
+}
+RETURN steps
 """
 
 _LOCK_STEP = """
@@ -199,17 +210,14 @@ def _claim_rows(
     tx: neo4j.ManagedTransaction, spec: ClaimSpec
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """Claim as ``spec`` asks; the claimed steps and their events (not yet written)."""
-    rows = [
-        r["step"]
-        for r in tx.run(
-            _CLAIM,
-            agent_id=spec.agent_id,
-            kinds=spec.kinds,
-            capabilities=spec.capabilities,
-            max_steps=spec.max_steps,
-            lease_seconds=spec.lease_seconds,
-        )
-    ]
+    rows: list[dict[str, Any]] = tx.run(
+        _CLAIM,
+        agent_id=spec.agent_id,
+        kinds=spec.kinds,
+        capabilities=spec.capabilities,
+        max_steps=spec.max_steps,
+        lease_seconds=spec.lease_seconds,
+    ).single(strict=True)["steps"]
     events = [
         {
             "plan_id": r["plan_id"],
