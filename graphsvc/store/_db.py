@@ -66,6 +66,7 @@ def resolve_target(
 # retries of managed transactions.
 _RETRY: dict[str, Any] = {"initial_retry_delay": 0.05, "retry_delay_multiplier": 2.0}
 _MASKED_RETRIES = 8
+_UNSETTLED_READS = 4  # reads after the first in read_settled
 
 
 class Database:
@@ -102,6 +103,24 @@ class Database:
     def read(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """Run ``fn(tx, *args)`` in a managed read transaction, retried as ``write`` is."""
         return self._managed(neo4j.READ_ACCESS, fn, *args, **kwargs)
+
+    def read_settled(
+        self, fn: Callable[..., T], settled: Callable[[T], bool], *args: Any, **kwargs: Any
+    ) -> T:
+        """``read``, read again (up to 5 times, 10 ms apart) while ``settled(answer)`` is
+        False; then the last answer, settled or not.
+
+        Neo4j reads without locks (read committed). Once in a test run, a read racing
+        a step added mid-run met the new step with no properties, most likely while
+        its transaction was being applied to the store; readers of many steps pass a
+        ``settled`` that checks each step has its status."""
+        answer = self.read(fn, *args, **kwargs)
+        for _ in range(_UNSETTLED_READS):
+            if settled(answer):
+                break
+            time.sleep(0.01)
+            answer = self.read(fn, *args, **kwargs)
+        return answer
 
     def write(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """Run ``fn(tx, *args)`` in a managed write transaction. Transient errors

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
@@ -241,22 +240,14 @@ def _plan_record(tx: neo4j.ManagedTransaction, plan_id: str) -> dict[str, Any] |
     return None if record is None else {"plan": record["plan"], "steps": record["steps"]}
 
 
-_TORN_READ_RETRIES = 5
+def _steps_settled(record: dict[str, Any] | None) -> bool:
+    return record is None or all("status" in s for s in record["steps"])
 
 
 def get_plan(db: Database, plan_id: str) -> PlanPublic:
     """The plan with its steps (in order), dependencies and progress; ``NotFoundError`` if none.
-
-    Neo4j reads without locks (read committed). Once in a test run, this read
-    racing a step added mid-run met a step with no properties, most likely the
-    new node while its transaction was being applied to the store. An answer
-    with a step that has no ``status`` is read again (up to 5 times, 10 ms
-    apart) instead of failing."""
-    for _ in range(_TORN_READ_RETRIES):
-        record = db.read(_plan_record, plan_id)
-        if record is None or all("status" in s for s in record["steps"]):
-            break
-        time.sleep(0.01)
+    A step read mid-write without its properties is read again (``Database.read_settled``)."""
+    record = db.read_settled(_plan_record, _steps_settled, plan_id)
     if record is None:
         raise NotFoundError(f"no plan with id {plan_id!r}", {"plan_id": plan_id})
     steps = [node_props(s) for s in record["steps"]]

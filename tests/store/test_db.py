@@ -93,3 +93,35 @@ def test_schema_is_idempotent(db: Database) -> None:
     db.apply_schema()
     assert db.read(count) == before
     assert len(schema_statements()) >= len(LABELS)
+
+
+def test_read_settled_reads_again_until_the_answer_settles_then_gives_up(db: Database) -> None:
+    node_id = new_id()
+    db.write(lambda tx: tx.run("CREATE (:User {id: $id, name: 'Ada'})", id=node_id).consume())
+
+    def name(tx: neo4j.ManagedTransaction) -> str:
+        return str(tx.run("MATCH (u:User {id: $id}) RETURN u.name AS n", id=node_id).single()["n"])
+
+    seen: list[str] = []
+
+    def settled_on_third(answer: str) -> bool:
+        seen.append(answer)
+        if len(seen) == 2:  # a writer finishes between the second and third reads
+            db.write(
+                lambda tx: tx.run(
+                    "MATCH (u:User {id: $id}) SET u.name = 'Grace'", id=node_id
+                ).consume()
+            )
+        return answer == "Grace"
+
+    assert db.read_settled(name, settled_on_third) == "Grace"
+    assert seen == ["Ada", "Ada", "Grace"]
+
+    reads: list[str] = []
+
+    def counted(tx: neo4j.ManagedTransaction) -> str:
+        reads.append(name(tx))
+        return reads[-1]
+
+    assert db.read_settled(counted, lambda answer: False) == "Grace"
+    assert len(reads) == 5  # the first read and four more, then the last answer as it is
