@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 import statistics
+import subprocess
+import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
+import httpx
+
 from bench.shapes import SHAPES, plan_spec
-from graphsvc._local_api import LocalApi
 from graphsvc.domain import parse_spec
 from graphsvc.ids import new_id
-from graphsvc.settings import Settings
+from graphsvc.localdb import free_port
 from graphsvc.store import Database, children, lifecycle, plans, tree, work
 from graphsvc.worker import ApiClient, ExecutorConfig, Worker
 
@@ -36,18 +41,70 @@ def _wait_terminal(db: Database, plan_id: str, timeout: float = 600) -> str:
     raise TimeoutError(f"plan {plan_id} did not finish in {timeout} s")
 
 
+@contextlib.contextmanager
+def api_process(db: Database) -> Iterator[str]:
+    """``graphsvc serve`` in a process of its own on a free loopback port, on ``db``'s
+    Neo4j, without API keys; yields its base URL and stops it on exit.
+
+    Deployed, the API and the workers are separate processes: measured in one
+    process, the API's request handling and the worker's HTTP client share one
+    interpreter lock (about 20 % of W1's throughput on two cores, bench/README.md)."""
+    port = free_port()
+    target = db.target
+    env = {
+        **os.environ,
+        "NEO4J_URI": target.uri,
+        "NEO4J_USER": target.user,
+        "NEO4J_DATABASE": target.database,
+        "GRAPHSVC_API_KEYS": "",
+        "GRAPHSVC_SWEEP_INTERVAL": "1.0",
+    }
+    if target.password is not None:
+        env["NEO4J_PASSWORD"] = target.password
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "graphsvc", "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            if proc.poll() is not None:
+                raise RuntimeError(
+                    f"graphsvc serve exited: {proc.stderr.read() if proc.stderr else ''}"
+                )
+            try:
+                if httpx.get(f"{url}/healthz", timeout=1).is_success:
+                    break
+            except httpx.TransportError:
+                pass
+            if time.monotonic() > deadline:
+                raise TimeoutError("graphsvc serve did not answer in 60 s")
+            time.sleep(0.1)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
 def w1_end_to_end(
     db: Database,
     sizes: list[int],
     progress: Callable[[str], None],
     shapes: tuple[str, ...] = tuple(SHAPES),
 ) -> list[Figure]:
-    """W1: noop plans through the REST API, the built-in worker with 8 slots, each claiming
-    up to ``W1_BATCH`` steps and completing them in one request that claims the next."""
+    """W1: noop plans through the REST API (``api_process``), the built-in worker with 8
+    slots in this process, each claiming up to ``W1_BATCH`` steps and completing them
+    in one request that claims the next."""
     figures: list[Figure] = []
-    settings = Settings(api_keys="", sweep_interval=1.0)
-    with LocalApi(settings, db) as api:
-        client = ApiClient(api.url)
+    with api_process(db) as url:
+        client = ApiClient(url)
         for n in sizes:
             for shape in shapes:
                 progress(f"W1 {shape} {n}")
@@ -251,8 +308,8 @@ def w5_live_insertion(
     plan_id = _frontier_plan(db, 10_000, f"{cap}-frontier")
     per_batch: list[float] = []
     to_claim: list[float] = []
-    with LocalApi(Settings(api_keys=""), db) as api:
-        client = ApiClient(api.url)
+    with api_process(db) as url:
+        client = ApiClient(url)
         for b in range(10):
             steps = [
                 {"key": f"N{b}_{i}", "kind": "noop", "requires_capabilities": [cap]}
