@@ -16,6 +16,7 @@ from typing import Any
 
 import neo4j
 
+from graphsvc.domain.states import StepStatus
 from graphsvc.ids import new_id
 from graphsvc.store._convert import to_json
 
@@ -100,7 +101,9 @@ def record_modifications(
     reason: str | None,
 ) -> list[dict[str, Any]]:
     """Write one APPLIED ``PlanModification`` per change (one query; the plan's
-    ``version`` goes up by one per change); returns the events that go with them."""
+    ``version`` goes up by one per change); returns the events that go with them,
+    ``PLAN_MODIFIED_<type>``. An ``ADD_STEP`` event is also the step's creation: its
+    ``to_status`` is PENDING."""
     rows = [
         {
             "id": new_id(),
@@ -129,6 +132,7 @@ def record_modifications(
             "actor": actor.id,
             "message": reason,
             "detail": {"modification_id": row["id"]},
+            "to_status": StepStatus.PENDING.value if row["creates"] else None,
         }
         for row in rows
     ]

@@ -59,12 +59,14 @@ _PLAN = """
 MATCH (p:ExecutionPlan {id: $plan_id})
 RETURN p {.id, .status, .can_modify, .on_failure} AS plan
 """
-# One pass over the plan's steps (not the database's): the next number, and which of
-# the new keys the plan already has.
-_PLAN_NEXT_NUMBER = """
-MATCH (p:ExecutionPlan {id: $plan_id})-[:CONTAINS_STEP]->(s:ExecutionStep)
-RETURN coalesce(max(s.step_number), 0) + 1 AS next,
-       [k IN collect(s.key) WHERE k IN $keys] AS taken
+# Which of the new keys the plan has: found through the key index, so the cost follows
+# the keys asked for (and the steps elsewhere sharing them), not the plan's size.
+_TAKEN_KEYS = """
+MATCH (p:ExecutionPlan {id: $plan_id})
+UNWIND $keys AS k
+MATCH (p)-[:CONTAINS_STEP]->(s:ExecutionStep {key: k})
+USING INDEX s:ExecutionStep(key)
+RETURN collect(DISTINCT k) AS taken
 """
 _RESOLVE = """
 UNWIND $refs AS ref
@@ -75,10 +77,19 @@ OPTIONAL MATCH (other:ExecutionStep {id: ref})
 SET s.lock_seq = coalesce(s.lock_seq, 0) + 1
 RETURN ref, s {.id, .key, .status, .is_critical} AS step, other IS NOT NULL AS elsewhere
 """
+# Locks the plan and numbers ``$added`` new steps after its last one. A plan stored
+# before it kept ``last_step_number`` is numbered from its steps, once.
 _LOCK_PLAN = """
 MATCH (p:ExecutionPlan {id: $plan_id})
 SET p.lock_seq = coalesce(p.lock_seq, 0) + 1, p.unfinished = p.unfinished + $added
-RETURN p.status AS status
+WITH p
+CALL (p) {
+  WITH p WHERE p.last_step_number IS NULL
+  MATCH (p)-[:CONTAINS_STEP]->(s:ExecutionStep)
+  RETURN max(s.step_number) AS scanned
+}
+SET p.last_step_number = coalesce(p.last_step_number, scanned, 0) + $added
+RETURN p.status AS status, p.last_step_number - $added + 1 AS first_number
 """
 _HAS_EDGE = """
 MATCH (:ExecutionStep {id: $from_id})-[r:DEPENDS_ON]->(:ExecutionStep {id: $to_id})
@@ -205,13 +216,16 @@ def _changeable_step(
     return step, plan
 
 
-def _lock_plan(tx: neo4j.ManagedTransaction, plan_id: str, added: int = 0) -> None:
+def _lock_plan(tx: neo4j.ManagedTransaction, plan_id: str, added: int = 0) -> int:
+    """Lock the plan, count ``added`` new unfinished steps; the step number of the
+    first of them. ``ConflictError`` if the plan has ended."""
     record = tx.run(_LOCK_PLAN, plan_id=plan_id, added=added).single(strict=True)
     if PlanStatus(record["status"]) in PLAN_TERMINAL:  # it ended while we took our locks
         raise ConflictError(
             f"the plan is {record['status']}: a finished plan cannot be changed",
             {"plan_id": plan_id, "status": record["status"]},
         )
+    return int(record["first_number"])
 
 
 def _resolve(
@@ -323,8 +337,7 @@ def _add(
         if record is None:
             raise NotFoundError(f"no plan with id {plan_id!r}", {"plan_id": plan_id})
         _check_plan(dict(record["plan"]))
-        numbering = tx.run(_PLAN_NEXT_NUMBER, plan_id=plan_id, keys=list(ids)).single()
-        taken = set(numbering["taken"]) if numbering is not None else set()
+        taken = set(tx.run(_TAKEN_KEYS, plan_id=plan_id, keys=list(ids)).single(strict=True)[0])
         clashes = [
             Problem(f"{where(i)}.key", f"the plan already has a step {s.key!r}")
             for i, s in enumerate(steps)
@@ -340,7 +353,8 @@ def _add(
         if clashes:
             raise ValidationFailed(clashes)
         existing = {ref: f for f in found for ref in outside if ref in (f["id"], f["key"])}
-        number = numbering["next"] if numbering is not None else 1
+        # After the dependencies' locks (steps, then plan: the order completions take).
+        number = _lock_plan(tx, plan_id, added=len(steps))
         deps = {
             s.key: [
                 existing[d] if d in existing else {"id": ids[d], "key": d}
@@ -354,19 +368,7 @@ def _add(
             [[ids[s.key], d["id"]] for s in steps for d in deps[s.key]],
             [(ids[s.key], c) for s in steps for c in s.requires_capabilities],
         )
-        _lock_plan(tx, plan_id, added=len(steps))
-        events: list[dict[str, Any]] = [
-            {
-                "plan_id": plan_id,
-                "step_id": ids[s.key],
-                "type": "STEP_ADDED",
-                "to_status": StepStatus.PENDING.value,
-                "actor": actor.id,
-                "message": reason,
-            }
-            for s in steps
-        ]
-        events += recheck(tx, list(ids.values()), actor.id)
+        # The ADD_STEP modifications' events are the steps' creation (to PENDING).
         recorded = record_modifications(
             tx,
             plan_id,
@@ -384,8 +386,9 @@ def _add(
             actor,
             reason,
         )
+        events = recorded + recheck(tx, list(ids.values()), actor.id)
         events += gate_events(tx, events)  # a gate step added READY waits for a person
-        write_plan_events(tx, events + recorded, gates_opened=True)
+        write_plan_events(tx, events, gates_opened=True)
         # Each new step's status is the last one its events moved it to.
         statuses = {e["step_id"]: e["to_status"] for e in events if e.get("to_status")}
         return [

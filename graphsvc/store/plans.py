@@ -84,6 +84,7 @@ def _plan_props(plan_id: str, spec: PlanSpec) -> dict[str, Any]:
         "version": 1,
         "event_seq": 0,
         "unfinished": len(spec.steps),
+        "last_step_number": len(spec.steps),
         "failed_critical": 0,
     }
 

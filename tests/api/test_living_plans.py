@@ -447,3 +447,23 @@ def test_a_bad_batch_of_steps_names_every_problem_and_adds_nothing(
     assert after["steps"] == before["steps"] and after["version"] == before["version"]
     assert client.get(f"/v1/plans/{plan_id}/modifications", headers=COORD).json() == []
     client.post(f"/v1/plans/{plan_id}/cancel", headers=COORD)
+
+
+def test_batches_added_at_once_get_distinct_step_numbers_after_the_plans_own(
+    db: Database,
+) -> None:
+    plan_id = _started(db, [human("A"), human("B")])
+    batches = [[human(f"{b}{i}") for i in range(20)] for b in "XYZ"]
+    results = race(
+        *(
+            lambda batch=batch: modify.add_steps(db, plan_id, batch, modify.Actor("ada"))
+            for batch in batches
+        )
+    )
+    assert all(isinstance(r, list) and len(r) == 20 for r in results)
+    numbers = {s.key: s.step_number for s in plans.get_plan(db, plan_id).steps}
+    assert sorted(numbers.values()) == list(range(1, 63))
+    for batch in batches:  # each batch numbered in its own order, in one run
+        run = [numbers[s["key"]] for s in batch]
+        assert run == list(range(run[0], run[0] + 20))
+    lifecycle.transition_plan(db, plan_id, "cancel")
