@@ -10,6 +10,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -25,6 +26,7 @@ __all__ = ["WORKLOADS", "w1_end_to_end"]
 
 Figure = dict[str, Any]
 W1_BATCH = 64
+RESULTS_LOGS = Path(__file__).resolve().parent / "results" / "logs"
 
 
 def _wait_terminal(db: Database, plan_id: str, timeout: float = 600) -> str:
@@ -44,7 +46,8 @@ def _wait_terminal(db: Database, plan_id: str, timeout: float = 600) -> str:
 @contextlib.contextmanager
 def api_process(db: Database) -> Iterator[str]:
     """``graphsvc serve`` in a process of its own on a free loopback port, on ``db``'s
-    Neo4j, without API keys; yields its base URL and stops it on exit.
+    Neo4j, without API keys; yields its base URL and stops it on exit. Its log goes to
+    ``bench/results/logs/api-<port>.log``.
 
     Deployed, the API and the workers are separate processes: measured in one
     process, the API's request handling and the worker's HTTP client share one
@@ -61,28 +64,28 @@ def api_process(db: Database) -> Iterator[str]:
     }
     if target.password is not None:
         env["NEO4J_PASSWORD"] = target.password
+    log_path = RESULTS_LOGS / f"api-{port}.log"
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    log = log_path.open("w", encoding="utf-8")
     proc = subprocess.Popen(
         [sys.executable, "-m", "graphsvc", "serve", "--port", str(port)],
         env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 60
         while True:
             if proc.poll() is not None:
-                raise RuntimeError(
-                    f"graphsvc serve exited: {proc.stderr.read() if proc.stderr else ''}"
-                )
+                raise RuntimeError(f"graphsvc serve exited; its log: {log_path}")
             try:
                 if httpx.get(f"{url}/healthz", timeout=1).is_success:
                     break
             except httpx.TransportError:
                 pass
             if time.monotonic() > deadline:
-                raise TimeoutError("graphsvc serve did not answer in 60 s")
+                raise TimeoutError(f"graphsvc serve did not answer in 60 s; its log: {log_path}")
             time.sleep(0.1)
         yield url
     finally:
@@ -91,6 +94,30 @@ def api_process(db: Database) -> Iterator[str]:
             proc.wait(15)
         except subprocess.TimeoutExpired:
             proc.kill()
+        log.close()
+
+
+# Run untimed before W1: the first few thousand steps after a Neo4j start run at a
+# fraction of the speed while the JVM compiles the hot paths (star at 1,000 steps,
+# measured: 124/s first, 480/s second, about 1,000/s warm; bench/README.md).
+W1_WARMUP = (("layered", 10000), ("linear", 1000))
+
+
+def _run_w1_plan(client: ApiClient, db: Database, shape: str, n: int) -> tuple[float, str]:
+    """One noop plan of ``shape`` and ``n`` steps run by a fresh 8-slot worker: the
+    seconds from its start to its end, and its final status."""
+    created = client.call("POST", "/v1/plans", json=plan_spec(shape, n))
+    worker = Worker(
+        client, ExecutorConfig(), slots=8, wait_seconds=0.5, capabilities=[], batch=W1_BATCH
+    )
+    worker.start()
+    try:
+        began = time.perf_counter()
+        client.call("POST", f"/v1/plans/{created['id']}/start")
+        status = _wait_terminal(db, created["id"])
+        return time.perf_counter() - began, status
+    finally:
+        worker.stop()
 
 
 def w1_end_to_end(
@@ -101,28 +128,17 @@ def w1_end_to_end(
 ) -> list[Figure]:
     """W1: noop plans through the REST API (``api_process``), the built-in worker with 8
     slots in this process, each claiming up to ``W1_BATCH`` steps and completing them
-    in one request that claims the next."""
+    in one request that claims the next; after the untimed ``W1_WARMUP`` plans."""
     figures: list[Figure] = []
     with api_process(db) as url:
         client = ApiClient(url)
+        for shape, n in W1_WARMUP:
+            progress(f"W1 warm-up {shape} {n} (not timed)")
+            _run_w1_plan(client, db, shape, n)
         for n in sizes:
             for shape in shapes:
                 progress(f"W1 {shape} {n}")
-                created = client.call("POST", "/v1/plans", json=plan_spec(shape, n))
-                worker = Worker(
-                    client,
-                    ExecutorConfig(),
-                    slots=8,
-                    wait_seconds=0.5,
-                    capabilities=[],
-                    batch=W1_BATCH,
-                )
-                worker.start()
-                began = time.perf_counter()
-                client.call("POST", f"/v1/plans/{created['id']}/start")
-                status = _wait_terminal(db, created["id"])
-                seconds = time.perf_counter() - began
-                worker.stop()
+                seconds, status = _run_w1_plan(client, db, shape, n)
                 figures.append(
                     {
                         "workload": "W1",
@@ -134,6 +150,7 @@ def w1_end_to_end(
                         "tasks_per_second": round(n / seconds, 1),
                         "slots": 8,
                         "batch": W1_BATCH,
+                        "warmup": [f"{s} {k}" for s, k in W1_WARMUP],
                     }
                 )
     return figures
