@@ -10,6 +10,7 @@ import pytest
 
 from graphsvc import ConflictError
 from graphsvc.domain import parse_spec
+from graphsvc.ids import new_id
 from graphsvc.store import Database, lifecycle, plans, work
 from graphsvc.store.lifecycle import list_events
 
@@ -142,4 +143,44 @@ def test_expired_lease_and_timeout_are_taken_back(db: Database) -> None:
     assert plan["T"].status == "FAILED" and "timed out" in (plan["T"].error_message or "")
     with pytest.raises(ConflictError):
         work.complete(db, steps["L"]["id"], steps["L"]["lease_token"], {}, {})
+    lifecycle.transition_plan(db, plan_id, "cancel", actor="test")
+
+
+def test_joins_are_made_ready_when_their_last_two_dependencies_complete_at_once(
+    db: Database,
+) -> None:
+    """Agents A and B finish A_i and B_i, i = 0, 1, ..., side by side, one completion per
+    transaction: whichever reads D_i's dependencies second must see the other's
+    completion, or D_i would stay PENDING for good."""
+    cap = f"join-{new_id()}"
+    n = 60
+    steps: list[dict[str, Any]] = []
+    for i in range(n):
+        steps += [
+            {"key": f"A{i}", "kind": "noop", "requires_capabilities": [f"{cap}-A"]},
+            {"key": f"B{i}", "kind": "noop", "requires_capabilities": [f"{cap}-B"]},
+            {
+                "key": f"D{i}",
+                "kind": "task",
+                "description": "join",
+                "depends_on": [f"A{i}", f"B{i}"],
+            },
+        ]
+    plan_id = _plan(db, steps)
+    claimed = {
+        s["key"]: s
+        for side in "AB"
+        for s in work.claim(db, f"{cap}-{side}", ["noop"], [f"{cap}-{side}"], max_steps=n)
+    }
+    assert len(claimed) == 2 * n
+
+    def finish(side: str) -> None:
+        for i in range(n):
+            step = claimed[f"{side}{i}"]
+            work.complete_many(db, [work.Completion(step["id"], step["lease_token"])], side)
+
+    with ThreadPoolExecutor(2) as pool:
+        list(pool.map(finish, "AB"))
+    statuses = {s.key: s.status.value for s in plans.get_plan(db, plan_id).steps}
+    assert [k for k, v in statuses.items() if k[0] == "D" and v != "READY"] == []
     lifecycle.transition_plan(db, plan_id, "cancel", actor="test")
