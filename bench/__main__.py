@@ -31,10 +31,10 @@ from graphsvc.store import Database, resolve_target
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results"
 PEERS = {
-    # Pinned releases that install on Python 3.11 here (issue 8). Prefect 3.8.8 installs
-    # but its server fails with the FastAPI it resolves to, and "fastapi<0.116" does
-    # not resolve with it here: see bench/README.md.
-    "prefect": ["prefect==3.8.8"],
+    # Pinned releases that install on Python 3.11 here (issue 8). Prefect 3.8.8 needs
+    # fastapi>=0.139, and its server passes Body(min_items=...), which FastAPI 0.155
+    # and later refuse (TypeError at import): 0.154.0 is the newest that works.
+    "prefect": ["prefect==3.8.8", "fastapi==0.154.0"],
     "langgraph": ["langgraph==1.2.22", "langgraph-checkpoint-sqlite==3.1.2"],
 }
 console = Console()
@@ -67,6 +67,7 @@ def _peer(name: str, n: int) -> list[dict[str, Any]]:
         **os.environ,
         "PREFECT_SERVER_ALLOW_EPHEMERAL_MODE": "true",
         "PREFECT_LOGGING_LEVEL": "WARNING",
+        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",  # no network here: its sends fail
     }
     script = HERE / "peers" / f"{name}_bench.py"
     figures = []
