@@ -337,24 +337,26 @@ def _add(
         if record is None:
             raise NotFoundError(f"no plan with id {plan_id!r}", {"plan_id": plan_id})
         _check_plan(dict(record["plan"]))
+        outside = list(dict.fromkeys(d for s in steps for d in s.depends_on if d not in ids))
+        found: list[dict[str, Any]] = []
+        unresolved: list[Problem] = []
+        try:
+            located = f"{where(0)}.depends_on" if len(steps) == 1 else "depends_on"
+            found = _resolve(tx, plan_id, outside, located) if outside else []
+        except ValidationFailed as exc:
+            unresolved = exc.problems
+        # After the dependencies' locks (steps, then plan: the order completions take).
+        # Keys are checked under the plan's lock: two batches adding one key take turns.
+        number = _lock_plan(tx, plan_id, added=len(steps))
         taken = set(tx.run(_TAKEN_KEYS, plan_id=plan_id, keys=list(ids)).single(strict=True)[0])
         clashes = [
             Problem(f"{where(i)}.key", f"the plan already has a step {s.key!r}")
             for i, s in enumerate(steps)
             if s.key in taken
         ]
-        outside = list(dict.fromkeys(d for s in steps for d in s.depends_on if d not in ids))
-        found: list[dict[str, Any]] = []
-        try:
-            located = f"{where(0)}.depends_on" if len(steps) == 1 else "depends_on"
-            found = _resolve(tx, plan_id, outside, located) if outside else []
-        except ValidationFailed as unresolved:
-            clashes += unresolved.problems
-        if clashes:
-            raise ValidationFailed(clashes)
+        if clashes or unresolved:
+            raise ValidationFailed(clashes + unresolved)
         existing = {ref: f for f in found for ref in outside if ref in (f["id"], f["key"])}
-        # After the dependencies' locks (steps, then plan: the order completions take).
-        number = _lock_plan(tx, plan_id, added=len(steps))
         deps = {
             s.key: [
                 existing[d] if d in existing else {"id": ids[d], "key": d}

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from graphsvc import ConflictError
+from graphsvc import ConflictError, ValidationFailed
 from graphsvc.domain import parse_spec
 from graphsvc.ids import new_id
 from graphsvc.store import Database, lifecycle, modify, plans, work
@@ -467,3 +467,30 @@ def test_batches_added_at_once_get_distinct_step_numbers_after_the_plans_own(
         run = [numbers[s["key"]] for s in batch]
         assert run == list(range(run[0], run[0] + 20))
     lifecycle.transition_plan(db, plan_id, "cancel")
+
+
+def _add_x(db: Database, plan_id: str, barrier: threading.Barrier, outcomes: list[str]) -> None:
+    barrier.wait()
+    try:
+        modify.add_steps(db, plan_id, [human("X")], modify.Actor("ada"))
+        outcomes.append("added")
+    except ValidationFailed as exc:
+        assert "the plan already has a step 'X'" in [p.message for p in exc.problems]
+        outcomes.append("refused")
+
+
+def test_two_batches_adding_the_same_key_at_once_add_it_once(db: Database) -> None:
+    for _ in range(10):
+        plan_id = _started(db, [human("A")])
+        barrier = threading.Barrier(2)
+        outcomes: list[str] = []
+        threads = [
+            threading.Thread(target=_add_x, args=(db, plan_id, barrier, outcomes)) for _ in range(2)
+        ]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert sorted(outcomes) == ["added", "refused"]
+        assert [s.key for s in plans.get_plan(db, plan_id).steps].count("X") == 1
+        lifecycle.transition_plan(db, plan_id, "cancel")
