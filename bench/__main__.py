@@ -24,12 +24,11 @@ from rich.console import Console
 from rich.table import Table
 
 from bench.shapes import SHAPES
-from bench.workloads import WORKLOADS, w1_end_to_end
+from bench.workloads import RESULTS, WORKLOADS, w1_end_to_end
 from graphsvc.settings import Settings
 from graphsvc.store import Database, resolve_target
 
 HERE = Path(__file__).resolve().parent
-RESULTS = HERE / "results"
 PEERS = {
     # Pinned releases that install on Python 3.11 here (issue 8). Prefect 3.8.8 needs
     # fastapi>=0.139, and its server passes Body(min_items=...), which FastAPI 0.155

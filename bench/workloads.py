@@ -22,11 +22,11 @@ from graphsvc.localdb import free_port
 from graphsvc.store import Database, children, lifecycle, plans, tree, work
 from graphsvc.worker import ApiClient, ExecutorConfig, Worker
 
-__all__ = ["WORKLOADS", "w1_end_to_end"]
+__all__ = ["RESULTS", "WORKLOADS", "api_process", "w1_end_to_end"]
 
 Figure = dict[str, Any]
 W1_BATCH = 64
-RESULTS_LOGS = Path(__file__).resolve().parent / "results" / "logs"
+RESULTS = Path(__file__).resolve().parent / "results"
 
 
 def _wait_terminal(db: Database, plan_id: str, timeout: float = 600) -> str:
@@ -64,7 +64,7 @@ def api_process(db: Database) -> Iterator[str]:
     }
     if target.password is not None:
         env["NEO4J_PASSWORD"] = target.password
-    log_path = RESULTS_LOGS / f"api-{port}.log"
+    log_path = RESULTS / "logs" / f"api-{port}.log"
     log_path.parent.mkdir(parents=True, exist_ok=True)
     log = log_path.open("w", encoding="utf-8")
     proc = subprocess.Popen(

@@ -34,6 +34,7 @@ __all__ = [
     "progress_of",
     "ready_steps",
     "step_row",
+    "steps_settled",
     "write_plans",
     "write_steps",
 ]
@@ -241,14 +242,18 @@ def _plan_record(tx: neo4j.ManagedTransaction, plan_id: str) -> dict[str, Any] |
     return None if record is None else {"plan": record["plan"], "steps": record["steps"]}
 
 
-def _steps_settled(record: dict[str, Any] | None) -> bool:
-    return record is None or all("status" in s for s in record["steps"])
+def steps_settled(steps: list[dict[str, Any]]) -> bool:
+    """Whether every step as read has its status: a step read while its transaction is
+    being applied can come back without properties (``Database.read_settled``)."""
+    return all(s.get("status") is not None for s in steps)
 
 
 def get_plan(db: Database, plan_id: str) -> PlanPublic:
     """The plan with its steps (in order), dependencies and progress; ``NotFoundError`` if none.
     A step read mid-write without its properties is read again (``Database.read_settled``)."""
-    record = db.read_settled(_plan_record, _steps_settled, plan_id)
+    record = db.read_settled(
+        _plan_record, lambda r: r is None or steps_settled(r["steps"]), plan_id
+    )
     if record is None:
         raise NotFoundError(f"no plan with id {plan_id!r}", {"plan_id": plan_id})
     steps = [node_props(s) for s in record["steps"]]

@@ -463,6 +463,7 @@ def test_batches_added_at_once_get_distinct_step_numbers_after_the_plans_own(
     assert all(isinstance(r, list) and len(r) == 20 for r in results)
     numbers = {s.key: s.step_number for s in plans.get_plan(db, plan_id).steps}
     assert sorted(numbers.values()) == list(range(1, 63))
+    assert (numbers["A"], numbers["B"]) == (1, 2)
     for batch in batches:  # each batch numbered in its own order, in one run
         run = [numbers[s["key"]] for s in batch]
         assert run == list(range(run[0], run[0] + 20))
