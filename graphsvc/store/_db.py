@@ -138,9 +138,10 @@ class Database:
                         return s.execute_read(fn, *args, **kwargs)
                     return s.execute_write(fn, *args, **kwargs)
             except neo4j.exceptions.ResultFailedError as exc:
-                # neo4j 6.4: when a query fails at RUN with a transient error (a
-                # deadlock), the rollback that follows re-raises it wrapped as a
-                # ResultFailedError, which the driver then does not retry. Unwrap it.
+                # Seen with neo4j 6.4, kept for any driver that does it: when a query fails
+                # at RUN with a transient error (a deadlock), the rollback that follows
+                # re-raises it wrapped as a ResultFailedError, which the driver then does
+                # not retry. Unwrap it.
                 cause = exc.__cause__
                 retryable = isinstance(cause, neo4j.exceptions.Neo4jError) and cause.is_retryable()
                 if not retryable or attempt == _MASKED_RETRIES:
