@@ -25,7 +25,7 @@ from graphsvc.worker import ApiClient, ExecutorConfig, Worker
 __all__ = ["RESULTS", "WORKLOADS", "api_process", "w1_end_to_end"]
 
 Figure = dict[str, Any]
-W1_BATCH = 64
+W1_BATCH = 256
 RESULTS = Path(__file__).resolve().parent / "results"
 
 

@@ -24,6 +24,10 @@ CREATE INDEX plan_created_at IF NOT EXISTS FOR (n:ExecutionPlan) ON (n.created_a
 CREATE INDEX step_status IF NOT EXISTS FOR (n:ExecutionStep) ON (n.status);
 CREATE INDEX step_lease_expires_at IF NOT EXISTS FOR (n:ExecutionStep) ON (n.lease_expires_at);
 CREATE INDEX step_key IF NOT EXISTS FOR (n:ExecutionStep) ON (n.key);
+// A step's key is unique within its plan: new keys are checked through this index
+// (each step carries its plan's id, plan_id), at a cost that does not grow with the
+// number of other plans' steps sharing the key.
+CREATE INDEX step_plan_key IF NOT EXISTS FOR (n:ExecutionStep) ON (n.plan_id, n.key);
 CREATE INDEX event_timestamp IF NOT EXISTS FOR (n:Event) ON (n.timestamp);
 CREATE INDEX event_seq IF NOT EXISTS FOR (n:Event) ON (n.seq);
 CREATE INDEX decision_status IF NOT EXISTS FOR (n:Decision) ON (n.status);

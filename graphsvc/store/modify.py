@@ -62,10 +62,8 @@ RETURN p {.id, .status, .can_modify, .on_failure} AS plan
 # Which of the new keys the plan has: found through the key index, so the cost follows
 # the keys asked for (and the steps elsewhere sharing them), not the plan's size.
 _TAKEN_KEYS = """
-MATCH (p:ExecutionPlan {id: $plan_id})
 UNWIND $keys AS k
-MATCH (p)-[:CONTAINS_STEP]->(s:ExecutionStep {key: k})
-USING INDEX s:ExecutionStep(key)
+MATCH (s:ExecutionStep {plan_id: $plan_id, key: k})
 RETURN collect(DISTINCT k) AS taken
 """
 _RESOLVE = """

@@ -53,7 +53,7 @@ UNWIND $groups AS g
 MATCH (p:ExecutionPlan {id: g.plan_id})
 UNWIND g.steps AS row
 CREATE (p)-[:CONTAINS_STEP {order: row.step_number}]->(s:ExecutionStep)
-SET s = row
+SET s = row, s.plan_id = p.id
 """
 _CREATE_EDGES = """
 UNWIND $edges AS edge

@@ -5,8 +5,10 @@ from __future__ import annotations
 import neo4j
 import pytest
 
+from graphsvc import ValidationFailed
+from graphsvc.domain import parse_spec
 from graphsvc.ids import new_id
-from graphsvc.store import Database
+from graphsvc.store import Database, modify, plans
 from graphsvc.store._queries import schema_statements
 
 LABELS = [
@@ -125,3 +127,22 @@ def test_read_settled_reads_again_until_the_answer_settles_then_gives_up(db: Dat
 
     assert db.read_settled(counted, lambda answer: False) == "Grace"
     assert len(reads) == 5  # the first read and four more, then the last answer as it is
+
+
+def test_steps_stored_without_their_plan_id_get_it_when_the_schema_is_applied(
+    db: Database,
+) -> None:
+    spec = {"name": "legacy", "steps": [{"key": "A", "kind": "noop"}, {"key": "B", "kind": "noop"}]}
+    plan_id = plans.create_plan(db, parse_spec(spec)).id
+    strip = "MATCH (:ExecutionPlan {id: $id})-[:CONTAINS_STEP]->(s) REMOVE s.plan_id"
+    db.write(lambda tx: tx.run(strip, id=plan_id).consume())
+
+    def plan_ids(tx: neo4j.ManagedTransaction) -> list[str | None]:
+        query = "MATCH (:ExecutionPlan {id: $id})-[:CONTAINS_STEP]->(s) RETURN s.plan_id AS p"
+        return [r["p"] for r in tx.run(query, id=plan_id)]
+
+    assert db.read(plan_ids) == [None, None]
+    db.apply_schema()
+    assert db.read(plan_ids) == [plan_id, plan_id]
+    with pytest.raises(ValidationFailed, match="already has a step 'B'"):  # through the index
+        modify.add_steps(db, plan_id, [{"key": "B", "kind": "noop"}], modify.Actor("ada"))
