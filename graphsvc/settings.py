@@ -8,12 +8,27 @@ Without ``NEO4J_URI`` graphsvc uses its local Neo4j (``graphsvc.localdb``).
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-__all__ = ["Settings", "default_data_dir"]
+__all__ = ["Settings", "default_data_dir", "default_heap_mb"]
+
+_MIB = 1024 * 1024
+
+
+def default_heap_mb() -> int:
+    """The local Neo4j's heap when not set: an eighth of this machine's memory, at least
+    1,024 and at most 4,096 MiB (1,024 where the memory cannot be read). A transaction
+    may use 70 % of the heap (Neo4j's ``dbms.memory.transaction.total.max``); creating
+    a 100,000-step plan in one needs more than the 717 MiB a 1 GiB heap gives."""
+    try:
+        total = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (AttributeError, OSError, ValueError):
+        return 1024
+    return max(1024, min(4096, total // _MIB // 8))
 
 
 def default_data_dir() -> Path:
@@ -54,7 +69,7 @@ class Settings(BaseSettings):
     )
     local_bolt_port: int = Field(default=7687, ge=0, le=65535)
     local_http_port: int = Field(default=7474, ge=0, le=65535)
-    local_heap_mb: int = Field(default=1024, ge=256)
+    local_heap_mb: int = Field(default_factory=default_heap_mb, ge=256, description="MiB.")
     local_pagecache_mb: int = Field(default=512, ge=32)
     local_start_timeout: float = Field(default=180.0, gt=0, description="Seconds.")
 
