@@ -13,6 +13,7 @@ from graphsvc._errors import (
     NotFoundError,
     PermissionDenied,
     Problem,
+    TooLarge,
     ValidationFailed,
 )
 from graphsvc.settings import Settings
@@ -28,6 +29,7 @@ __all__ = [
     "PermissionDenied",
     "Problem",
     "Settings",
+    "TooLarge",
     "ValidationFailed",
     "__version__",
 ]

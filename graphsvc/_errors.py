@@ -8,6 +8,7 @@
     ├── ConflictError             409  a transition the state machine forbids, a stale lease
     ├── AuthenticationFailed      401  no or unknown API key
     ├── PermissionDenied          403  the key's role may not do this
+    ├── TooLarge                  413  one request needs more memory than Neo4j gives a transaction
     ├── ApiUnreachable            a client could not reach the API (refused, timed out)
     └── LocalDbError              the local Neo4j could not be built, started or stopped
 
@@ -30,6 +31,7 @@ __all__ = [
     "NotFoundError",
     "PermissionDenied",
     "Problem",
+    "TooLarge",
     "ValidationFailed",
 ]
 
@@ -104,6 +106,15 @@ class PermissionDenied(GraphsvcError):
 
     code = "forbidden"
     http_status = 403
+
+
+class TooLarge(GraphsvcError):
+    """One request's transaction needs more memory than Neo4j allows a transaction
+    (``dbms.memory.transaction.total.max``, 70 % of the heap by default): nothing was
+    written. Send less per request, or give Neo4j a larger heap."""
+
+    code = "too_large"
+    http_status = 413
 
 
 class ApiUnreachable(GraphsvcError):

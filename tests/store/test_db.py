@@ -5,7 +5,7 @@ from __future__ import annotations
 import neo4j
 import pytest
 
-from graphsvc import ValidationFailed
+from graphsvc import TooLarge, ValidationFailed
 from graphsvc.domain import parse_spec
 from graphsvc.ids import new_id
 from graphsvc.store import Database, modify, plans
@@ -146,3 +146,18 @@ def test_steps_stored_without_their_plan_id_get_it_when_the_schema_is_applied(
     assert db.read(plan_ids) == [plan_id, plan_id]
     with pytest.raises(ValidationFailed, match="already has a step 'B'"):  # through the index
         modify.add_steps(db, plan_id, [{"key": "B", "kind": "noop"}], modify.Actor("ada"))
+
+
+def test_a_transaction_that_runs_out_of_memory_is_too_large_and_not_tried_again(
+    db: Database,
+) -> None:
+    attempts: list[int] = []
+
+    def huge(tx: neo4j.ManagedTransaction) -> int:
+        attempts.append(1)
+        query = "UNWIND range(1, 1000000000) AS i RETURN count(DISTINCT i) AS n"
+        return int(tx.run(query).single(strict=True)["n"])
+
+    with pytest.raises(TooLarge, match="more memory than Neo4j gives one transaction"):
+        db.read(huge)
+    assert attempts == [1]
