@@ -268,8 +268,9 @@ def run_cmd(
     from graphsvc._local_api import LocalApi
 
     # The driver retries transient errors (deadlocks between concurrent writers)
-    # by itself and logs each retry as a warning; they are not the user's concern here.
-    logging.getLogger("neo4j.session").setLevel(logging.ERROR)
+    # by itself and logs each retry as a warning ("neo4j.pool" in 5.x, "neo4j.session"
+    # in 6.x); they are not the user's concern here. Errors still show.
+    logging.getLogger("neo4j").setLevel(logging.ERROR)
     spec = _read_plan(file)
     settings = Settings()
     local = None if api else LocalApi(settings, _database(settings))
