@@ -85,12 +85,14 @@ CREATE (a)-[:REQUESTS_MODIFICATION]->(m)
 
 @dataclass(frozen=True)
 class Change:
-    """One change to record: the step it is about (if any), its type, old and new values."""
+    """One change to record: the step it is about (if any), its type, old and new values;
+    for ``ADD_STEP``, the status the step was created with."""
 
     step_id: str | None
     kind: ModificationType
     old: Any = None
     new: Any = None
+    created: StepStatus = StepStatus.PENDING
 
 
 def record_modifications(
@@ -103,7 +105,7 @@ def record_modifications(
     """Write one APPLIED ``PlanModification`` per change (one query; the plan's
     ``version`` goes up by one per change); returns the events that go with them,
     ``PLAN_MODIFIED_<type>``. An ``ADD_STEP`` event is also the step's creation: its
-    ``to_status`` is PENDING."""
+    ``to_status`` is the status the step was created with (``Change.created``)."""
     rows = [
         {
             "id": new_id(),
@@ -112,6 +114,7 @@ def record_modifications(
             "old": to_json(c.old),
             "new": to_json(c.new),
             "creates": c.kind == ModificationType.ADD_STEP,
+            "created": c.created.value,
         }
         for c in changes
     ]
@@ -132,7 +135,7 @@ def record_modifications(
             "actor": actor.id,
             "message": reason,
             "detail": {"modification_id": row["id"]},
-            "to_status": StepStatus.PENDING.value if row["creates"] else None,
+            "to_status": row["created"] if row["creates"] else None,
         }
         for row in rows
     ]

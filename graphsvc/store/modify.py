@@ -214,16 +214,19 @@ def _changeable_step(
     return step, plan
 
 
-def _lock_plan(tx: neo4j.ManagedTransaction, plan_id: str, added: int = 0) -> int:
+def _lock_plan(
+    tx: neo4j.ManagedTransaction, plan_id: str, added: int = 0
+) -> tuple[int, PlanStatus]:
     """Lock the plan, count ``added`` new unfinished steps; the step number of the
-    first of them. ``ConflictError`` if the plan has ended."""
+    first of them and the plan's status. ``ConflictError`` if the plan has ended."""
     record = tx.run(_LOCK_PLAN, plan_id=plan_id, added=added).single(strict=True)
-    if PlanStatus(record["status"]) in PLAN_TERMINAL:  # it ended while we took our locks
+    status = PlanStatus(record["status"])
+    if status in PLAN_TERMINAL:  # it ended while we took our locks
         raise ConflictError(
             f"the plan is {record['status']}: a finished plan cannot be changed",
             {"plan_id": plan_id, "status": record["status"]},
         )
-    return int(record["first_number"])
+    return int(record["first_number"]), status
 
 
 def _resolve(
@@ -345,7 +348,7 @@ def _add(
             unresolved = exc.problems
         # After the dependencies' locks (steps, then plan: the order completions take).
         # Keys are checked under the plan's lock: two batches adding one key take turns.
-        number = _lock_plan(tx, plan_id, added=len(steps))
+        number, status = _lock_plan(tx, plan_id, added=len(steps))
         taken = set(tx.run(_TAKEN_KEYS, plan_id=plan_id, keys=list(ids)).single(strict=True)[0])
         clashes = [
             Problem(f"{where(i)}.key", f"the plan already has a step {s.key!r}")
@@ -362,9 +365,19 @@ def _add(
             ]
             for s in steps
         }
+        # A step with no dependencies in a running plan is created READY (recheck's rule
+        # with nothing to check): no re-check and no STEP_READY event for it.
+        runs = status in (PlanStatus.EXECUTING, PlanStatus.PAUSED)
+        created = {
+            s.key: StepStatus.READY if runs and not deps[s.key] else StepStatus.PENDING
+            for s in steps
+        }
         write_steps(
             tx,
-            [(plan_id, step_row(s, ids[s.key], number + i)) for i, s in enumerate(steps)],
+            [
+                (plan_id, step_row(s, ids[s.key], number + i, created[s.key]))
+                for i, s in enumerate(steps)
+            ],
             [[ids[s.key], d["id"]] for s in steps for d in deps[s.key]],
             [(ids[s.key], c) for s in steps for c in s.requires_capabilities],
         )
@@ -380,13 +393,17 @@ def _add(
                         **s.model_dump(mode="json", by_alias=True),
                         "depends_on": [d["key"] for d in deps[s.key]],
                     },
+                    created=created[s.key],
                 )
                 for s in steps
             ],
             actor,
             reason,
         )
-        events = recorded + recheck(tx, list(ids.values()), actor.id)
+        for event, s in zip(recorded, steps, strict=True):
+            event["kind"] = s.kind.value  # a READY one is looked up only if it is a gate
+        blocked = [ids[s.key] for s in steps if created[s.key] == StepStatus.PENDING]
+        events = recorded + (recheck(tx, blocked, actor.id) if blocked else [])
         events += gate_events(tx, events)  # a gate step added READY waits for a person
         write_plan_events(tx, events, gates_opened=True)
         # Each new step's status is the last one its events moved it to.

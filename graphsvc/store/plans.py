@@ -53,7 +53,8 @@ UNWIND $groups AS g
 MATCH (p:ExecutionPlan {id: g.plan_id})
 UNWIND g.steps AS row
 CREATE (p)-[:CONTAINS_STEP {order: row.step_number}]->(s:ExecutionStep)
-SET s = row, s.plan_id = p.id
+SET s = row, s.plan_id = p.id,
+    s.ready_at = CASE WHEN row.status = 'READY' THEN datetime() END
 """
 _CREATE_EDGES = """
 UNWIND $edges AS edge
@@ -94,8 +95,11 @@ def _chunks(rows: list[Any], size: int = _BATCH) -> list[list[Any]]:
     return [rows[i : i + size] for i in range(0, len(rows), size)]
 
 
-def step_row(step: StepSpec, step_id: str, number: int) -> dict[str, Any]:
-    """The stored properties of a new step (PENDING, no attempts yet)."""
+def step_row(
+    step: StepSpec, step_id: str, number: int, status: StepStatus = StepStatus.PENDING
+) -> dict[str, Any]:
+    """The stored properties of a new step (``status``, PENDING unless the caller knows
+    it may run at once; no attempts yet)."""
     return {
         "id": step_id,
         "key": step.key,
@@ -103,7 +107,7 @@ def step_row(step: StepSpec, step_id: str, number: int) -> dict[str, Any]:
         "name": step.title,
         "description": step.description,
         "kind": step.kind.value,
-        "status": StepStatus.PENDING.value,
+        "status": status.value,
         "inputs": to_json(step.inputs),
         "max_retries": step.max_retries,
         "retry_count": 0,

@@ -495,3 +495,44 @@ def test_two_batches_adding_the_same_key_at_once_add_it_once(db: Database) -> No
         assert sorted(outcomes) == ["added", "refused"]
         assert [s.key for s in plans.get_plan(db, plan_id).steps].count("X") == 1
         lifecycle.transition_plan(db, plan_id, "cancel")
+
+
+def test_added_steps_are_created_ready_waiting_or_pending_as_they_may_run(db: Database) -> None:
+    plan_id = _started(db, [human("A")])
+    added = modify.add_steps(
+        db,
+        plan_id,
+        [
+            human("FREE"),
+            {"key": "GATE", "kind": "approval", "description": "ok?"},
+            human("AFTER", depends_on=["A"]),
+        ],
+        modify.Actor("ada"),
+    )
+    assert {a["key"]: a["status"] for a in added} == {
+        "FREE": "READY",
+        "GATE": "WAITING",
+        "AFTER": "PENDING",
+    }
+    stored = {s.key: s for s in plans.get_plan(db, plan_id).steps}
+    assert {k: stored[k].status.value for k in ("FREE", "GATE", "AFTER")} == {
+        "FREE": "READY",
+        "GATE": "WAITING",
+        "AFTER": "PENDING",
+    }
+    ids = {a["step_id"]: a["key"] for a in added}
+    trail = [
+        (ids[e.step_id], e.type, e.to_status)
+        for e in lifecycle.list_events(db, plan_id)
+        if e.step_id in ids
+    ]
+    assert trail == [
+        ("FREE", "PLAN_MODIFIED_ADD_STEP", "READY"),
+        ("GATE", "PLAN_MODIFIED_ADD_STEP", "READY"),
+        ("AFTER", "PLAN_MODIFIED_ADD_STEP", "PENDING"),
+        ("GATE", "STEP_WAITING", "WAITING"),
+    ]
+    draft = plans.create_plan(db, parse_spec({"name": "draft", "steps": [human("A")]})).id
+    [later] = modify.add_steps(db, draft, [human("B")], modify.Actor("ada"))
+    assert later["status"] == "PENDING"
+    lifecycle.transition_plan(db, plan_id, "cancel")
