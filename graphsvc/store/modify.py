@@ -59,8 +59,8 @@ _PLAN = """
 MATCH (p:ExecutionPlan {id: $plan_id})
 RETURN p {.id, .status, .can_modify, .on_failure} AS plan
 """
-# Which of the new keys the plan has: found through the key index, so the cost follows
-# the keys asked for (and the steps elsewhere sharing them), not the plan's size.
+# Which of the new keys the plan has: found through the (plan_id, key) index, so the
+# cost follows the keys asked for, not the plan's size nor other plans sharing a key.
 _TAKEN_KEYS = """
 UNWIND $keys AS k
 MATCH (s:ExecutionStep {plan_id: $plan_id, key: k})
