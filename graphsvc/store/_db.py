@@ -71,14 +71,25 @@ _OUT_OF_MEMORY = "Neo.TransientError.General.MemoryPoolOutOfMemoryError"
 _UNSETTLED_READS = 4  # reads after the first in read_settled
 
 
-# Steps carry their plan's id (``plan_id``, set at creation) for the (plan_id, key)
-# index. Steps stored by earlier versions get it here once, in transactions of 10,000;
-# when none is missing this is one scan of the steps (about 0.5 s per million).
-_BACKFILL_PLAN_ID = """
+# What earlier versions did not store, filled in once at start-up, in transactions of
+# their own; when nothing is missing, one scan of the plans and one of the steps (about
+# 0.5 s per million steps). A plan's ``last_step_number`` numbers the steps added to it;
+# a step's ``plan_id`` serves the (plan_id, key) index.
+_BACKFILL = (
+    """
+MATCH (p:ExecutionPlan) WHERE p.last_step_number IS NULL
+CALL (p) {
+  OPTIONAL MATCH (p)-[:CONTAINS_STEP]->(s:ExecutionStep)
+  WITH p, max(s.step_number) AS top
+  SET p.last_step_number = coalesce(top, 0)
+} IN TRANSACTIONS OF 1000 ROWS
+""",
+    """
 MATCH (s:ExecutionStep) WHERE s.plan_id IS NULL
 MATCH (p:ExecutionPlan)-[:CONTAINS_STEP]->(s)
 CALL (s, p) { SET s.plan_id = p.id } IN TRANSACTIONS OF 10000 ROWS
-"""
+""",
+)
 
 
 class Database:
@@ -180,9 +191,8 @@ class Database:
 
     def apply_schema(self) -> None:
         """Create the constraints and indexes of ``schema.cypher`` (idempotent); wait for
-        them; give steps stored before ``plan_id`` existed their plan's id."""
+        them; fill in what plans and steps stored by earlier versions lack."""
         with self.driver.session(database=self.name) as session:
-            for statement in schema_statements():
+            for statement in (*schema_statements(), *_BACKFILL):
                 session.run(statement).consume()
-            session.run(_BACKFILL_PLAN_ID).consume()
             session.run("CALL db.awaitIndexes(300)").consume()

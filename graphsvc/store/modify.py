@@ -75,18 +75,12 @@ OPTIONAL MATCH (other:ExecutionStep {id: ref})
 SET s.lock_seq = coalesce(s.lock_seq, 0) + 1
 RETURN ref, s {.id, .key, .status, .is_critical} AS step, other IS NOT NULL AS elsewhere
 """
-# Locks the plan and numbers ``$added`` new steps after its last one. A plan stored
-# before it kept ``last_step_number`` is numbered from its steps, once.
+# Locks the plan and numbers ``$added`` new steps after its last one (plans stored
+# before ``last_step_number`` existed get it at start-up: ``Database.apply_schema``).
 _LOCK_PLAN = """
 MATCH (p:ExecutionPlan {id: $plan_id})
-SET p.lock_seq = coalesce(p.lock_seq, 0) + 1, p.unfinished = p.unfinished + $added
-WITH p
-CALL (p) {
-  WITH p WHERE p.last_step_number IS NULL
-  MATCH (p)-[:CONTAINS_STEP]->(s:ExecutionStep)
-  RETURN max(s.step_number) AS scanned
-}
-SET p.last_step_number = coalesce(p.last_step_number, scanned, 0) + $added
+SET p.lock_seq = coalesce(p.lock_seq, 0) + 1, p.unfinished = p.unfinished + $added,
+    p.last_step_number = p.last_step_number + $added
 RETURN p.status AS status, p.last_step_number - $added + 1 AS first_number
 """
 _HAS_EDGE = """
@@ -381,7 +375,7 @@ def _add(
             [[ids[s.key], d["id"]] for s in steps for d in deps[s.key]],
             [(ids[s.key], c) for s in steps for c in s.requires_capabilities],
         )
-        # The ADD_STEP modifications' events are the steps' creation (to PENDING).
+        # The ADD_STEP modifications' events are the steps' creation (to ``created``).
         recorded = record_modifications(
             tx,
             plan_id,

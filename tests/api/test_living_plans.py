@@ -4,6 +4,7 @@ claims and completions."""
 
 from __future__ import annotations
 
+import functools
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -287,7 +288,7 @@ def test_retrying_a_failed_step_reopens_the_failed_plan(client: TestClient, work
 
 def race(*fns: Callable[[], Any]) -> list[Any]:
     """Run ``fns`` at once (a barrier releases them together); each one's result, or
-    the ``ConflictError`` it raised."""
+    the ``ConflictError`` or ``ValidationFailed`` it raised."""
     barrier = threading.Barrier(len(fns))
     results: list[Any] = [None] * len(fns)
 
@@ -295,7 +296,7 @@ def race(*fns: Callable[[], Any]) -> list[Any]:
         barrier.wait()
         try:
             results[i] = fns[i]()
-        except ConflictError as exc:
+        except (ConflictError, ValidationFailed) as exc:
             results[i] = exc
 
     threads = [threading.Thread(target=run, args=(i,)) for i in range(len(fns))]
@@ -470,28 +471,14 @@ def test_batches_added_at_once_get_distinct_step_numbers_after_the_plans_own(
     lifecycle.transition_plan(db, plan_id, "cancel")
 
 
-def _add_x(db: Database, plan_id: str, barrier: threading.Barrier, outcomes: list[str]) -> None:
-    barrier.wait()
-    try:
-        modify.add_steps(db, plan_id, [human("X")], modify.Actor("ada"))
-        outcomes.append("added")
-    except ValidationFailed as exc:
-        assert "the plan already has a step 'X'" in [p.message for p in exc.problems]
-        outcomes.append("refused")
-
-
 def test_two_batches_adding_the_same_key_at_once_add_it_once(db: Database) -> None:
     for _ in range(10):
         plan_id = _started(db, [human("A")])
-        barrier = threading.Barrier(2)
-        outcomes: list[str] = []
-        threads = [
-            threading.Thread(target=_add_x, args=(db, plan_id, barrier, outcomes)) for _ in range(2)
-        ]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
+        add_x = functools.partial(modify.add_steps, db, plan_id, [human("X")], modify.Actor("ada"))
+        results = race(add_x, add_x)
+        outcomes = ["refused" if isinstance(r, ValidationFailed) else "added" for r in results]
+        for refused in (r for r in results if isinstance(r, ValidationFailed)):
+            assert "the plan already has a step 'X'" in [p.message for p in refused.problems]
         assert sorted(outcomes) == ["added", "refused"]
         assert [s.key for s in plans.get_plan(db, plan_id).steps].count("X") == 1
         lifecycle.transition_plan(db, plan_id, "cancel")

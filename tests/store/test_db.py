@@ -134,7 +134,10 @@ def test_steps_stored_without_their_plan_id_get_it_when_the_schema_is_applied(
 ) -> None:
     spec = {"name": "legacy", "steps": [{"key": "A", "kind": "noop"}, {"key": "B", "kind": "noop"}]}
     plan_id = plans.create_plan(db, parse_spec(spec)).id
-    strip = "MATCH (:ExecutionPlan {id: $id})-[:CONTAINS_STEP]->(s) REMOVE s.plan_id"
+    strip = (
+        "MATCH (p:ExecutionPlan {id: $id})-[:CONTAINS_STEP]->(s) "
+        "REMOVE s.plan_id, p.last_step_number"
+    )
     db.write(lambda tx: tx.run(strip, id=plan_id).consume())
 
     def plan_ids(tx: neo4j.ManagedTransaction) -> list[str | None]:
@@ -145,7 +148,11 @@ def test_steps_stored_without_their_plan_id_get_it_when_the_schema_is_applied(
     db.apply_schema()
     assert db.read(plan_ids) == [plan_id, plan_id]
     with pytest.raises(ValidationFailed, match="already has a step 'B'"):  # through the index
-        modify.add_steps(db, plan_id, [{"key": "B", "kind": "noop"}], modify.Actor("ada"))
+        modify.add_steps(db, plan_id, [{"key": "B", "kind": "noop"}], modify.Actor("legacy-test"))
+    # The plan's step counter, which it lacked too, goes on after its own steps.
+    modify.add_steps(db, plan_id, [{"key": "C", "kind": "noop"}], modify.Actor("legacy-test"))
+    numbers = {s.key: s.step_number for s in plans.get_plan(db, plan_id).steps}
+    assert numbers == {"A": 1, "B": 2, "C": 3}
 
 
 def test_a_transaction_that_runs_out_of_memory_is_too_large_and_not_tried_again(
