@@ -173,39 +173,48 @@ def _frontier_plan(db: Database, n: int, cap: str) -> str:
 W2_WARMUP = 20
 
 
+# Beside W2's plans, a backlog of READY steps that need a capability no claimer has (as
+# when the workers with it are down): claims must not read it.
+W2_BACKLOG = 10_000
+
+
+def _claim_samples(db: Database, cap: str) -> dict[str, float]:
+    """p50 and p99 (ms) of 200 claims of one step needing ``cap`` (after ``W2_WARMUP``
+    untimed ones), each put back READY for the next."""
+    samples: list[float] = []
+    for i in range(W2_WARMUP + 200):
+        began = time.perf_counter()
+        [step] = work.claim(db, f"bench-{cap}", ["noop"], [cap])
+        if i >= W2_WARMUP:
+            samples.append((time.perf_counter() - began) * 1000)
+        # put it back for the next claim, as an expired lease would
+        db.write(
+            lambda tx, sid=step["id"]: tx.run(
+                "MATCH (s:ExecutionStep {id: $id})-[r:ASSIGNED_TO]->() DELETE r "
+                "SET s.status = 'READY', s.lease_token = null",
+                id=sid,
+            ).consume()
+        )
+    samples.sort()
+    return {
+        "p50_ms": round(statistics.median(samples), 2),
+        "p99_ms": round(samples[int(len(samples) * 0.99) - 1], 2),
+    }
+
+
 def w2_claim_latency(
     db: Database, sizes: list[int], progress: Callable[[str], None]
 ) -> list[Figure]:
     """W2: p50/p99 of one claim in plans of growing size with a frontier of 10, after
-    ``W2_WARMUP`` untimed claims in each."""
+    ``W2_WARMUP`` untimed claims in each; then in the smallest beside a READY backlog of
+    ``W2_BACKLOG`` steps that need a capability the claimer lacks."""
     figures: list[Figure] = []
     for n in sizes:
         progress(f"W2 {n}")
         cap = f"w2-{new_id()}"
         plan_id = _frontier_plan(db, n, cap)
-        samples: list[float] = []
-        for i in range(W2_WARMUP + 200):
-            began = time.perf_counter()
-            [step] = work.claim(db, f"bench-{cap}", ["noop"], [cap])
-            if i >= W2_WARMUP:
-                samples.append((time.perf_counter() - began) * 1000)
-            # put it back for the next claim, as an expired lease would
-            db.write(
-                lambda tx, sid=step["id"]: tx.run(
-                    "MATCH (s:ExecutionStep {id: $id})-[r:ASSIGNED_TO]->() DELETE r "
-                    "SET s.status = 'READY', s.lease_token = null",
-                    id=sid,
-                ).consume()
-            )
-        samples.sort()
         figures.append(
-            {
-                "workload": "W2",
-                "system": "graphsvc",
-                "plan_steps": n,
-                "p50_ms": round(statistics.median(samples), 2),
-                "p99_ms": round(samples[int(len(samples) * 0.99) - 1], 2),
-            }
+            {"workload": "W2", "system": "graphsvc", "plan_steps": n, **_claim_samples(db, cap)}
         )
         lifecycle.transition_plan(db, plan_id, "cancel")
     if len(figures) >= 2:
@@ -217,6 +226,26 @@ def w2_claim_latency(
                 "ratio": round(figures[-1]["p50_ms"] / figures[0]["p50_ms"], 2),
             }
         )
+    progress(f"W2 {min(sizes)} beside a backlog of {W2_BACKLOG}")
+    cap = f"w2-{new_id()}"
+    unheld = [
+        {"key": f"B{i}", "kind": "noop", "requires_capabilities": [f"{cap}-nobody"]}
+        for i in range(W2_BACKLOG)
+    ]
+    backlog = plans.create_plan(db, parse_spec({"name": "w2 backlog", "steps": unheld})).id
+    lifecycle.transition_plan(db, backlog, "start")
+    plan_id = _frontier_plan(db, min(sizes), cap)
+    figures.append(
+        {
+            "workload": "W2",
+            "system": "graphsvc",
+            "plan_steps": min(sizes),
+            "figure": f"beside {W2_BACKLOG} READY steps it cannot take",
+            **_claim_samples(db, cap),
+        }
+    )
+    for pid in (plan_id, backlog):
+        lifecycle.transition_plan(db, pid, "cancel")
     return figures
 
 

@@ -22,6 +22,10 @@ CREATE CONSTRAINT event_id IF NOT EXISTS FOR (n:Event) REQUIRE n.id IS UNIQUE;
 CREATE INDEX plan_status IF NOT EXISTS FOR (n:ExecutionPlan) ON (n.status);
 CREATE INDEX plan_created_at IF NOT EXISTS FOR (n:ExecutionPlan) ON (n.created_at);
 CREATE INDEX step_status IF NOT EXISTS FOR (n:ExecutionStep) ON (n.status);
+// Claims seek READY steps by kind and routing capability (the first of the capabilities
+// a step requires, '' for none): a READY backlog that needs a capability the claimer
+// lacks is not read.
+CREATE INDEX step_claim IF NOT EXISTS FOR (n:ExecutionStep) ON (n.status, n.kind, n.routing_capability);
 CREATE INDEX step_lease_expires_at IF NOT EXISTS FOR (n:ExecutionStep) ON (n.lease_expires_at);
 CREATE INDEX step_key IF NOT EXISTS FOR (n:ExecutionStep) ON (n.key);
 // A step's key is unique within its plan: new keys are checked through this index

@@ -74,7 +74,8 @@ _UNSETTLED_READS = 4  # reads after the first in read_settled
 # What earlier versions did not store, filled in once at start-up, in transactions of
 # their own; when nothing is missing, one scan of the plans and one of the steps (about
 # 0.5 s per million steps). A plan's ``last_step_number`` numbers the steps added to it;
-# a step's ``plan_id`` serves the (plan_id, key) index.
+# a step's ``plan_id`` serves the (plan_id, key) index, its ``routing_capability``
+# (``plans.routing_capability``: the first required capability, '' for none) claims.
 _BACKFILL = (
     """
 MATCH (p:ExecutionPlan) WHERE p.last_step_number IS NULL
@@ -85,9 +86,14 @@ CALL (p) {
 } IN TRANSACTIONS OF 1000 ROWS
 """,
     """
-MATCH (s:ExecutionStep) WHERE s.plan_id IS NULL
+MATCH (s:ExecutionStep) WHERE s.plan_id IS NULL OR s.routing_capability IS NULL
 MATCH (p:ExecutionPlan)-[:CONTAINS_STEP]->(s)
-CALL (s, p) { SET s.plan_id = p.id } IN TRANSACTIONS OF 10000 ROWS
+CALL (s, p) {
+  // Any one of its required capabilities routes a step correctly: a claimer must hold all.
+  SET s.plan_id = p.id,
+      s.routing_capability = coalesce(
+        s.routing_capability, head([(s)-[:REQUIRES_CAPABILITY]->(c:Capability) | c.name]), '')
+} IN TRANSACTIONS OF 10000 ROWS
 """,
 )
 

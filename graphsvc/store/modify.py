@@ -37,7 +37,7 @@ from graphsvc.store._modifications import (
     record_modifications,
 )
 from graphsvc.store._progress import recheck
-from graphsvc.store.plans import step_row, write_steps
+from graphsvc.store.plans import routing_capability, step_row, write_steps
 from graphsvc.store.work import lock_step
 
 __all__ = [
@@ -165,6 +165,8 @@ RETURN [(s)-[:REQUIRES_CAPABILITY]->(c:Capability) | c.name] AS capabilities,
 """
 _SET_CAPABILITIES = """
 MATCH (s:ExecutionStep {id: $step_id})
+SET s.routing_capability = $routing
+WITH s
 OPTIONAL MATCH (s)-[r:REQUIRES_CAPABILITY]->(:Capability)
 DELETE r
 WITH DISTINCT s
@@ -730,6 +732,7 @@ def update_step(
                 _SET_CAPABILITIES,
                 step_id=step_id,
                 capabilities=names,
+                routing=routing_capability(names),
                 ids={name: new_id() for name in names},
             ).consume()
         _lock_plan(tx, plan["id"])

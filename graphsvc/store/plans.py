@@ -33,6 +33,7 @@ __all__ = [
     "plan_query",
     "progress_of",
     "ready_steps",
+    "routing_capability",
     "step_row",
     "steps_settled",
     "write_plans",
@@ -95,6 +96,18 @@ def _chunks(rows: list[Any], size: int = _BATCH) -> list[list[Any]]:
     return [rows[i : i + size] for i in range(0, len(rows), size)]
 
 
+def routing_capability(required: list[str]) -> str:
+    """The capability a claim finds a step by: the first of its ``required`` capability
+    names in sorted order, ``""`` when it requires none.
+
+    Claims seek READY steps through the ``(status, kind, routing_capability)`` index
+    with ``""`` and each capability the agent has, then check the rest of each
+    step's requirements: READY steps that need a capability the claimer lacks
+    are not read at all (unless it has their first one), so a backlog no live
+    worker can take does not slow everyone else's claims."""
+    return min(required, default="")
+
+
 def step_row(
     step: StepSpec, step_id: str, number: int, status: StepStatus = StepStatus.PENDING
 ) -> dict[str, Any]:
@@ -107,6 +120,7 @@ def step_row(
         "name": step.title,
         "description": step.description,
         "kind": step.kind.value,
+        "routing_capability": routing_capability(step.requires_capabilities),
         "status": status.value,
         "inputs": to_json(step.inputs),
         "max_retries": step.max_retries,

@@ -60,9 +60,12 @@ FOREACH (_ IN CASE WHEN a.status <> 'ACTIVE' OR a.last_seen_at IS NULL
   SET a.last_seen_at = datetime(), a.status = 'ACTIVE')
 WITH a, $capabilities + [(a)-[:HAS_CAPABILITY]->(own:Capability) | own.name] AS capabilities
 CALL (a, capabilities) {
-  MATCH (s:ExecutionStep {status: 'READY'})
-  WHERE s.kind IN $kinds
-    AND (s.not_before IS NULL OR s.not_before <= datetime())
+  // Through the (status, kind, routing_capability) index: only READY steps of these kinds
+  // that need no capability or whose first required one the agent has are read.
+  UNWIND $kinds AS kind
+  UNWIND [''] + capabilities AS routing
+  MATCH (s:ExecutionStep {status: 'READY', kind: kind, routing_capability: routing})
+  WHERE (s.not_before IS NULL OR s.not_before <= datetime())
     AND NOT EXISTS { (s)-[:ASSIGNED_TO {reserved: true}]->(other:Agent)
                      WHERE other.id <> $agent_id }
     AND all(c IN [(s)-[:REQUIRES_CAPABILITY]->(cap:Capability) | cap.name]

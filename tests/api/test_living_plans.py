@@ -366,6 +366,21 @@ def test_an_assignee_reserves_a_step_for_one_agent(client: TestClient, db: Datab
     client.post(f"/v1/plans/{plan_id}/cancel", headers=COORD)
 
 
+def test_an_edit_of_the_capabilities_routes_the_step_to_the_agents_that_have_them(
+    client: TestClient, db: Database
+) -> None:
+    old, new = f"old-{new_id()}", f"new-{new_id()}"
+    plan_id = submit(client, [{"key": "X", "kind": "noop", "requires_capabilities": [old]}])
+    x = steps_of(client, plan_id)["X"]
+    patch = {"requires_capabilities": [new]}
+    patched = client.patch(f"/v1/steps/{x['id']}", json=patch, headers=COORD)
+    assert patched.status_code == 200, patched.text
+    assert work.claim(db, f"agent-{old}", ["noop"], [old]) == []
+    [claimed] = work.claim(db, f"agent-{new}", ["noop"], [new])
+    assert claimed["id"] == x["id"]
+    client.post(f"/v1/plans/{plan_id}/cancel", headers=COORD)
+
+
 def test_steps_added_in_one_batch_may_depend_on_each_other_and_run(
     client: TestClient, workdir: Path
 ) -> None:

@@ -8,7 +8,7 @@ import pytest
 from graphsvc import TooLarge, ValidationFailed
 from graphsvc.domain import parse_spec
 from graphsvc.ids import new_id
-from graphsvc.store import Database, modify, plans
+from graphsvc.store import Database, lifecycle, modify, plans, work
 from graphsvc.store._queries import schema_statements
 
 LABELS = [
@@ -129,30 +129,53 @@ def test_read_settled_reads_again_until_the_answer_settles_then_gives_up(db: Dat
     assert len(reads) == 5  # the first read and four more, then the last answer as it is
 
 
-def test_steps_stored_without_their_plan_id_get_it_when_the_schema_is_applied(
+def test_what_earlier_versions_did_not_store_is_filled_in_when_the_schema_is_applied(
     db: Database,
 ) -> None:
-    spec = {"name": "legacy", "steps": [{"key": "A", "kind": "noop"}, {"key": "B", "kind": "noop"}]}
+    """Steps without ``plan_id`` and ``routing_capability`` and a plan without
+    ``last_step_number`` get them, and then work as steps stored today do."""
+    cap = f"legacy-{new_id()}"
+    a_needs = [f"{cap}-b", f"{cap}-a"]
+    spec = {
+        "name": "legacy",
+        "steps": [
+            {"key": "A", "kind": "noop", "requires_capabilities": a_needs},
+            {"key": "B", "kind": "noop", "requires_capabilities": [f"{cap}-a"]},
+        ],
+    }
     plan_id = plans.create_plan(db, parse_spec(spec)).id
     strip = (
         "MATCH (p:ExecutionPlan {id: $id})-[:CONTAINS_STEP]->(s) "
-        "REMOVE s.plan_id, p.last_step_number"
+        "REMOVE s.plan_id, s.routing_capability, p.last_step_number"
     )
     db.write(lambda tx: tx.run(strip, id=plan_id).consume())
 
-    def plan_ids(tx: neo4j.ManagedTransaction) -> list[str | None]:
-        query = "MATCH (:ExecutionPlan {id: $id})-[:CONTAINS_STEP]->(s) RETURN s.plan_id AS p"
-        return [r["p"] for r in tx.run(query, id=plan_id)]
+    def stored(tx: neo4j.ManagedTransaction) -> dict[str, tuple[str | None, str | None]]:
+        query = (
+            "MATCH (:ExecutionPlan {id: $id})-[:CONTAINS_STEP]->(s) "
+            "RETURN s.key AS key, s.plan_id AS p, s.routing_capability AS r"
+        )
+        return {r["key"]: (r["p"], r["r"]) for r in tx.run(query, id=plan_id)}
 
-    assert db.read(plan_ids) == [None, None]
+    assert db.read(stored) == {"A": (None, None), "B": (None, None)}
     db.apply_schema()
-    assert db.read(plan_ids) == [plan_id, plan_id]
+    after = db.read(stored)
+    assert after["B"] == (plan_id, f"{cap}-a")
+    assert after["A"][0] == plan_id and after["A"][1] in a_needs  # either one routes it
     with pytest.raises(ValidationFailed, match="already has a step 'B'"):  # through the index
         modify.add_steps(db, plan_id, [{"key": "B", "kind": "noop"}], modify.Actor("legacy-test"))
     # The plan's step counter, which it lacked too, goes on after its own steps.
-    modify.add_steps(db, plan_id, [{"key": "C", "kind": "noop"}], modify.Actor("legacy-test"))
+    added = {"key": "C", "kind": "noop", "requires_capabilities": [f"{cap}-c"]}
+    modify.add_steps(db, plan_id, [added], modify.Actor("legacy-test"))
     numbers = {s.key: s.step_number for s in plans.get_plan(db, plan_id).steps}
     assert numbers == {"A": 1, "B": 2, "C": 3}
+    # Claims find the steps through their routing capability, and still check them all.
+    lifecycle.transition_plan(db, plan_id, "start")
+    claimed = work.claim(db, f"{cap}-agent", ["noop"], [f"{cap}-a"], max_steps=3)
+    assert [s["key"] for s in claimed] == ["B"]
+    claimed = work.claim(db, f"{cap}-agent", ["noop"], a_needs, max_steps=3)
+    assert [s["key"] for s in claimed] == ["A"]
+    lifecycle.transition_plan(db, plan_id, "cancel")
 
 
 def test_a_transaction_that_runs_out_of_memory_is_too_large_and_not_tried_again(

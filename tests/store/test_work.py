@@ -11,7 +11,7 @@ import pytest
 from graphsvc import ConflictError
 from graphsvc.domain import parse_spec
 from graphsvc.ids import new_id
-from graphsvc.store import Database, lifecycle, plans, work
+from graphsvc.store import Database, agents, lifecycle, plans, work
 from graphsvc.store.lifecycle import list_events
 
 
@@ -43,6 +43,23 @@ def test_concurrent_claimers_get_each_step_exactly_once(db: Database) -> None:
         for ids in pool.map(claimer, range(32)):
             claimed += ids
     assert len(claimed) == 2000 and len(set(claimed)) == 2000
+    lifecycle.transition_plan(db, plan_id, "cancel", actor="test")
+
+
+def test_a_step_needing_several_capabilities_goes_only_to_an_agent_with_them_all(
+    db: Database,
+) -> None:
+    """Claims find steps by one of their capabilities (``routing_capability``, the
+    first in sorted order) and check the others: declared in the claim or registered."""
+    cap = f"multi-{new_id()}"
+    first, second = f"{cap}-a", f"{cap}-b"
+    plan_id = _plan(db, [{"key": "X", "kind": "noop", "requires_capabilities": [second, first]}])
+    assert work.claim(db, f"{cap}-1", ["noop"], [second]) == []  # lacks the routing one
+    assert work.claim(db, f"{cap}-2", ["noop"], [first]) == []  # lacks the other one
+    assert work.claim(db, f"{cap}-3", ["task"], [first, second]) == []  # another kind
+    agents.register_agent(db, f"{cap}-4", capabilities=[second])
+    [x] = work.claim(db, f"{cap}-4", ["noop"], [first])  # one declared, one registered
+    assert (x["key"], x["plan_id"]) == ("X", plan_id)
     lifecycle.transition_plan(db, plan_id, "cancel", actor="test")
 
 
