@@ -61,11 +61,13 @@ FOREACH (_ IN CASE WHEN a.status <> 'ACTIVE' OR a.last_seen_at IS NULL
 WITH a, $capabilities + [(a)-[:HAS_CAPABILITY]->(own:Capability) | own.name] AS capabilities
 CALL (a, capabilities) {
   // Through the (status, kind, routing_capability) index: only READY steps of these kinds
-  // that need no capability or whose first required one the agent has are read.
-  UNWIND $kinds AS kind
-  UNWIND [''] + capabilities AS routing
-  MATCH (s:ExecutionStep {status: 'READY', kind: kind, routing_capability: routing})
-  WHERE (s.not_before IS NULL OR s.not_before <= datetime())
+  // that need no capability or whose first required one the agent has are read. (Written
+  // as one MATCH, not UNWINDs of kinds and capabilities: the planner then reads all the
+  // candidates before it locks them, and 64 claimers of one star claimed 1,017 - 1,357
+  // steps/s instead of 329 - 516, most of the UNWIND form's claims losing steps.)
+  MATCH (s:ExecutionStep)
+  WHERE s.status = 'READY' AND s.kind IN $kinds AND s.routing_capability IN [''] + capabilities
+    AND (s.not_before IS NULL OR s.not_before <= datetime())
     AND NOT EXISTS { (s)-[:ASSIGNED_TO {reserved: true}]->(other:Agent)
                      WHERE other.id <> $agent_id }
     AND all(c IN [(s)-[:REQUIRES_CAPABILITY]->(cap:Capability) | cap.name]
