@@ -17,6 +17,8 @@ CREATE CONSTRAINT modification_id IF NOT EXISTS FOR (n:PlanModification) REQUIRE
 CREATE CONSTRAINT communication_id IF NOT EXISTS FOR (n:AgentCommunication) REQUIRE n.id IS UNIQUE;
 CREATE CONSTRAINT context_id IF NOT EXISTS FOR (n:ExecutionContext) REQUIRE n.id IS UNIQUE;
 CREATE CONSTRAINT event_id IF NOT EXISTS FOR (n:Event) REQUIRE n.id IS UNIQUE;
+// One node per start-up fill-in of what earlier versions did not store, once it ran.
+CREATE CONSTRAINT migration_id IF NOT EXISTS FOR (n:GraphsvcMigration) REQUIRE n.id IS UNIQUE;
 
 // Range indexes on the properties queries filter and sort on.
 CREATE INDEX plan_status IF NOT EXISTS FOR (n:ExecutionPlan) ON (n.status);

@@ -33,8 +33,6 @@ def default_heap_mb() -> int:
 
 def default_data_dir() -> Path:
     """``$XDG_DATA_HOME/graphsvc`` or ``~/.local/share/graphsvc``."""
-    import os
-
     base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
     return Path(base) / "graphsvc"
 

@@ -149,6 +149,9 @@ def test_what_earlier_versions_did_not_store_is_filled_in_when_the_schema_is_app
         "REMOVE s.plan_id, s.routing_capability, p.last_step_number"
     )
     db.write(lambda tx: tx.run(strip, id=plan_id).consume())
+    # A database from before the fill-ins has no record of them.
+    forget = "MATCH (m:GraphsvcMigration) DELETE m"
+    db.write(lambda tx: tx.run(forget).consume())
 
     def stored(tx: neo4j.ManagedTransaction) -> dict[str, tuple[str | None, str | None]]:
         query = (
@@ -176,6 +179,27 @@ def test_what_earlier_versions_did_not_store_is_filled_in_when_the_schema_is_app
     claimed = work.claim(db, f"{cap}-agent", ["noop"], a_needs, max_steps=3)
     assert [s["key"] for s in claimed] == ["A"]
     lifecycle.transition_plan(db, plan_id, "cancel")
+
+
+def test_each_fill_in_runs_once_per_database_and_later_starts_skip_it(db: Database) -> None:
+    """Once recorded, a fill-in is not run again: a start does not scan every step."""
+    db.apply_schema()
+    spec = {"name": "after", "steps": [{"key": "A", "kind": "noop"}]}
+    plan_id = plans.create_plan(db, parse_spec(spec)).id
+    strip = "MATCH (:ExecutionPlan {id: $id})-[:CONTAINS_STEP]->(s) REMOVE s.plan_id"
+    db.write(lambda tx: tx.run(strip, id=plan_id).consume())
+    db.apply_schema()
+
+    def plan_ids(tx: neo4j.ManagedTransaction) -> list[str | None]:
+        query = "MATCH (:ExecutionPlan {id: $id})-[:CONTAINS_STEP]->(s) RETURN s.plan_id AS p"
+        return [r["p"] for r in tx.run(query, id=plan_id)]
+
+    assert db.read(plan_ids) == [None]
+    recorded = "MATCH (m:GraphsvcMigration) RETURN m.id AS id ORDER BY id"
+    ids = db.read(lambda tx: [r["id"] for r in tx.run(recorded)])
+    assert ids == ["plans.last_step_number", "steps.plan_id, steps.routing_capability"]
+    restore = "MATCH (:ExecutionPlan {id: $id})-[:CONTAINS_STEP]->(s) SET s.plan_id = $id"
+    db.write(lambda tx: tx.run(restore, id=plan_id).consume())
 
 
 def test_a_transaction_that_runs_out_of_memory_is_too_large_and_not_tried_again(
