@@ -17,6 +17,10 @@ CREATE CONSTRAINT modification_id IF NOT EXISTS FOR (n:PlanModification) REQUIRE
 CREATE CONSTRAINT communication_id IF NOT EXISTS FOR (n:AgentCommunication) REQUIRE n.id IS UNIQUE;
 CREATE CONSTRAINT context_id IF NOT EXISTS FOR (n:ExecutionContext) REQUIRE n.id IS UNIQUE;
 CREATE CONSTRAINT event_id IF NOT EXISTS FOR (n:Event) REQUIRE n.id IS UNIQUE;
+// A plan's events are numbered 1, 2, 3, ... without repeats, so paging with
+// events?after=<seq> sees each once. Events carry their plan's id for this (events
+// written before it have none and are not covered).
+CREATE CONSTRAINT event_plan_seq IF NOT EXISTS FOR (n:Event) REQUIRE (n.plan_id, n.seq) IS UNIQUE;
 // One node per start-up fill-in of what earlier versions did not store, once it ran.
 CREATE CONSTRAINT migration_id IF NOT EXISTS FOR (n:GraphsvcMigration) REQUIRE n.id IS UNIQUE;
 
@@ -28,6 +32,9 @@ CREATE INDEX step_status IF NOT EXISTS FOR (n:ExecutionStep) ON (n.status);
 // a step requires, '' for none): a READY backlog that needs a capability the claimer
 // lacks is not read.
 CREATE INDEX step_claim IF NOT EXISTS FOR (n:ExecutionStep) ON (n.status, n.kind, n.routing_capability);
+// Claims limited to some plans (plan_ids: `graphsvc run` claims only its own plan's
+// steps) seek their READY steps, and their WAITING spawners, through this one.
+CREATE INDEX step_plan_status IF NOT EXISTS FOR (n:ExecutionStep) ON (n.plan_id, n.status);
 CREATE INDEX step_lease_expires_at IF NOT EXISTS FOR (n:ExecutionStep) ON (n.lease_expires_at);
 CREATE INDEX step_key IF NOT EXISTS FOR (n:ExecutionStep) ON (n.key);
 // A step's key is unique within its plan: new keys are checked through this index

@@ -14,6 +14,7 @@ from graphsvc._errors import (
     PermissionDenied,
     Problem,
     TooLarge,
+    Unavailable,
     ValidationFailed,
 )
 from graphsvc.settings import Settings
@@ -30,6 +31,7 @@ __all__ = [
     "Problem",
     "Settings",
     "TooLarge",
+    "Unavailable",
     "ValidationFailed",
     "__version__",
 ]

@@ -9,6 +9,7 @@
     ├── AuthenticationFailed      401  no or unknown API key
     ├── PermissionDenied          403  the key's role may not do this
     ├── TooLarge                  413  one request needs more memory than Neo4j gives a transaction
+    ├── Unavailable               503  Neo4j cannot be reached (or stays contended): try again
     ├── ApiUnreachable            a client could not reach the API (refused, timed out)
     └── LocalDbError              the local Neo4j could not be built, started or stopped
 
@@ -32,6 +33,7 @@ __all__ = [
     "PermissionDenied",
     "Problem",
     "TooLarge",
+    "Unavailable",
     "ValidationFailed",
 ]
 
@@ -115,6 +117,15 @@ class TooLarge(GraphsvcError):
 
     code = "too_large"
     http_status = 413
+
+
+class Unavailable(GraphsvcError):
+    """Neo4j did not answer within ``GRAPHSVC_DB_TIMEOUT`` seconds, or a transaction kept
+    deadlocking for two minutes: nothing was written. Answered 503 with ``Retry-After``."""
+
+    code = "neo4j_unavailable"
+    http_status = 503
+    retry_after_seconds = 5
 
 
 class ApiUnreachable(GraphsvcError):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 import threading
 import time
 
@@ -9,6 +10,7 @@ import uvicorn
 
 from graphsvc._errors import GraphsvcError
 from graphsvc.api.app import create_app
+from graphsvc.api.auth import Principal, Role
 from graphsvc.localdb import free_port
 from graphsvc.settings import Settings
 from graphsvc.store import Database
@@ -17,12 +19,15 @@ __all__ = ["LocalApi"]
 
 
 class LocalApi:
-    """uvicorn serving ``create_app(settings, db)`` on 127.0.0.1:<free port>."""
+    """uvicorn serving ``create_app(settings, db)`` on 127.0.0.1:<free port>, with an admin
+    key of its own (``key``, principal ``cli``) beside the configured ones."""
 
     def __init__(self, settings: Settings, db: Database) -> None:
         self.port = free_port()
+        self.key = secrets.token_urlsafe(32)
+        own = {self.key: Principal("cli", Role.ADMIN)}
         config = uvicorn.Config(
-            create_app(settings, db=db),
+            create_app(settings, db=db, extra_keys=own),
             host="127.0.0.1",
             port=self.port,
             log_level="warning",

@@ -174,22 +174,29 @@ def serve(
     host: Annotated[str | None, typer.Option(help="Default GRAPHSVC_HOST (127.0.0.1).")] = None,
     port: Annotated[int | None, typer.Option(help="Default GRAPHSVC_PORT (8765).")] = None,
 ) -> None:
-    """Serve the REST API (OpenAPI at /docs). Without API keys only on 127.0.0.1."""
+    """Serve the REST API (OpenAPI at /docs). Every request needs an API key: those of
+    GRAPHSVC_API_KEYS, else the local admin key, generated in the data folder on first
+    start and read from there by the CLI on this machine."""
     import uvicorn
 
     from graphsvc.api.app import create_app
+    from graphsvc.localkey import KEY_FILE
 
     settings = Settings()
     host = host or settings.host
-    if not settings.api_keys and host not in ("127.0.0.1", "localhost", "::1"):
-        raise fail(
-            f"refusing to serve on {host} without GRAPHSVC_API_KEYS; set keys or use 127.0.0.1", 2
-        )
+    app = create_app(settings)
     if not settings.api_keys:
-        err_console.print("GRAPHSVC_API_KEYS is empty: serving 127.0.0.1 only, every caller admin")
-    uvicorn.run(create_app(settings), host=host, port=port or settings.port)
+        err_console.print(
+            f"API key: the local admin key in {settings.data_dir / KEY_FILE} "
+            "(set GRAPHSVC_API_KEYS for keys of your own)"
+        )
+    uvicorn.run(app, host=host, port=port or settings.port)
 
 
+ApiKey = Annotated[
+    str | None,
+    typer.Option(envvar="GRAPHSVC_API_KEY", help="API key; default: the local key."),
+]
 AllowCommands = Annotated[bool, typer.Option(help="Run [prog]/command steps as shell scripts.")]
 AgentCmd = Annotated[
     str | None,
@@ -213,7 +220,7 @@ Batch = Annotated[
 @one_line_errors
 def worker_cmd(
     api: Annotated[str, typer.Option(help="API base URL.")] = "http://127.0.0.1:8765",
-    api_key: Annotated[str | None, typer.Option(envvar="GRAPHSVC_API_KEY")] = None,
+    api_key: ApiKey = None,
     slots: Slots = 4,
     batch: Batch = 1,
     allow_commands: AllowCommands = False,
@@ -222,6 +229,14 @@ def worker_cmd(
     lease_seconds: Annotated[
         float, typer.Option(min=1, help="Lease per claim; heartbeats renew it every third.")
     ] = 30.0,
+    agent_id: Annotated[
+        str | None,
+        typer.Option(help="The agent it claims as (a worker key's own agent); default: new."),
+    ] = None,
+    plan: Annotated[
+        list[str] | None,
+        typer.Option(help="Run only this plan's steps and its child plans' (repeatable)."),
+    ] = None,
 ) -> None:
     """Run the built-in worker against an API until interrupted."""
     import time
@@ -231,6 +246,8 @@ def worker_cmd(
         ApiClient(api, api_key),
         config,
         slots=slots,
+        agent_id=agent_id,
+        plan_ids=plan,
         capabilities=capability or [],
         lease_seconds=lease_seconds,
         on_event=lambda kind, step: console.print(f"{kind:9} {step['key']}"),
@@ -258,10 +275,11 @@ def run_cmd(
     api: Annotated[
         str | None, typer.Option(help="Use this API instead of an in-process one.")
     ] = None,
-    api_key: Annotated[str | None, typer.Option(envvar="GRAPHSVC_API_KEY")] = None,
+    api_key: ApiKey = None,
 ) -> None:
     """Compile, submit and start a plan, execute it with local workers, show progress and the
-    final tree. Exit 0 when the plan COMPLETED, 1 when it did not, 2 on bad input."""
+    final tree. The workers run only this plan's steps and its child plans', never another
+    plan's. Exit 0 when the plan COMPLETED, 1 when it did not, 2 on bad input."""
     import logging
     from contextlib import nullcontext
 
@@ -275,7 +293,7 @@ def run_cmd(
     settings = Settings()
     local = None if api else LocalApi(settings, _database(settings))
     with local or nullcontext():
-        client = ApiClient(api or (local.url if local else ""), api_key)
+        client = ApiClient(local.url, local.key) if local else ApiClient(api or "", api_key)
         created = client.call(
             "POST", "/v1/plans?start=true", json=spec.model_dump(mode="json", by_alias=True)
         )
@@ -283,7 +301,14 @@ def run_cmd(
         config = ExecutorConfig(
             allow_commands=allow_commands, agent_cmd=agent_cmd, workdir=Path.cwd()
         )
-        worker = Worker(client, config, slots=slots, wait_seconds=0.5, batch=batch)
+        worker = Worker(
+            client,
+            config,
+            slots=slots,
+            wait_seconds=0.5,
+            batch=batch,
+            plan_ids=[created["id"]],
+        )
         worker.start()
         try:
             plan = _follow(client, created["id"])

@@ -73,7 +73,25 @@ class Settings(BaseSettings):
 
     api_keys: str = Field(
         default="",
-        description="Comma-separated key:role[:principal]; roles admin/coordinator/worker/viewer.",
+        description="Comma-separated key:role[:principal]; roles admin/coordinator/worker/viewer. "
+        "Unset: one admin key generated in the data folder (graphsvc.localkey).",
+    )
+    api_key: str | None = Field(
+        default=None,
+        description="The key CLI commands send (GRAPHSVC_API_KEY); unset: the local key.",
+    )
+    cors_origins: str = Field(
+        default="",
+        description="Comma-separated origins a browser may call the API from; empty: none.",
+    )
+    max_body_bytes: int = Field(
+        default=16 * _MIB, ge=1024, le=1024 * _MIB, description="Largest request body (413)."
+    )
+    db_timeout: float = Field(
+        default=10.0,
+        gt=0,
+        le=600,
+        description="Seconds a request waits for an unreachable Neo4j before a 503.",
     )
     sweep_interval: float = Field(default=1.0, gt=0, description="Seconds between lease sweeps.")
     reconcile_on_start: bool = Field(

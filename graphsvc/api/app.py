@@ -1,4 +1,4 @@
-"""The FastAPI application: routes, error mapping, and the database lifecycle."""
+"""The FastAPI application: routes, error mapping, guards, and the database lifecycle."""
 
 from __future__ import annotations
 
@@ -7,37 +7,64 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
 from starlette.concurrency import run_in_threadpool
 
 import graphsvc
+from graphsvc.api._guards import CatchAll, LimitBodies
 from graphsvc.api._signal import WakeClaims, WorkSignal
-from graphsvc.api.auth import parse_api_keys
+from graphsvc.api.auth import LOCAL_PRINCIPAL, Principal, parse_api_keys
 from graphsvc.api.errors import install_error_handlers
 from graphsvc.api.routes import agents, changes, health, people, plans, queries, steps, work
 from graphsvc.engine import Sweeper
+from graphsvc.localkey import KEY_FILE, local_key
 from graphsvc.settings import Settings
 from graphsvc.store import Database, resolve_target
 from graphsvc.store.reconcile import reconcile
 
-__all__ = ["create_app"]
+__all__ = ["api_keys_of", "create_app"]
 
 log = logging.getLogger("graphsvc.api")
 
 
-def create_app(settings: Settings | None = None, db: Database | None = None) -> FastAPI:
+def api_keys_of(settings: Settings) -> dict[str, Principal]:
+    """The keys the API accepts: ``GRAPHSVC_API_KEYS`` when set, else the local admin key
+    (``graphsvc.localkey``), generated in the data folder on first use. Raises
+    ``ValidationFailed`` for a malformed or empty key list."""
+    if settings.api_keys:
+        return parse_api_keys(settings.api_keys)
+    key = local_key(settings.data_dir)
+    log.warning(
+        "GRAPHSVC_API_KEYS is not set: the API accepts the local admin key in %s "
+        "(the CLI on this machine reads it; send it as 'Authorization: Bearer <key>')",
+        settings.data_dir / KEY_FILE,
+    )
+    return {key: LOCAL_PRINCIPAL}
+
+
+def create_app(
+    settings: Settings | None = None,
+    db: Database | None = None,
+    extra_keys: dict[str, Principal] | None = None,
+) -> FastAPI:
     """Build the app. With ``db`` given it is used as is (and not closed); otherwise the
     app connects at start-up (``NEO4J_URI`` or the local Neo4j) and applies the schema.
     At start-up it reconciles readiness (``store.reconcile``) unless
     ``reconcile_on_start`` is off, and starts the lease sweeper.
-    Raises ``ValidationFailed`` for malformed ``GRAPHSVC_API_KEYS``.
+
+    Keys are always on (``api_keys_of``), plus ``extra_keys`` (an in-process API's own
+    key). CORS answers only the origins of ``GRAPHSVC_CORS_ORIGINS`` (none by default).
+    Raises ``ValidationFailed`` for malformed or empty ``GRAPHSVC_API_KEYS``.
     """
     settings = settings or Settings()
-    api_keys = parse_api_keys(settings.api_keys)
+    api_keys = {**api_keys_of(settings), **(extra_keys or {})}
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         own = db is None
-        database = db or Database(resolve_target(settings, announce=log.warning))
+        database = db or Database(
+            resolve_target(settings, announce=log.warning), timeout=settings.db_timeout
+        )
         if own:
             database.apply_schema()
         app.state.db = database
@@ -46,9 +73,8 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
             if report.changed:
                 log.warning("reconciled readiness at start-up: %s", report)
         sweeper = Sweeper(database, settings.sweep_interval, settings.agent_inactive_after)
+        app.state.sweeper = sweeper
         sweeper.start()
-        if not api_keys:
-            log.warning("GRAPHSVC_API_KEYS is empty: answering 127.0.0.1 only, as admin")
         try:
             yield
         finally:
@@ -60,13 +86,25 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         title="graphsvc",
         version=graphsvc.__version__,
         lifespan=lifespan,
-        description="Graph-native orchestration for AI-agent work on Neo4j.",
+        description="Graph-native orchestration for AI-agent work on Neo4j. Every request "
+        "but /healthz, /readyz and the docs needs 'Authorization: Bearer <key>'.",
     )
     app.state.api_keys = api_keys
     app.state.settings = settings
     app.state.work_signal = WorkSignal()
 
+    # Added inner to outer: CatchAll wraps everything but Starlette's own last resort.
     app.add_middleware(WakeClaims, signal=app.state.work_signal)
+    app.add_middleware(LimitBodies, max_bytes=settings.max_body_bytes)
+    origins = [o.strip() for o in settings.cors_origins.split(",") if o.strip()]
+    if origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=origins,
+            allow_methods=["*"],
+            allow_headers=["Authorization", "Content-Type"],
+        )
+    app.add_middleware(CatchAll)
 
     install_error_handlers(app)
     for module in (health, plans, work, steps, changes, people, agents, queries):

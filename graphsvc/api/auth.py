@@ -1,10 +1,15 @@
-"""API keys and roles (DESIGN.md section 4).
+"""API keys and roles (DESIGN.md sections 4 and 8).
 
 ``GRAPHSVC_API_KEYS=key:role[:principal],...`` with roles ``admin``,
 ``coordinator`` (create, start, change, cancel plans; decide), ``worker``
 (claim, heartbeat, complete, fail, spawn) and ``viewer`` (read). Every role
-may read. With no keys configured the API answers only loopback clients,
-each as the admin principal ``local``.
+may read. A worker key is bound to one agent, its principal
+(``key:worker:AGENT_ID``): it claims, reports, registers and sends only as that
+agent; an admin key may act as any agent.
+
+Keys are always on. Without ``GRAPHSVC_API_KEYS`` the server uses the local
+admin key (``graphsvc.localkey``): generated on first start, kept 0600 in the
+data folder, read by the CLI on the same machine.
 """
 
 from __future__ import annotations
@@ -31,6 +36,11 @@ class Principal:
     name: str
     role: Role
 
+    @property
+    def agent(self) -> str | None:
+        """The one agent this key may act as (a worker key's principal), or None: any."""
+        return self.name if self.role == Role.WORKER else None
+
 
 LOCAL_PRINCIPAL = Principal("local", Role.ADMIN)
 
@@ -38,8 +48,9 @@ LOCAL_PRINCIPAL = Principal("local", Role.ADMIN)
 def parse_api_keys(text: str) -> dict[str, Principal]:
     """``"k1:admin,k2:worker:bot-7"`` -> ``{"k1": Principal("admin", ADMIN), ...}``.
 
-    Without a principal the role's name is used. Raises ``ValidationFailed``
-    naming each malformed entry.
+    Without a principal the role's name is used (a worker key's agent is then
+    ``worker``). Raises ``ValidationFailed`` naming each malformed entry, and when the
+    text holds no key at all (``","``): a key list that grants nothing is a mistake.
     """
     keys: dict[str, Principal] = {}
     problems: list[Problem] = []
@@ -61,6 +72,8 @@ def parse_api_keys(text: str) -> dict[str, Principal]:
             )
             continue
         keys[parts[0]] = Principal(parts[2] if len(parts) == 3 else role.value, role)
+    if not keys and not problems:
+        problems.append(Problem("GRAPHSVC_API_KEYS", "no key in it; unset it to use the local key"))
     if problems:
         raise ValidationFailed(problems)
     return keys

@@ -9,14 +9,22 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from graphsvc._errors import AuthenticationFailed, PermissionDenied
-from graphsvc.api.auth import LOCAL_PRINCIPAL, Principal, Role
+from graphsvc.api.auth import Principal, Role
 from graphsvc.settings import Settings
 from graphsvc.store import Database
 
-__all__ = ["Admin", "Author", "Coordinator", "DbDep", "Reader", "SettingsDep", "Worker"]
+__all__ = [
+    "Admin",
+    "Author",
+    "Coordinator",
+    "DbDep",
+    "Reader",
+    "SettingsDep",
+    "Worker",
+    "act_as",
+]
 
 _bearer = HTTPBearer(auto_error=False)
-_LOOPBACK = {"127.0.0.1", "::1", "localhost"}
 
 
 def _db(request: Request) -> Database:
@@ -34,19 +42,23 @@ def _principal(
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:
     keys: dict[str, Principal] = request.app.state.api_keys
-    if not keys:
-        host = request.client.host if request.client else ""
-        if host in _LOOPBACK:
-            return LOCAL_PRINCIPAL
-        raise AuthenticationFailed(
-            "no API keys are configured, so this API answers only 127.0.0.1; set GRAPHSVC_API_KEYS"
-        )
     if credentials is None:
         raise AuthenticationFailed("missing API key: send 'Authorization: Bearer <key>'")
     principal = keys.get(credentials.credentials)
     if principal is None:
         raise AuthenticationFailed("unknown API key")
     return principal
+
+
+def act_as(who: Principal, agent_id: str, field: str = "agent_id") -> None:
+    """``PermissionDenied`` unless ``who`` may act as agent ``agent_id``: a worker key only
+    as its own agent (DESIGN.md section 8), other keys as any. ``field`` names the body
+    field in the message."""
+    if who.agent is not None and agent_id != who.agent:
+        raise PermissionDenied(
+            f"{field} {agent_id!r}: this worker key acts only as agent {who.agent!r}",
+            {"field": field, "agent_id": who.agent},
+        )
 
 
 def _require(*roles: Role) -> Callable[[Principal], Principal]:

@@ -1,6 +1,7 @@
 """One place that maps errors to the body ``{"error": {"code", "message", "details"}}``.
 
-``GraphsvcError`` subclasses carry their status (404, 409, 422, 401, 403);
+``GraphsvcError`` subclasses carry their status (404, 409, 422, 401, 403, 413, and
+503 with ``Retry-After``);
 FastAPI's request validation becomes a 422 listing every problem with its
 location; a Neo4j refusal of a write in a read transaction becomes a 403.
 """
@@ -15,12 +16,13 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from graphsvc._errors import GraphsvcError, Problem, ValidationFailed
+from graphsvc._errors import GraphsvcError, Problem, Unavailable, ValidationFailed
 
 __all__ = ["error_body", "install_error_handlers"]
 
 
 def error_body(code: str, message: str, details: Any = None) -> dict[str, Any]:
+    """The one error shape of the API: ``{"error": {"code", "message", "details"}}``."""
     return {"error": {"code": code, "message": message, "details": details}}
 
 
@@ -34,7 +36,12 @@ def _loc(loc: tuple[int | str, ...]) -> str:
 
 async def _graphsvc_error(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, GraphsvcError)
-    return JSONResponse(error_body(exc.code, exc.message, exc.details), exc.http_status)
+    headers = (
+        {"Retry-After": str(exc.retry_after_seconds)} if isinstance(exc, Unavailable) else None
+    )
+    return JSONResponse(
+        error_body(exc.code, exc.message, exc.details), exc.http_status, headers=headers
+    )
 
 
 async def _request_validation(_: Request, exc: Exception) -> JSONResponse:

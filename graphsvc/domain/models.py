@@ -59,6 +59,12 @@ TAG_KINDS: dict[str, StepKind] = {
     **{kind.value: kind for kind in StepKind},
 }
 
+# Bounds of stored numbers, so that nothing accepted can overflow Neo4j's 64-bit
+# durations later (a timeout of 1e17 s once broke every claim in the database).
+MAX_TIMEOUT_SECONDS = 30 * 86400.0
+MAX_ESTIMATE_MINUTES = 10.0**7
+MAX_SEQ = 2**63 - 1  # Neo4j integers are 64-bit
+
 # Kinds whose description is the work itself and so may not be empty.
 BODY_REQUIRED = frozenset({StepKind.TASK, StepKind.SYNTHESIZE, StepKind.PLANNER, StepKind.COMMAND})
 
@@ -93,12 +99,25 @@ class StepSpec(BaseModel):
     depends_on: list[str] = Field(default_factory=list)
     inputs: dict[str, Any] = Field(default_factory=dict)
     requires_capabilities: list[str] = Field(default_factory=list)
-    max_retries: int = Field(default=0, ge=0, le=100)
-    timeout_seconds: float | None = Field(default=None, gt=0)
+    max_retries: int = Field(
+        default=0, ge=0, le=100, description="Failed attempts the work itself reports, retried."
+    )
+    max_lease_losses: int = Field(
+        default=3,
+        ge=0,
+        le=100,
+        description="Expired leases (a lost worker) that return the step to READY without "
+        "spending max_retries; after that an expired lease counts as a failed attempt.",
+    )
+    timeout_seconds: float | None = Field(
+        default=None, gt=0, le=MAX_TIMEOUT_SECONDS, description="Seconds an attempt may run."
+    )
     is_critical: bool = True
     can_modify: bool = True
     validate_command: str | None = Field(default=None, alias="validate")
-    estimated_duration: float | None = Field(default=None, ge=0, description="Minutes.")
+    estimated_duration: float | None = Field(
+        default=None, ge=0, le=MAX_ESTIMATE_MINUTES, description="Minutes."
+    )
 
     @property
     def title(self) -> str:
@@ -118,7 +137,9 @@ class PlanSpec(BaseModel):
     can_modify: bool = True
     max_parallel: int = Field(default=1, ge=1, le=1000)
     on_failure: OnFailure = OnFailure.FAIL_FAST
-    estimated_duration: float | None = Field(default=None, ge=0, description="Minutes.")
+    estimated_duration: float | None = Field(
+        default=None, ge=0, le=MAX_ESTIMATE_MINUTES, description="Minutes."
+    )
     steps: list[StepSpec] = Field(min_length=1)
 
 
@@ -151,6 +172,8 @@ class StepPublic(BaseModel):
     assignee: str | None = Field(default=None, description="The one agent that may claim it.")
     max_retries: int = 0
     retry_count: int = 0
+    max_lease_losses: int = 3
+    lease_losses: int = Field(default=0, description="Leases that expired (lost workers).")
     timeout_seconds: float | None = None
     is_critical: bool = True
     validate_command: str | None = None

@@ -1,14 +1,16 @@
 """The lease sweeper: a thread in each API process that takes back expired leases and
-timed-out attempts (each counts as a failed attempt). Several API processes may
-sweep at once: the store re-checks each step under its lock."""
+timed-out attempts (``store.work.sweep``) and marks agents not seen INACTIVE. Several
+API processes may sweep at once: the store re-checks each step under its lock.
+
+The thread survives every error: it logs it and tries again at the next interval.
+``healthy`` says whether a sweep succeeded lately; ``/readyz`` answers 503 when not.
+"""
 
 from __future__ import annotations
 
 import logging
 import threading
 import time
-
-import neo4j
 
 from graphsvc.store import Database
 from graphsvc.store.agents import mark_inactive
@@ -17,6 +19,10 @@ from graphsvc.store.work import sweep
 __all__ = ["Sweeper"]
 
 log = logging.getLogger("graphsvc.sweeper")
+
+# A sweep counts as late after this many intervals without a success (plus the time a
+# call may wait for Neo4j): one slow or failed sweep is not yet a problem, five are.
+LATE_AFTER_INTERVALS = 5
 
 
 class Sweeper:
@@ -28,6 +34,8 @@ class Sweeper:
         self.db = db
         self.interval = interval
         self.inactive_after = inactive_after
+        self.last_success = time.monotonic()  # the start counts: the first sweep is due
+        self.last_error: str | None = None
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="lease-sweeper", daemon=True)
 
@@ -37,6 +45,17 @@ class Sweeper:
     def stop(self) -> None:
         self._stop.set()
         self._thread.join(10)
+
+    def healthy(self) -> bool:
+        """True while the thread runs and its last success is recent: within
+        ``LATE_AFTER_INTERVALS`` intervals plus the database's timeout."""
+        late_after = LATE_AFTER_INTERVALS * self.interval + self.db.timeout
+        alive = self._thread.is_alive() or not self._thread.ident
+        return alive and time.monotonic() - self.last_success <= late_after
+
+    def seconds_since_success(self) -> float:
+        """Seconds since the last successful sweep (or the start)."""
+        return time.monotonic() - self.last_success
 
     def _loop(self) -> None:
         next_inactive_check = 0.0
@@ -48,5 +67,9 @@ class Sweeper:
                 if time.monotonic() >= next_inactive_check:
                     mark_inactive(self.db, self.inactive_after)
                     next_inactive_check = time.monotonic() + self.inactive_after / 10
-            except (neo4j.exceptions.Neo4jError, neo4j.exceptions.DriverError) as exc:
-                log.warning("sweep failed: %s", exc)
+            except Exception as exc:
+                self.last_error = f"{type(exc).__name__}: {exc}"
+                log.exception("sweep failed; trying again in %g s", self.interval)
+            else:
+                self.last_success = time.monotonic()
+                self.last_error = None

@@ -20,7 +20,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import secrets
 import signal
 import socket
 import subprocess
@@ -32,6 +31,7 @@ import neo4j
 
 from graphsvc._errors import LocalDbError
 from graphsvc.localdb._build import LAUNCHER_CLASS, build_launcher, launcher_classpath
+from graphsvc.localkey import private_dir, secret_file
 from graphsvc.settings import Settings
 
 __all__ = ["LocalNeo4j", "free_port", "local_status", "start", "stop"]
@@ -92,15 +92,9 @@ def _port_in_use(port: int) -> bool:
 
 
 def _password(data_dir: Path) -> str:
-    path = data_dir / "password"
-    if path.exists():
-        return path.read_text().strip()
-    data_dir.mkdir(parents=True, exist_ok=True)
-    password = secrets.token_urlsafe(18)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w") as fh:
-        fh.write(password + "\n")
-    return password
+    """The password of user ``neo4j``, generated on first start (the data folder 0700)."""
+    private_dir(data_dir)
+    return secret_file(data_dir / "password", 18)
 
 
 def _alive(pid: int) -> bool:

@@ -7,6 +7,8 @@ from typing import Any
 
 from neo4j.time import Date, DateTime, Duration, Time
 
+from graphsvc.domain.leases import SECRET_PROPERTIES
+
 __all__ = ["JSON_PROPERTIES", "from_neo4j", "node_props", "to_json"]
 
 # Structured payloads stored as JSON text (Neo4j properties cannot hold maps).
@@ -30,7 +32,9 @@ JSON_PROPERTIES = frozenset(
 
 
 def from_neo4j(value: Any) -> Any:
-    """Neo4j driver values to plain Python: temporal types become ``datetime`` and friends."""
+    """Neo4j driver values to plain Python: temporal types become ``datetime`` and friends.
+    Secrets (``SECRET_PROPERTIES``: lease token hashes) are dropped from every map, so no
+    read, named query or event answers them."""
     if isinstance(value, (DateTime, Date, Time)):
         return value.to_native()
     if isinstance(value, Duration):
@@ -38,7 +42,7 @@ def from_neo4j(value: Any) -> Any:
     if isinstance(value, list):
         return [from_neo4j(v) for v in value]
     if isinstance(value, dict):
-        return {k: from_neo4j(v) for k, v in value.items()}
+        return {k: from_neo4j(v) for k, v in value.items() if k not in SECRET_PROPERTIES}
     return value
 
 

@@ -16,7 +16,8 @@ from typing import Any, TypeVar
 
 import neo4j
 
-from graphsvc._errors import TooLarge
+from graphsvc._errors import TooLarge, Unavailable
+from graphsvc.domain.leases import hash_token
 from graphsvc.settings import Settings
 from graphsvc.store._queries import schema_statements
 
@@ -66,8 +67,14 @@ def resolve_target(
 # Session settings of the official driver (neo4j._conf.WorkspaceConfig) for its
 # retries of managed transactions.
 _RETRY: dict[str, Any] = {"initial_retry_delay": 0.05, "retry_delay_multiplier": 2.0}
-_MASKED_RETRIES = 8
-_OUT_OF_MEMORY = "Neo.TransientError.General.MemoryPoolOutOfMemoryError"
+# Deadlocks between concurrent writers are retried for this long in all (the driver's
+# own retries end after ``timeout``): 16 clients for 2 minutes once ran out of the
+# driver's 30 s ten times, each a 5xx.
+_CONTENTION_SECONDS = 120.0
+_CONTENTION_CODES = ("DeadlockDetected", "LockAcquisitionTimeout", "LockClientStopped")
+# Neo4j's codes for a transaction that needs more memory than it may have: the pool
+# of all transactions, one transaction's limit, or the heap itself.
+_OUT_OF_MEMORY = ("MemoryPoolOutOfMemoryError", "TransactionOutOfMemoryError", "OutOfMemory")
 _UNSETTLED_READS = 4  # reads after the first in read_settled
 
 
@@ -103,6 +110,23 @@ CALL (s, p) {
 """,
     ),
 )
+# Lease tokens were stored in plain text before they were secrets (domain.leases): the
+# live leases keep working under their hash; every stored token is then removed.
+_LEGACY_TOKENS = "lease tokens as hashes"
+_LIVE_LEGACY_TOKENS = """
+MATCH (s:ExecutionStep)
+WHERE s.lease_token IS NOT NULL AND s.status IN ['ASSIGNED', 'EXECUTING', 'WAITING']
+RETURN s.id AS id, s.lease_token AS token
+"""
+_HASH_TOKENS = """
+UNWIND $rows AS row
+MATCH (s:ExecutionStep {id: row.id})
+SET s.lease_token_hash = row.hash
+"""
+_DROP_TOKENS = """
+MATCH (s:ExecutionStep) WHERE s.lease_token IS NOT NULL
+CALL (s) { REMOVE s.lease_token } IN TRANSACTIONS OF 10000 ROWS
+"""
 _APPLIED = "MATCH (m:GraphsvcMigration) RETURN collect(m.id) AS ids"
 _RECORD = "MERGE (m:GraphsvcMigration {id: $id}) ON CREATE SET m.applied_at = datetime()"
 
@@ -114,15 +138,23 @@ class Database:
     write transaction; ``apply_schema`` runs ``cypher/schema.cypher``.
     """
 
-    def __init__(self, target: Neo4jTarget, max_pool_size: int = 100) -> None:
+    def __init__(
+        self, target: Neo4jTarget, max_pool_size: int = 100, timeout: float = 10.0
+    ) -> None:
+        """``timeout``: seconds a call waits for a Neo4j it cannot reach (connecting,
+        waiting for a pooled connection, the driver's retries) before ``Unavailable``."""
         auth = (target.user, target.password) if target.password is not None else None
         self.target = target
         self.name = target.database
+        self.timeout = timeout
         self.driver = neo4j.GraphDatabase.driver(
             target.uri,
             auth=auth,
             max_connection_pool_size=max_pool_size,
             notifications_min_severity="OFF",
+            connection_timeout=timeout,
+            connection_acquisition_timeout=timeout,
+            max_transaction_retry_time=timeout,
         )
 
     def close(self) -> None:
@@ -163,21 +195,22 @@ class Database:
     def write(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """Run ``fn(tx, *args)`` in a managed write transaction. Transient errors
         (deadlocks between concurrent writers, which Neo4j detects and aborts) are
-        retried by the driver: after 50 ms, then doubling with jitter, for up to
-        30 s. The driver's own first delay, 1 s, would stall a claim that merely
-        collided with a coordinator's change. ``TooLarge``, not retried, when the
-        transaction needs more memory than Neo4j allows one."""
+        retried: after 50 ms, then doubling with jitter (the driver's own first delay,
+        1 s, would stall a claim that merely collided with a coordinator's change),
+        deadlocks for up to 120 s in all. ``TooLarge``, not retried, when the
+        transaction needs more memory than Neo4j allows one; ``Unavailable`` when
+        Neo4j cannot be reached within ``timeout`` seconds, or stays contended."""
         return self._managed(neo4j.WRITE_ACCESS, fn, *args, **kwargs)
 
     def _managed(self, mode: str, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         def guarded(tx: neo4j.ManagedTransaction) -> T:
             try:
                 return fn(tx, *args, **kwargs)
-            except neo4j.exceptions.TransientError as exc:
+            except neo4j.exceptions.Neo4jError as exc:
                 # Neo4j calls running out of transaction memory transient, and the driver
                 # would try the same transaction again four times (46 s for a 100,000-step
                 # plan on a 1 GiB heap) before a 500. It cannot fit: say so at once.
-                if exc.code != _OUT_OF_MEMORY:
+                if not any(code in (exc.code or "") for code in _OUT_OF_MEMORY):
                     raise
                 raise TooLarge(
                     "this request needs more memory than Neo4j gives one transaction "
@@ -186,7 +219,9 @@ class Database:
                     {"neo4j_code": exc.code},
                 ) from exc
 
-        for attempt in range(_MASKED_RETRIES + 1):
+        deadline = time.monotonic() + _CONTENTION_SECONDS
+        attempt = 0
+        while True:
             try:
                 with self.driver.session(database=self.name, **_RETRY) as s:
                     if mode == neo4j.READ_ACCESS:
@@ -198,11 +233,24 @@ class Database:
                 # re-raises it wrapped as a ResultFailedError, which the driver then does
                 # not retry. Unwrap it.
                 cause = exc.__cause__
-                retryable = isinstance(cause, neo4j.exceptions.Neo4jError) and cause.is_retryable()
-                if not retryable or attempt == _MASKED_RETRIES:
+                if not (isinstance(cause, neo4j.exceptions.Neo4jError) and cause.is_retryable()):
                     raise
-                time.sleep(random.uniform(0.5, 1.5) * 0.05 * 2**attempt)
-        raise AssertionError("unreachable")
+                error: Exception = cause
+            except (
+                neo4j.exceptions.ServiceUnavailable,
+                neo4j.exceptions.SessionExpired,
+                neo4j.exceptions.TransientError,
+            ) as exc:
+                error = exc
+            contended = any(c in (getattr(error, "code", "") or "") for c in _CONTENTION_CODES)
+            if not contended or time.monotonic() >= deadline:
+                raise Unavailable(
+                    f"Neo4j at {self.target.uri} is unavailable or too busy: {error}; "
+                    "nothing was written, try again",
+                    {"neo4j_error": type(error).__name__},
+                ) from error
+            time.sleep(random.uniform(0.5, 1.5) * min(1.0, 0.05 * 2**attempt))
+            attempt += 1
 
     def apply_schema(self) -> None:
         """Create the constraints and indexes of ``schema.cypher`` (idempotent); wait for
@@ -216,4 +264,10 @@ class Database:
                 if name not in applied:
                     session.run(statement).consume()
                     session.run(_RECORD, id=name).consume()
+            if _LEGACY_TOKENS not in applied:
+                live = session.run(_LIVE_LEGACY_TOKENS).data()
+                rows = [{"id": r["id"], "hash": hash_token(r["token"])} for r in live]
+                session.run(_HASH_TOKENS, rows=rows).consume()
+                session.run(_DROP_TOKENS).consume()
+                session.run(_RECORD, id=_LEGACY_TOKENS).consume()
             session.run("CALL db.awaitIndexes(300)").consume()

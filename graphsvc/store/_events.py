@@ -2,7 +2,10 @@
 
 An event is ``ABOUT`` its subject and, for a step, also about the step's
 plan; ``seq`` numbers a plan's events 1, 2, 3, ... (the plan node holds the
-counter, so concurrent writers of one plan take turns).
+counter, so concurrent writers of one plan take turns). Each event also carries
+its plan's id (``plan_id``) so that the database itself holds ``(plan_id, seq)``
+unique (the ``event_plan_seq`` constraint): a numbering bug fails the write
+instead of repeating a number that ``events?after=`` paging would skip.
 """
 
 from __future__ import annotations
@@ -20,14 +23,16 @@ __all__ = ["gate_events", "write_plan_events"]
 _WRITE_EVENTS = """
 UNWIND $groups AS g
 MATCH (p:ExecutionPlan {id: g.plan_id})
-WITH p, g, coalesce(p.event_seq, 0) AS base
-SET p.event_seq = base + size(g.events)
-WITH p, g, base
+// The counter is read in the SET itself, which takes the plan's write lock before it
+// reads (Neo4j's rule for a direct dependency); read in a WITH before the SET, two
+// writers saw the same value and numbered their events alike.
+SET p.event_seq = coalesce(p.event_seq, 0) + size(g.events)
+WITH p, g, p.event_seq - size(g.events) AS base
 UNWIND range(0, size(g.events) - 1) AS i
 WITH p, base + i + 1 AS seq, g.events[i] AS ev
 OPTIONAL MATCH (step:ExecutionStep {id: ev.step_id})
 OPTIONAL MATCH (decision:Decision {id: ev.decision_id})
-CREATE (e:Event {id: ev.id, seq: seq, type: ev.type, from_status: ev.from_status,
+CREATE (e:Event {id: ev.id, plan_id: p.id, seq: seq, type: ev.type, from_status: ev.from_status,
                  to_status: ev.to_status, message: ev.message, detail: ev.detail,
                  actor: ev.actor, timestamp: datetime()})
 CREATE (e)-[:ABOUT]->(p)

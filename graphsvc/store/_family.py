@@ -59,7 +59,7 @@ RETURN c.id AS plan_id,
 _CHILDREN_DONE = """
 MATCH (pp:ExecutionPlan)-[:CONTAINS_STEP]->(s:ExecutionStep {id: $step_id, status: 'WAITING'})
 SET s.status = $status, s.outputs = $outputs, s.changeset = $changeset,
-    s.error_message = $error, s.completed_at = datetime(), s.lease_token = null,
+    s.error_message = $error, s.completed_at = datetime(), s.lease_token_hash = null,
     s.actual_duration = duration.inSeconds(coalesce(s.started_at, s.claimed_at),
                                            datetime()).seconds / 60.0,
     pp.unfinished = pp.unfinished - 1,

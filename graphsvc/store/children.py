@@ -43,6 +43,7 @@ def spawn(
     max_parallel: int = 1,
     summary: str | None = None,
     actor: str | None = None,
+    agent: str | None = None,
 ) -> list[str]:
     """Spawn ``specs`` as child plans of a leased step, in one transaction.
 
@@ -52,8 +53,9 @@ def spawn(
     once, the rest as slots free. ``summary`` (at most 200 characters kept)
     goes into the step's outputs when it completes. Returns the child plan ids in creation order.
     Raises ``ValidationFailed`` (no specs, or a child that requires approval),
-    ``NotFoundError`` or ``ConflictError`` (stale lease, step not running);
-    nothing is written then.
+    ``NotFoundError``, ``ConflictError`` (stale lease, step not running) or
+    ``PermissionDenied`` (``agent`` given and not the lease's holder); nothing is
+    written then. Events name the lease's holder as actor (``actor`` when none).
     """
     if not specs:
         raise ValidationFailed([Problem("plans", "give at least one child plan")])
@@ -70,7 +72,8 @@ def spawn(
 
     def work(tx: neo4j.ManagedTransaction) -> list[str]:
         step, plan = lock_step(tx, step_id)
-        check_lease(step, token, "wait")
+        check_lease(step, token, "wait", agent)
+        actor_ = step["lease_holder"] or actor
         family = tx.run(
             _WAIT,
             step_id=step_id,
@@ -81,7 +84,7 @@ def spawn(
         new = [
             NewPlan(new_id(), spec, {s.key: new_id() for s in spec.steps}, extra) for spec in specs
         ]
-        write_plans(tx, new, actor)
+        write_plans(tx, new, actor_)
         ids = [n.id for n in new]
         tx.run(_LINK, step_id=step_id, plan_ids=ids).consume()
         events: list[dict[str, Any]] = [
@@ -91,13 +94,13 @@ def spawn(
                 "type": "STEP_WAITING",
                 "from_status": step["status"],
                 "to_status": StepStatus.WAITING.value,
-                "actor": actor,
+                "actor": actor_,
                 "message": f"spawned {len(ids)} child plan(s), at most {max_parallel} at once",
                 "detail": {"child_plan_ids": ids},
             }
         ]
-        more, follow = schedule_children(tx, step_id, actor)
-        events += more + carry(tx, follow, actor)
+        more, follow = schedule_children(tx, step_id, actor_)
+        events += more + carry(tx, follow, actor_)
         write_plan_events(tx, events)
         return ids
 

@@ -47,7 +47,7 @@ WITH p, old
 OPTIONAL MATCH (p)-[:CONTAINS_STEP]->(s:ExecutionStep)
 WHERE s.status IN ['PENDING', 'READY', 'ASSIGNED', 'EXECUTING', 'WAITING']
 WITH p, old, s, s.status AS step_old
-SET s.status = 'CANCELLED', s.completed_at = datetime(), s.lease_token = null,
+SET s.status = 'CANCELLED', s.completed_at = datetime(), s.lease_token_hash = null,
     s.lease_expires_at = null, s.error_message = coalesce($reason, 'the plan was cancelled')
 WITH p, old, collect(CASE WHEN s IS NOT NULL THEN {id: s.id, old: step_old} END) AS steps
 SET p.unfinished = p.unfinished - size(steps)

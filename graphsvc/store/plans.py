@@ -125,6 +125,8 @@ def step_row(
         "inputs": to_json(step.inputs),
         "max_retries": step.max_retries,
         "retry_count": 0,
+        "max_lease_losses": step.max_lease_losses,
+        "lease_losses": 0,
         "timeout_seconds": step.timeout_seconds,
         "is_critical": step.is_critical,
         "can_modify": step.can_modify,

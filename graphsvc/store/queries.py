@@ -33,7 +33,7 @@ def run_named_query(db: Database, name: str, parameters: dict[str, Any]) -> dict
     """Run ``cypher/<name>.cypher`` read-only with ``parameters``.
 
     Raises ``NotFoundError`` for an unknown name and ``ValidationFailed`` naming
-    every missing or unknown parameter.
+    every missing or unknown parameter and every integer beyond 64 bits.
     """
     query = load_query(name)
     problems = [
@@ -47,6 +47,26 @@ def run_named_query(db: Database, name: str, parameters: dict[str, Any]) -> dict
         )
         for p in sorted(parameters.keys() - query.declared_params)
     ]
+    problems += [
+        Problem(f"parameters.{where}", "an integer beyond 64 bits; Neo4j cannot hold it")
+        for where in _too_wide(parameters)
+    ]
     if problems:
         raise ValidationFailed(problems)
     return run_read_only(db, query.body, parameters)
+
+
+_INT64 = (-(2**63), 2**63 - 1)
+
+
+def _too_wide(value: Any, path: str = "") -> list[str]:
+    """The paths of the integers in ``value`` that Neo4j's 64-bit integers cannot hold."""
+    if isinstance(value, bool):
+        return []
+    if isinstance(value, int):
+        return [] if _INT64[0] <= value <= _INT64[1] else [path]
+    if isinstance(value, dict):
+        return [w for k, v in value.items() for w in _too_wide(v, f"{path}.{k}" if path else k)]
+    if isinstance(value, list):
+        return [w for i, v in enumerate(value) for w in _too_wide(v, f"{path}[{i}]")]
+    return []

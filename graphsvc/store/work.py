@@ -23,8 +23,15 @@ from typing import Any
 
 import neo4j
 
-from graphsvc._errors import ConflictError, NotFoundError, Problem, ValidationFailed
-from graphsvc.domain.states import STEP_TRANSITIONS, StepStatus
+from graphsvc._errors import (
+    ConflictError,
+    NotFoundError,
+    PermissionDenied,
+    Problem,
+    ValidationFailed,
+)
+from graphsvc.domain.leases import hash_token, new_tokens
+from graphsvc.domain.states import PLAN_TERMINAL, STEP_TRANSITIONS, PlanStatus, StepStatus
 from graphsvc.store._convert import node_props, to_json
 from graphsvc.store._db import Database
 from graphsvc.store._events import gate_events, write_plan_events
@@ -50,7 +57,7 @@ __all__ = [
 BACKOFF_BASE_SECONDS = 1.0
 BACKOFF_MAX_SECONDS = 300.0
 
-_CLAIM = """
+_CLAIM_TEMPLATE = """
 MERGE (a:Agent {id: $agent_id})
   ON CREATE SET a.name = $agent_id, a.status = 'ACTIVE', a.last_seen_at = datetime()
 // Written at most once a second: idle long-polls of one agent's slots do not queue on its lock.
@@ -66,7 +73,7 @@ CALL (a, capabilities) {
   // candidates before it locks them, and 64 claimers of one star claimed 1,017 - 1,357
   // steps/s instead of 329 - 516, most of the UNWIND form's claims losing steps.)
   MATCH (s:ExecutionStep)
-  WHERE s.status = 'READY' AND s.kind IN $kinds AND s.routing_capability IN [''] + capabilities
+  {seek}
     AND (s.not_before IS NULL OR s.not_before <= datetime())
     AND NOT EXISTS { (s)-[:ASSIGNED_TO {reserved: true}]->(other:Agent)
                      WHERE other.id <> $agent_id }
@@ -80,20 +87,23 @@ CALL (a, capabilities) {
   RETURN collect(CASE WHEN s.status = 'READY' THEN s END) AS won
 }
 CALL (a, won) {
-  UNWIND won AS s
+  // Each won step gets one of the token hashes the caller made (domain.leases): the graph
+  // keeps only the hash, the claimer alone learns the token.
+  UNWIND range(0, size(won) - 1) AS i
+  WITH a, won[i] AS s, $lease_hashes[i] AS lease_hash
   MATCH (p:ExecutionPlan)-[:CONTAINS_STEP]->(s)
   OPTIONAL MATCH (s)-[old:ASSIGNED_TO]->(:Agent)
   WHERE NOT coalesce(old.reserved, false)
   DELETE old
-  WITH DISTINCT a, s, p
-  SET s.status = 'ASSIGNED', s.lease_token = randomUUID(),
+  WITH DISTINCT a, s, p, lease_hash
+  SET s.status = 'ASSIGNED', s.lease_token_hash = lease_hash,
       s.lease_expires_at = datetime() + duration({seconds: $lease_seconds}),
       s.attempt_deadline = CASE WHEN s.timeout_seconds IS NULL THEN null
                                 ELSE datetime() + duration({seconds: s.timeout_seconds}) END,
       s.claimed_at = datetime()
   CREATE (s)-[:ASSIGNED_TO]->(a)
   RETURN collect(
-    s {.id, .key, .kind, .name, .description, .inputs, .lease_token,
+    s {.id, .key, .kind, .name, .description, .inputs, lease_hash: s.lease_token_hash,
        // A number, not a DATETIME: the driver takes about 60 us to decode one.
        lease_expires_ms: s.lease_expires_at.epochMillis,
        .retry_count, .timeout_seconds, .validate_command, plan_id: p.id,
@@ -105,11 +115,36 @@ CALL (a, won) {
 }
 RETURN steps
 """
+_CLAIM = _CLAIM_TEMPLATE.replace(
+    "{seek}",
+    "WHERE s.status = 'READY' AND s.kind IN $kinds AND s.routing_capability IN [''] + capabilities",
+)
+# With a plan filter (``plan_ids``, expanded to the plans' running descendants): the
+# READY steps of those plans only, through the (plan_id, status) index, so a claim for
+# one small plan does not read the backlog of every other plan.
+_CLAIM_IN_PLANS = _CLAIM_TEMPLATE.replace(
+    "{seek}",
+    "USING INDEX s:ExecutionStep(plan_id, status)\n"
+    "  WHERE s.plan_id IN $plan_ids AND s.status = 'READY' AND s.kind IN $kinds\n"
+    "    AND s.routing_capability IN [''] + capabilities",
+)
+# The child plans that WAITING steps of these plans spawned: a running child plan's
+# spawning step waits while it runs, so this finds every plan that can have READY steps.
+_RUNNING_CHILDREN = """
+MATCH (w:ExecutionStep)
+WHERE w.plan_id IN $plan_ids AND w.status = 'WAITING'
+MATCH (w)-[:SPAWNED]->(c:ExecutionPlan)
+RETURN collect(DISTINCT c.id) AS ids
+"""
+_FAMILY_DEPTH = 100
 
 _LOCK_STEP = """
 MATCH (p:ExecutionPlan)-[:CONTAINS_STEP]->(s:ExecutionStep {id: $step_id})
 SET s.lock_seq = coalesce(s.lock_seq, 0) + 1
-RETURN s {.*} AS step, p {.id, .status, .on_failure, .can_modify} AS plan
+RETURN s {.*, lease_hash: s.lease_token_hash} AS step,
+       p {.id, .status, .on_failure, .can_modify} AS plan,
+       head([(s)-[r:ASSIGNED_TO]->(a:Agent) WHERE NOT coalesce(r.reserved, false) | a.id])
+         AS holder
 """
 
 # Only what a completion is judged by: every returned value costs driver time (a
@@ -118,19 +153,41 @@ _LOCK_STEPS = """
 UNWIND $step_ids AS sid
 MATCH (p:ExecutionPlan)-[:CONTAINS_STEP]->(s:ExecutionStep {id: sid})
 SET s.lock_seq = coalesce(s.lock_seq, 0) + 1
-RETURN s {.id, .status, .lease_token, .completion_digest} AS step,
-       p {.id, .on_failure} AS plan
+RETURN s {.id, .status, lease_hash: s.lease_token_hash, .completion_digest} AS step,
+       p {.id, .on_failure} AS plan,
+       head([(s)-[r:ASSIGNED_TO]->(a:Agent) WHERE NOT coalesce(r.reserved, false) | a.id])
+         AS holder
 """
 
-_START = """
+# The agent that holds a step's lease was seen now: written at most once a second (as in
+# _CLAIM), so the heartbeats of one agent's slots do not queue on its lock.
+_HOLDER_SEEN = """
+OPTIONAL MATCH (s)-[held:ASSIGNED_TO]->(a:Agent)
+WHERE NOT coalesce(held.reserved, false)
+FOREACH (_ IN CASE WHEN a IS NOT NULL AND (a.status <> 'ACTIVE' OR a.last_seen_at IS NULL
+                        OR a.last_seen_at < datetime() - duration({seconds: 1}))
+                   THEN [1] ELSE [] END |
+  SET a.last_seen_at = datetime(), a.status = 'ACTIVE')
+"""
+_START = (
+    """
 MATCH (s:ExecutionStep {id: $step_id})
 SET s.status = 'EXECUTING', s.started_at = coalesce(s.started_at, datetime())
+WITH s
 """
-_HEARTBEAT = """
+    + _HOLDER_SEEN
+)
+_HEARTBEAT = (
+    """
 MATCH (s:ExecutionStep {id: $step_id})
 SET s.lease_expires_at = datetime() + duration({seconds: $lease_seconds})
-RETURN s.lease_expires_at AS lease_expires_at
+WITH s
 """
+    + _HOLDER_SEEN
+    + """
+RETURN DISTINCT s.lease_expires_at AS lease_expires_at
+"""
+)
 _COMPLETE = """
 UNWIND $rows AS row
 MATCH (s:ExecutionStep {id: row.step_id})
@@ -144,7 +201,9 @@ OPTIONAL MATCH (s)-[r:ASSIGNED_TO]->(a:Agent)
 WHERE NOT coalesce(r.reserved, false)
 // MERGE locks the agent node: one worker's completions take turns here, before
 // the plan (measured: with CREATE, which does not, 4x the deadlocks on the plan).
-FOREACH (_ IN CASE WHEN a IS NULL THEN [] ELSE [1] END | MERGE (a)-[:EXECUTES]->(s))
+FOREACH (_ IN CASE WHEN a IS NULL THEN [] ELSE [1] END |
+  MERGE (a)-[:EXECUTES]->(s)
+  SET a.last_seen_at = datetime(), a.status = 'ACTIVE')
 WITH count(*) AS _
 UNWIND $plans AS pc
 MATCH (p:ExecutionPlan {id: pc.plan_id})
@@ -154,7 +213,7 @@ _RETRY_LATER = """
 MATCH (s:ExecutionStep {id: $step_id})
 SET s.status = 'READY', s.retry_count = s.retry_count + 1, s.error_message = $error,
     s.not_before = datetime() + duration({milliseconds: $delay_ms}),
-    s.lease_token = null, s.lease_expires_at = null, s.attempt_deadline = null
+    s.lease_token_hash = null, s.lease_expires_at = null, s.attempt_deadline = null
 """
 _FAIL = """
 MATCH (s:ExecutionStep {id: $step_id})<-[:CONTAINS_STEP]-(p:ExecutionPlan)
@@ -167,11 +226,29 @@ _EXPIRED = """
 MATCH (s:ExecutionStep)
 WHERE s.status IN ['ASSIGNED', 'EXECUTING']
   AND (s.lease_expires_at < datetime() OR s.attempt_deadline < datetime())
-RETURN s.id AS id, s.lease_token AS token,
+RETURN s.id AS id, s.lease_token_hash AS lease_hash,
+       coalesce(s.attempt_deadline < datetime(), false) AS timed_out,
        CASE WHEN s.attempt_deadline < datetime() THEN 'timed out after ' +
             toString(s.timeout_seconds) + ' s' ELSE 'lease expired' END AS why
 LIMIT $limit
 """
+# A lost lease is not the work's failure (DESIGN.md section 8): READY again at once,
+# counted in lease_losses, not retry_count.
+_LEASE_LOST = """
+MATCH (s:ExecutionStep {id: $step_id})
+SET s.status = 'READY', s.lease_losses = coalesce(s.lease_losses, 0) + 1,
+    s.lease_token_hash = null, s.lease_expires_at = null, s.attempt_deadline = null,
+    s.not_before = null, s.ready_at = datetime()
+"""
+# A leased step of a plan that has ended has nothing left to run for: it is cancelled
+# (and re-armed with the FAIL_FAST casualties if the plan is retried), never READY.
+_CANCEL_ORPHAN = """
+MATCH (p:ExecutionPlan)-[:CONTAINS_STEP]->(s:ExecutionStep {id: $step_id})
+SET s.status = 'CANCELLED', s.completed_at = datetime(), s.error_message = $error,
+    s.lease_token_hash = null, s.lease_expires_at = null, s.attempt_deadline = null,
+    s.cancelled_by_fail_fast = true, p.unfinished = p.unfinished - 1
+"""
+DEFAULT_MAX_LEASE_LOSSES = 3
 
 
 def backoff_seconds(retry_count: int) -> float:
@@ -179,7 +256,7 @@ def backoff_seconds(retry_count: int) -> float:
     return float(min(BACKOFF_MAX_SECONDS, BACKOFF_BASE_SECONDS * 2**retry_count))
 
 
-def _step_view(row: dict[str, Any]) -> dict[str, Any]:
+def _step_view(row: dict[str, Any], tokens: dict[str, str]) -> dict[str, Any]:
     step = node_props(row)
     return {
         "id": step["id"],
@@ -193,7 +270,7 @@ def _step_view(row: dict[str, Any]) -> dict[str, Any]:
             for w in step.get("prior_work", [])
         ],
         "plan_id": step["plan_id"],
-        "lease_token": step["lease_token"],
+        "lease_token": tokens[step["lease_hash"]],
         "lease_expires_at": datetime.fromtimestamp(step["lease_expires_ms"] / 1000, UTC),
         "attempt": step["retry_count"] + 1,
         "timeout_seconds": step.get("timeout_seconds"),
@@ -212,19 +289,37 @@ class ClaimSpec:
     capabilities: list[str]
     max_steps: int = 1
     lease_seconds: float = 60.0
+    plan_ids: tuple[str, ...] = ()
+
+
+def _with_running_descendants(tx: neo4j.ManagedTransaction, plan_ids: list[str]) -> list[str]:
+    """``plan_ids`` and every child plan running under them, level by level."""
+    family = list(dict.fromkeys(plan_ids))
+    level = family
+    for _ in range(_FAMILY_DEPTH):
+        children = tx.run(_RUNNING_CHILDREN, plan_ids=level).single(strict=True)["ids"]
+        level = [c for c in children if c not in family]
+        if not level:
+            break
+        family += level
+    return family
 
 
 def _claim_rows(
     tx: neo4j.ManagedTransaction, spec: ClaimSpec
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """Claim as ``spec`` asks; the claimed steps and their events (not yet written)."""
+    tokens = new_tokens(spec.max_steps)
+    plan_ids = _with_running_descendants(tx, list(spec.plan_ids)) if spec.plan_ids else []
     rows: list[dict[str, Any]] = tx.run(
-        _CLAIM,
+        _CLAIM_IN_PLANS if spec.plan_ids else _CLAIM,
+        plan_ids=plan_ids,
         agent_id=spec.agent_id,
         kinds=spec.kinds,
         capabilities=spec.capabilities,
         max_steps=spec.max_steps,
         lease_seconds=spec.lease_seconds,
+        lease_hashes=list(tokens),
     ).single(strict=True)["steps"]
     events = [
         {
@@ -237,7 +332,7 @@ def _claim_rows(
         }
         for r in rows
     ]
-    return [_step_view(r) for r in rows], events
+    return [_step_view(r, tokens) for r in rows], events
 
 
 def _claim_in(tx: neo4j.ManagedTransaction, spec: ClaimSpec) -> list[dict[str, Any]]:
@@ -253,6 +348,7 @@ def claim(
     capabilities: list[str],
     max_steps: int = 1,
     lease_seconds: float = 60.0,
+    plan_ids: list[str] | None = None,
 ) -> list[dict[str, Any]]:
     """Claim up to ``max_steps`` READY steps of EXECUTING plans for ``agent_id``.
 
@@ -260,11 +356,13 @@ def claim(
     ``capabilities`` or registered for the agent (``HAS_CAPABILITY``), not reserved
     for another agent, and not held back by a retry backoff. Each claimed step
     becomes ASSIGNED, ``ASSIGNED_TO`` the agent (created if new), with a new
-    lease token expiring in ``lease_seconds``. Returns the claimed steps with
+    lease token expiring in ``lease_seconds``. With ``plan_ids``, only steps of those
+    plans and of the child plans running under them. Returns the claimed steps with
     their inputs, prior work (the outputs of their completed dependencies) and
     their plan's active ``ExecutionContext``.
     """
-    return claim_with(db, ClaimSpec(agent_id, kinds, capabilities, max_steps, lease_seconds))
+    spec = ClaimSpec(agent_id, kinds, capabilities, max_steps, lease_seconds, tuple(plan_ids or ()))
+    return claim_with(db, spec)
 
 
 def claim_with(db: Database, spec: ClaimSpec) -> list[dict[str, Any]]:
@@ -273,17 +371,36 @@ def claim_with(db: Database, spec: ClaimSpec) -> list[dict[str, Any]]:
 
 
 def lock_step(tx: neo4j.ManagedTransaction, step_id: str) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Lock a step (a write to it) and return it with its plan; ``NotFoundError`` if none."""
+    """Lock a step (a write to it) and return it with its plan; ``NotFoundError`` if none.
+
+    The step carries ``lease_hash`` (its lease token's hash) and ``lease_holder`` (the
+    id of the agent that holds its lease, or None)."""
     record = tx.run(_LOCK_STEP, step_id=step_id).single()
     if record is None:
         raise NotFoundError(f"no step with id {step_id!r}", {"step_id": step_id})
-    return node_props(record["step"]), dict(record["plan"])
+    return {**node_props(record["step"]), "lease_holder": record["holder"]}, dict(record["plan"])
 
 
-def check_lease(step: dict[str, Any], token: str, transition: str) -> None:
-    """``ConflictError`` unless ``token`` is the step's lease and ``transition``
-    (a name in ``STEP_TRANSITIONS``) is allowed from its status."""
-    if step.get("lease_token") != token:
+def check_holder(step: dict[str, Any], agent: str | None) -> None:
+    """``PermissionDenied`` when ``agent`` (the one agent a worker key may act as; None
+    for a key that may act as any) is not the agent that holds the step's lease."""
+    holder = step.get("lease_holder")
+    if agent is not None and holder is not None and holder != agent:
+        raise PermissionDenied(
+            f"step {step['id']} is leased to agent {holder!r}; this API key acts only as "
+            f"agent {agent!r}",
+            {"step_id": step["id"]},
+        )
+
+
+def check_lease(
+    step: dict[str, Any], token: str, transition: str, agent: str | None = None
+) -> None:
+    """``PermissionDenied`` when ``agent`` is not the lease's holder (``check_holder``);
+    ``ConflictError`` unless ``token`` is the step's lease and ``transition`` (a name in
+    ``STEP_TRANSITIONS``) is allowed from its status."""
+    check_holder(step, agent)
+    if step.get("lease_hash") != hash_token(token):
         raise ConflictError(
             "stale or wrong lease token: this step's lease was lost, revoked or never yours",
             {"step_id": step["id"], "status": step["status"]},
@@ -296,12 +413,16 @@ def check_lease(step: dict[str, Any], token: str, transition: str) -> None:
         )
 
 
-def start(db: Database, step_id: str, token: str, actor: str | None = None) -> None:
-    """ASSIGNED -> EXECUTING. ``ConflictError`` on a stale token or another status."""
+def start(
+    db: Database, step_id: str, token: str, actor: str | None = None, agent: str | None = None
+) -> None:
+    """ASSIGNED -> EXECUTING. ``ConflictError`` on a stale token or another status;
+    ``PermissionDenied`` when ``agent`` is given and does not hold the lease. The event
+    names the lease's holder as its actor (``actor`` when none)."""
 
     def work(tx: neo4j.ManagedTransaction) -> None:
         step, plan = lock_step(tx, step_id)
-        check_lease(step, token, "start")
+        check_lease(step, token, "start", agent)
         tx.run(_START, step_id=step_id).consume()
         write_plan_events(
             tx,
@@ -309,7 +430,7 @@ def start(db: Database, step_id: str, token: str, actor: str | None = None) -> N
                 {
                     "plan_id": plan["id"],
                     "step_id": step_id,
-                    "actor": actor,
+                    "actor": step["lease_holder"] or actor,
                     "type": "STEP_STARTED",
                     "from_status": step["status"],
                     "to_status": "EXECUTING",
@@ -320,13 +441,16 @@ def start(db: Database, step_id: str, token: str, actor: str | None = None) -> N
     db.write(work)
 
 
-def heartbeat(db: Database, step_id: str, token: str, lease_seconds: float = 60.0) -> Any:
-    """Extend the lease by ``lease_seconds`` from now; returns the new expiry.
-    ``ConflictError`` when the lease is no longer the caller's."""
+def heartbeat(
+    db: Database, step_id: str, token: str, lease_seconds: float = 60.0, agent: str | None = None
+) -> Any:
+    """Extend the lease by ``lease_seconds`` from now and mark its agent seen; returns the
+    new expiry. ``ConflictError`` when the lease is no longer the caller's,
+    ``PermissionDenied`` when ``agent`` is given and does not hold it."""
 
     def work(tx: neo4j.ManagedTransaction) -> Any:
         step, _ = lock_step(tx, step_id)
-        check_lease(step, token, "complete")  # heartbeats are allowed while complete is
+        check_lease(step, token, "complete", agent)  # heartbeats are allowed while complete is
         record = tx.run(_HEARTBEAT, step_id=step_id, lease_seconds=lease_seconds).single()
         return record["lease_expires_at"].to_native() if record else None
 
@@ -349,13 +473,17 @@ class Completion:
 
 
 def _check_completion(
-    step: dict[str, Any] | None, item: Completion, digest: str
+    step: dict[str, Any] | None, item: Completion, digest: str, agent: str | None
 ) -> dict[str, Any] | None:
     """The outcome of ``item`` if it is not to be applied (repeat or refusal), else None."""
     if step is None:
         missing = NotFoundError(f"no step with id {item.step_id!r}", {"step_id": item.step_id})
         return {"step_id": item.step_id, "status": None, "error": missing}
-    if step["status"] == "COMPLETED" and step.get("lease_token") == item.lease_token:
+    try:
+        check_holder(step, agent)
+    except PermissionDenied as error:
+        return {"step_id": item.step_id, "status": step["status"], "error": error}
+    if step["status"] == "COMPLETED" and step.get("lease_hash") == hash_token(item.lease_token):
         if step.get("completion_digest") == digest:
             return {"step_id": item.step_id, "status": "COMPLETED", "repeated": True}
         differs = ConflictError(
@@ -386,18 +514,19 @@ def _complete_in(
     items: list[Completion],
     actor: str | None,
     then_claim: ClaimSpec | None,
+    agent: str | None,
 ) -> BatchCompletion:
     digests = {i.step_id: _digest(i.outputs, i.changeset) for i in items}
     # Lock the steps in id order: two batches sharing steps take them in one order.
     locked = {
-        r["step"]["id"]: (node_props(r["step"]), dict(r["plan"]))
+        r["step"]["id"]: ({**node_props(r["step"]), "lease_holder": r["holder"]}, dict(r["plan"]))
         for r in tx.run(_LOCK_STEPS, step_ids=sorted(digests))
     }
     outcomes: dict[str, dict[str, Any]] = {}
     apply: list[Completion] = []
     for item in items:
         step = locked.get(item.step_id, (None, {}))[0]
-        outcome = _check_completion(step, item, digests[item.step_id])
+        outcome = _check_completion(step, item, digests[item.step_id], agent)
         if outcome is None:
             apply.append(item)
             outcome = {"step_id": item.step_id, "status": "COMPLETED", "repeated": False}
@@ -429,7 +558,7 @@ def _complete_in(
                 "type": "STEP_COMPLETED",
                 "from_status": step["status"],
                 "to_status": "COMPLETED",
-                "actor": actor,
+                "actor": step["lease_holder"] or actor,
             }
         )
     for plan_id, ids in sorted(by_plan.items()):
@@ -448,18 +577,20 @@ def complete_many(
     items: list[Completion],
     actor: str | None = None,
     then_claim: ClaimSpec | None = None,
+    agent: str | None = None,
 ) -> BatchCompletion:
     """Complete many steps in one transaction, then (``then_claim``) claim the next ones
     in the same transaction, which may be the very steps these completions made READY.
 
     Each item is judged alone, as ``complete`` judges one: a stale token, a
-    status that cannot complete or an unknown step refuses that item and leaves
-    it unchanged, and the others still apply. Returns a ``BatchCompletion``.
+    status that cannot complete, a lease held by another agent than ``agent`` (when
+    given) or an unknown step refuses that item and leaves it unchanged, and the
+    others still apply. Returns a ``BatchCompletion``.
     ``ValidationFailed`` (and nothing written) if a step id repeats.
     """
     if len({i.step_id for i in items}) != len(items):
         raise ValidationFailed([Problem("results", "a step_id appears more than once")])
-    return db.write(_complete_in, items, actor, then_claim)
+    return db.write(_complete_in, items, actor, then_claim, agent)
 
 
 def complete(
@@ -469,15 +600,18 @@ def complete(
     outputs: dict[str, Any] | None,
     changeset: dict[str, Any] | None,
     actor: str | None = None,
+    agent: str | None = None,
 ) -> dict[str, Any]:
     """ASSIGNED|EXECUTING -> COMPLETED with outputs and changeset; dependents re-checked.
 
     Idempotent: repeating it with the same token and body answers as the first
     call did and writes nothing. A different body, a stale token or another
-    status is a ``ConflictError``; an unknown step a ``NotFoundError``.
+    status is a ``ConflictError``; an unknown step a ``NotFoundError``; a lease
+    held by another agent than ``agent`` (when given) ``PermissionDenied``.
     Returns ``{"step_id", "status"}``.
     """
-    [outcome] = complete_many(db, [Completion(step_id, token, outputs, changeset)], actor).outcomes
+    item = Completion(step_id, token, outputs, changeset)
+    [outcome] = complete_many(db, [item], actor, agent=agent).outcomes
     if "error" in outcome:
         raise outcome["error"]
     return {"step_id": step_id, "status": outcome["status"]}
@@ -492,6 +626,8 @@ def _fail_locked(
     actor: str | None,
 ) -> str:
     step_id = step["id"]
+    if PlanStatus(plan["status"]) in PLAN_TERMINAL:
+        return _cancel_orphan(tx, step, plan, error, actor)
     if retryable and step["retry_count"] < step["max_retries"]:
         delay = backoff_seconds(step["retry_count"])
         tx.run(_RETRY_LATER, step_id=step_id, error=error, delay_ms=int(delay * 1000)).consume()
@@ -530,6 +666,29 @@ def _fail_locked(
     return "FAILED"
 
 
+def _cancel_orphan(
+    tx: neo4j.ManagedTransaction,
+    step: dict[str, Any],
+    plan: dict[str, Any],
+    error: str,
+    actor: str | None,
+) -> str:
+    """A leased step of an ended plan: CANCELLED, not READY (nothing would claim it)."""
+    message = f"{error}; the plan is {plan['status']}"
+    tx.run(_CANCEL_ORPHAN, step_id=step["id"], error=message).consume()
+    event = {
+        "plan_id": plan["id"],
+        "step_id": step["id"],
+        "type": "STEP_CANCELLED",
+        "from_status": step["status"],
+        "to_status": "CANCELLED",
+        "actor": actor,
+        "message": message,
+    }
+    write_plan_events(tx, [event], gates_opened=True)
+    return "CANCELLED"
+
+
 def fail(
     db: Database,
     step_id: str,
@@ -537,39 +696,64 @@ def fail(
     error: str,
     retryable: bool = True,
     actor: str | None = None,
+    agent: str | None = None,
 ) -> str:
     """Report a failed attempt. With retries left (and ``retryable``) the step returns
     to READY, claimable after an exponential backoff; otherwise it is FAILED and, if
-    critical, its plan follows ``on_failure``. Returns the step's new status.
-    ``ConflictError`` on a stale token or a status that cannot fail."""
+    critical, its plan follows ``on_failure``. In a plan that has already ended the
+    step is CANCELLED instead. Returns the step's new status. ``ConflictError`` on a
+    stale token or a status that cannot fail; ``PermissionDenied`` when ``agent`` is
+    given and does not hold the lease. Events name the lease's holder as actor."""
 
     def work(tx: neo4j.ManagedTransaction) -> str:
         step, plan = lock_step(tx, step_id)
-        check_lease(step, token, "fail")
-        return _fail_locked(tx, step, plan, error, retryable, actor)
+        check_lease(step, token, "fail", agent)
+        return _fail_locked(tx, step, plan, error, retryable, step["lease_holder"] or actor)
 
     return db.write(work)
 
 
-def sweep(db: Database, limit: int = 100) -> int:
-    """Take back expired leases and timed-out attempts: each counts as a failed attempt.
+def _take_back(tx: neo4j.ManagedTransaction, row: dict[str, Any]) -> bool:
+    """One expired lease or timed-out attempt, checked again under the step's lock."""
+    step, plan = lock_step(tx, row["id"])
+    if step.get("lease_hash") != row["lease_hash"] or step["status"] not in (
+        StepStatus.ASSIGNED,
+        StepStatus.EXECUTING,
+    ):
+        return False
+    losses = step.get("lease_losses") or 0
+    budget = step.get("max_lease_losses")
+    budget = DEFAULT_MAX_LEASE_LOSSES if budget is None else budget
+    ended = PlanStatus(plan["status"]) in PLAN_TERMINAL
+    if row["timed_out"] or ended or losses >= budget:
+        why = row["why"] if row["timed_out"] or ended else f"lease expired {losses + 1} times"
+        _fail_locked(tx, step, plan, why, True, "sweeper")
+        return True
+    tx.run(_LEASE_LOST, step_id=step["id"]).consume()
+    event = {
+        "plan_id": plan["id"],
+        "step_id": step["id"],
+        "type": "STEP_LEASE_EXPIRED",
+        "from_status": step["status"],
+        "to_status": "READY",
+        "actor": "sweeper",
+        "message": f"lease of agent {step['lease_holder']} expired; the step is READY again",
+        "detail": {"lease_losses": losses + 1, "max_lease_losses": budget},
+    }
+    write_plan_events(tx, [event], gates_opened=True)
+    return True
 
-    Safe with several processes sweeping at once: each step is locked and its
-    token checked again before it is changed. Returns how many steps it took back.
+
+def sweep(db: Database, limit: int = 100) -> int:
+    """Take back expired leases and timed-out attempts.
+
+    An expired lease returns the step to READY at once without spending
+    ``max_retries``, up to ``max_lease_losses`` times (default 3; DESIGN.md section 8:
+    losing the worker is not the step's failure); after that, and for an attempt past
+    its ``timeout_seconds``, it counts as a failed attempt (``fail``). A leased step of
+    a plan that has ended is CANCELLED. Safe with several processes sweeping at once:
+    each step is locked and its lease checked again before it is changed. Returns how
+    many steps it took back.
     """
     candidates = db.read(lambda tx: tx.run(_EXPIRED, limit=limit).data())
-    taken = 0
-    for row in candidates:
-
-        def work(tx: neo4j.ManagedTransaction, row: dict[str, Any] = row) -> bool:
-            step, plan = lock_step(tx, row["id"])
-            if step.get("lease_token") != row["token"] or step["status"] not in (
-                "ASSIGNED",
-                "EXECUTING",
-            ):
-                return False
-            _fail_locked(tx, step, plan, row["why"], True, "sweeper")
-            return True
-
-        taken += db.write(work)
-    return taken
+    return sum(db.write(_take_back, row) for row in candidates)

@@ -8,14 +8,35 @@ import httpx
 
 from graphsvc._errors import (
     ApiUnreachable,
+    AuthenticationFailed,
     ConflictError,
     GraphsvcError,
     NotFoundError,
+    PermissionDenied,
     Problem,
+    TooLarge,
     ValidationFailed,
 )
+from graphsvc.localkey import read_local_key
+from graphsvc.settings import Settings
 
-__all__ = ["ApiClient", "ServerError"]
+__all__ = ["ApiClient", "ServerError", "default_api_key"]
+
+_BY_STATUS: dict[int, type[GraphsvcError]] = {
+    401: AuthenticationFailed,
+    403: PermissionDenied,
+    404: NotFoundError,
+    409: ConflictError,
+    413: TooLarge,
+}
+
+
+def default_api_key(settings: Settings | None = None) -> str | None:
+    """The key a client on this machine sends when none is given: ``GRAPHSVC_API_KEY``,
+    else the local admin key the server generated in the data folder (if this user may
+    read it), else None."""
+    settings = settings or Settings()
+    return settings.api_key or read_local_key(settings.data_dir)
 
 
 class ServerError(GraphsvcError):
@@ -23,14 +44,17 @@ class ServerError(GraphsvcError):
 
 
 class ApiClient:
-    """Calls the graphsvc API at ``base_url`` with an optional bearer ``api_key``.
+    """Calls the graphsvc API at ``base_url`` with the bearer ``api_key`` (default:
+    ``default_api_key()``).
 
-    Errors come back as graphsvc's own exceptions: 404 ``NotFoundError``, 409
-    ``ConflictError``, 422 ``ValidationFailed``, no answer ``ApiUnreachable``,
-    5xx ``ServerError``, anything else ``GraphsvcError``.
+    Errors come back as graphsvc's own exceptions: 401 ``AuthenticationFailed``,
+    403 ``PermissionDenied``, 404 ``NotFoundError``, 409 ``ConflictError``, 413
+    ``TooLarge``, 422 ``ValidationFailed``, no answer ``ApiUnreachable``, 5xx
+    ``ServerError``, anything else ``GraphsvcError``.
     """
 
     def __init__(self, base_url: str, api_key: str | None = None, timeout: float = 60.0) -> None:
+        api_key = api_key or default_api_key()
         headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
         self.http = httpx.Client(base_url=base_url, headers=headers, timeout=timeout)
 
@@ -53,10 +77,9 @@ class ApiClient:
             error = response.json()["error"]
         except (ValueError, KeyError, TypeError):
             error = {"message": response.text[:500], "details": None}
-        if response.status_code == 404:
-            raise NotFoundError(error["message"], error.get("details"))
-        if response.status_code == 409:
-            raise ConflictError(error["message"], error.get("details"))
+        known = _BY_STATUS.get(response.status_code)
+        if known is not None:
+            raise known(error["message"], error.get("details"))
         if response.status_code == 422:
             problems = [
                 Problem(p["location"], p["message"])

@@ -22,8 +22,10 @@ from __future__ import annotations
 import json
 import os
 import shlex
+import signal
 import subprocess
 import tempfile
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -43,6 +45,8 @@ __all__ = [
 ]
 
 SUMMARY_CHARS = 200
+KILL_GRACE_SECONDS = 5.0  # between SIGTERM and SIGKILL of a step's process group
+_POLL_SECONDS = 0.1  # how often a running process is checked for cancellation
 
 OUTPUT_LIMIT = 16 * 1024
 
@@ -97,6 +101,73 @@ def _tail(text: str) -> str:
     return text if len(text) <= OUTPUT_LIMIT else "...(truncated)\n" + text[-OUTPUT_LIMIT:]
 
 
+def _kill_group(proc: subprocess.Popen[str]) -> None:
+    """SIGTERM the process group ``proc`` leads, SIGKILL it after ``KILL_GRACE_SECONDS``:
+    everything the step started goes, not only its shell."""
+    for sig, grace in ((signal.SIGTERM, KILL_GRACE_SECONDS), (signal.SIGKILL, None)):
+        try:
+            os.killpg(proc.pid, sig)
+        except ProcessLookupError:
+            return
+        if grace is None:
+            return
+        try:
+            proc.wait(grace)
+            # The leader is gone; children that ignored SIGTERM may not be.
+        except subprocess.TimeoutExpired:
+            continue
+
+
+def _supervise(
+    argv: list[str],
+    stdin: str | None,
+    env: dict[str, str],
+    cwd: Path,
+    timeout: float,
+    cancelled: threading.Event,
+) -> tuple[subprocess.CompletedProcess[str] | None, str | None]:
+    """Run ``argv`` in a process group of its own; kill the group on ``timeout`` or when
+    ``cancelled`` is set. Returns (the finished process, None) or (None, why it was
+    killed)."""
+    proc = subprocess.Popen(
+        argv,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        cwd=cwd,
+        start_new_session=True,
+    )
+    outputs: dict[str, str] = {}
+    reader = threading.Thread(
+        target=lambda: outputs.update(
+            zip(("stdout", "stderr"), proc.communicate(stdin), strict=True)
+        ),
+        daemon=True,
+    )
+    reader.start()
+    waited = 0.0
+    why = None
+    while reader.is_alive():
+        reader.join(_POLL_SECONDS)
+        waited += _POLL_SECONDS
+        if not reader.is_alive():
+            break
+        if cancelled.is_set():
+            why = "cancelled: the step's lease was revoked or lost"
+        elif waited >= timeout:
+            why = f"timed out after {timeout:g} s"
+        if why:
+            _kill_group(proc)
+            reader.join(KILL_GRACE_SECONDS)
+            return None, why
+    done = subprocess.CompletedProcess(
+        argv, proc.returncode, outputs.get("stdout", ""), outputs.get("stderr", "")
+    )
+    return done, None
+
+
 def _run(
     argv: list[str],
     step: dict[str, Any],
@@ -104,6 +175,7 @@ def _run(
     what: str,
     stdin: str | None = None,
     changeset_file: Path | None = None,
+    cancelled: threading.Event | None = None,
 ) -> subprocess.CompletedProcess[str]:
     timeout = step.get("timeout_seconds") or config.default_timeout
     env = {
@@ -114,27 +186,30 @@ def _run(
         "GRAPHSVC_PRIOR_WORK": json.dumps(step.get("prior_work", []), default=str),
     }
     try:
-        return subprocess.run(
-            argv,
-            input=stdin,
-            capture_output=True,
-            text=True,
-            env=env,
-            cwd=config.workdir,
-            timeout=timeout,
-            check=False,
+        proc, why = _supervise(
+            argv, stdin, env, config.workdir, timeout, cancelled or threading.Event()
         )
-    except subprocess.TimeoutExpired:
-        raise StepFailed(f"{what} timed out after {timeout:g} s") from None
     except OSError as exc:
         raise StepFailed(f"{what} could not start: {exc}", retryable=False) from None
+    if proc is None:
+        raise StepFailed(f"{what} {why}")
+    return proc
 
 
 def _command(
-    step: dict[str, Any], config: ExecutorConfig, changeset_file: Path | None = None
+    step: dict[str, Any],
+    config: ExecutorConfig,
+    changeset_file: Path | None = None,
+    cancelled: threading.Event | None = None,
 ) -> dict[str, Any]:
     proc = _run(
-        ["bash", "-e", "-c", step["description"]], step, config, "command", None, changeset_file
+        ["bash", "-e", "-c", step["description"]],
+        step,
+        config,
+        "command",
+        None,
+        changeset_file,
+        cancelled,
     )
     outputs = {
         "exit_code": proc.returncode,
@@ -148,7 +223,10 @@ def _command(
 
 
 def _agent(
-    step: dict[str, Any], config: ExecutorConfig, changeset_file: Path | None = None
+    step: dict[str, Any],
+    config: ExecutorConfig,
+    changeset_file: Path | None = None,
+    cancelled: threading.Event | None = None,
 ) -> dict[str, Any]:
     assert config.agent_cmd is not None
     payload = json.dumps(
@@ -161,7 +239,13 @@ def _agent(
         default=str,
     )
     proc = _run(
-        shlex.split(config.agent_cmd), step, config, "agent command", payload, changeset_file
+        shlex.split(config.agent_cmd),
+        step,
+        config,
+        "agent command",
+        payload,
+        changeset_file,
+        cancelled,
     )
     if proc.returncode != 0:
         raise StepFailed(
@@ -183,9 +267,12 @@ def _read_changeset(path: Path) -> dict[str, Any]:
     return changeset
 
 
-def _planner(step: dict[str, Any], config: ExecutorConfig) -> Spawn:
+def _planner(step: dict[str, Any], config: ExecutorConfig, cancelled: threading.Event) -> Spawn:
     """DESIGN.md section 3: the planner's output is a ticket file, compiled into a child."""
-    text = _agent(step, config) if config.agent_cmd else _command(step, config)
+    if config.agent_cmd:
+        text = _agent(step, config, None, cancelled)
+    else:
+        text = _command(step, config, None, cancelled)
     output = str(text.get("text", text.get("stdout", "")))
     if not output.strip():
         raise StepFailed("Planner produced empty output")
@@ -220,27 +307,37 @@ def is_instant(step: dict[str, Any]) -> bool:
     return bool(step["kind"] == "noop" and not step.get("validate_command"))
 
 
-def execute(step: dict[str, Any], config: ExecutorConfig) -> Done | Spawn:
+def execute(
+    step: dict[str, Any], config: ExecutorConfig, cancelled: threading.Event | None = None
+) -> Done | Spawn:
     """Run one claimed step; returns its result (or the children it spawns), or raises
-    ``StepFailed``."""
+    ``StepFailed``. Processes run in a process group of their own, killed on the step's
+    timeout or as soon as ``cancelled`` is set (its lease was revoked or lost)."""
     kind = step["kind"]
+    cancelled = cancelled or threading.Event()
     with tempfile.TemporaryDirectory(prefix="graphsvc-step-") as scratch:
         changeset_file = Path(scratch) / "changeset.json"
         result: Done | Spawn
         if kind == "noop":
             result = Done({})
         elif kind == "command" and config.allow_commands:
-            result = Done(_command(step, config, changeset_file))
+            result = Done(_command(step, config, changeset_file, cancelled))
         elif kind in ("task", "synthesize") and config.agent_cmd:
-            result = Done(_agent(step, config, changeset_file))
+            result = Done(_agent(step, config, changeset_file, cancelled))
         elif kind == "planner" and (config.agent_cmd or config.allow_commands):
-            result = _planner(step, config)
+            result = _planner(step, config, cancelled)
         elif kind == "subplan":
             result = _subplan(step)
         else:
             raise StepFailed(f"this worker cannot run {kind!r} steps", retryable=True)
         if step.get("validate_command"):
-            proc = _run(["bash", "-c", step["validate_command"]], step, config, "validate")
+            proc = _run(
+                ["bash", "-c", step["validate_command"]],
+                step,
+                config,
+                "validate",
+                cancelled=cancelled,
+            )
             if proc.returncode != 0:
                 raise StepFailed(
                     f"validate command failed with exit code {proc.returncode}: "

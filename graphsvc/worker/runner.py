@@ -1,14 +1,32 @@
 """The built-in worker: N slots that claim steps over REST, execute them, heartbeat
-while they work, and report the result."""
+while they work, and report the result.
+
+Losing the API for a while is not losing the work (DESIGN.md section 8): every
+report (``start``, ``heartbeat``, ``complete``, ``fail``, ``subplans``) that gets
+no answer or a 5xx is sent again with backoff until the step's lease would have
+run out (completion is idempotent, so a repeat is safe), and heartbeats go on
+through refusals unless the refusal says the lease is gone (409, 404, 403). When
+it is gone (the step was cancelled, or its lease expired and went to another
+worker), the running process group is killed and nothing is reported.
+"""
 
 from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
-from typing import Any
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
 
-from graphsvc._errors import ApiUnreachable, GraphsvcError, ValidationFailed
+from graphsvc._errors import (
+    ApiUnreachable,
+    ConflictError,
+    GraphsvcError,
+    NotFoundError,
+    PermissionDenied,
+    ValidationFailed,
+)
 from graphsvc.ids import new_id
 from graphsvc.worker.client import ApiClient, ServerError
 from graphsvc.worker.executors import (
@@ -20,14 +38,53 @@ from graphsvc.worker.executors import (
     is_instant,
 )
 
-__all__ = ["Worker"]
+__all__ = ["Lease", "Worker"]
 
 log = logging.getLogger("graphsvc.worker")
+
+T = TypeVar("T")
+
+# Refusals that mean the lease is not ours any more: stop the work, report nothing.
+LEASE_GONE = (ConflictError, NotFoundError, PermissionDenied)
+# Failures of delivery, not of the step: send again.
+UNDELIVERED = (ApiUnreachable, ServerError)
+_FIRST_RETRY_SECONDS = 0.2
+_MAX_RETRY_SECONDS = 5.0
+
+
+@dataclass
+class Lease:
+    """A claimed step and its lease as this worker knows it: when the lease runs out (from
+    the claim or the last accepted heartbeat, by this machine's clock) and whether the
+    API said it is gone."""
+
+    step: dict[str, Any]
+    lease_seconds: float
+    expires: float = 0.0
+    lost: threading.Event = field(default_factory=threading.Event)
+
+    def __post_init__(self) -> None:
+        self.expires = self.expires or time.monotonic() + self.lease_seconds
+
+    @property
+    def id(self) -> str:
+        return str(self.step["id"])
+
+    @property
+    def token(self) -> str:
+        return str(self.step["lease_token"])
+
+    @property
+    def key(self) -> str:
+        return str(self.step["key"])
 
 
 class Worker:
     """Runs ``slots`` threads, each claiming up to ``batch`` steps at a time (long poll
-    ``wait_seconds``).
+    ``wait_seconds``), of the plans ``plan_ids`` (and their child plans) when given.
+
+    It claims as ``agent_id``; by default as the agent its key is bound to (a worker
+    key, ``GET /v1/whoami``), else as a new agent ``graphsvc-worker-...``.
 
     A slot runs its claimed steps one after another. Instant steps (``noop``)
     are not started or heartbeated: their results go back together in one
@@ -36,9 +93,7 @@ class Worker:
     heartbeated every third of ``lease_seconds`` (with the batch's steps still
     queued behind them) and reported one by one.
 
-    ``stop()`` asks every slot to finish its current steps and return. Lease
-    lost mid-step (the step was cancelled, or the lease expired): the result
-    is dropped, as the 409 says.
+    ``stop()`` asks every slot to finish its current steps and return.
     """
 
     def __init__(
@@ -52,18 +107,29 @@ class Worker:
         wait_seconds: float = 1.0,
         on_event: Callable[[str, dict[str, Any]], None] | None = None,
         batch: int = 1,
+        plan_ids: list[str] | None = None,
     ) -> None:
         self.client = client
         self.config = config
         self.slots = slots
-        self.agent_id = agent_id or f"graphsvc-worker-{new_id()[-12:]}"
+        self.agent_id = agent_id or self._bound_agent() or f"graphsvc-worker-{new_id()[-12:]}"
         self.capabilities = capabilities or []
         self.lease_seconds = lease_seconds
         self.wait_seconds = wait_seconds
         self.on_event = on_event or (lambda _kind, _step: None)
         self.batch = batch
+        self.plan_ids = plan_ids or []
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
+
+    def _bound_agent(self) -> str | None:
+        """The agent the client's key is bound to (a worker key), if the API says so."""
+        try:
+            agent: str | None = self.client.call("GET", "/v1/whoami").get("agent_id")
+        except GraphsvcError as exc:
+            log.warning("could not ask the API which agent this key acts as: %s", exc)
+            return None
+        return agent
 
     def start(self) -> None:
         for i in range(self.slots):
@@ -83,97 +149,135 @@ class Worker:
             "kinds": handled_kinds(self.config),
             "max_steps": self.batch,
             "lease_seconds": self.lease_seconds,
+            "plan_ids": self.plan_ids,
         }
 
+    def _leases(self, steps: list[dict[str, Any]], claimed_at: float) -> list[Lease]:
+        return [Lease(s, self.lease_seconds, claimed_at + self.lease_seconds) for s in steps]
+
     def _loop(self) -> None:
-        steps: list[dict[str, Any]] = []
-        while steps or not self._stop.is_set():  # steps already claimed are run, not dropped
+        leases: list[Lease] = []
+        while leases or not self._stop.is_set():  # steps already claimed are run, not dropped
             try:
-                if not steps:
-                    steps = self.client.claim(**self._claim_body(), wait_seconds=self.wait_seconds)
-                steps = self._run_batch(steps)
+                if not leases:
+                    asked = time.monotonic()
+                    body = {**self._claim_body(), "wait_seconds": self.wait_seconds}
+                    leases = self._leases(self.client.claim(**body), asked)
+                leases = self._run_batch(leases)
             except GraphsvcError as exc:
                 log.warning("worker request failed: %s", exc)
-                steps = []
+                leases = []
                 self._stop.wait(1.0)
 
-    def _run_batch(self, steps: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    def _deliver(self, call: Callable[[], T], leases: list[Lease], what: str) -> T:
+        """``call()``, sent again with backoff while it gets no answer or a 5xx, until the
+        earliest of ``leases`` would have run out; then its last error."""
+        delay = _FIRST_RETRY_SECONDS
+        while True:
+            try:
+                return call()
+            except UNDELIVERED as exc:
+                until = min(lease.expires for lease in leases)
+                if time.monotonic() + delay >= until:
+                    raise
+                log.warning("%s not delivered, sending again in %.1f s: %s", what, delay, exc)
+                time.sleep(delay)
+                delay = min(delay * 2, _MAX_RETRY_SECONDS)
+
+    def _run_batch(self, leases: list[Lease]) -> list[Lease]:
         """Run a claimed batch; returns the next batch claimed with its completions."""
-        instant = [s for s in steps if is_instant(s)]
-        others = [s for s in steps if not is_instant(s)]
-        for i, step in enumerate(others):
-            self._run(step, queued=others[i + 1 :] + instant)
+        instant = [lease for lease in leases if is_instant(lease.step)]
+        others = [lease for lease in leases if not is_instant(lease.step)]
+        for i, lease in enumerate(others):
+            self._run(lease, queued=others[i + 1 :] + instant)
+        instant = [lease for lease in instant if not lease.lost.is_set()]
         if not instant:
             return []
-        results = [
-            {"step_id": s["id"], "lease_token": s["lease_token"], "outputs": {}} for s in instant
-        ]
+        results = [{"step_id": x.id, "lease_token": x.token, "outputs": {}} for x in instant]
         claim = None if self._stop.is_set() else self._claim_body()
-        outcomes, claimed = self._complete_batch(results, claim)
-        for step, outcome in zip(instant, outcomes, strict=True):
+        asked = time.monotonic()
+        outcomes, claimed = self._deliver(
+            lambda: self.client.complete_batch(results, claim),
+            instant,
+            f"completion of {len(results)} step(s)",
+        )
+        for lease, outcome in zip(instant, outcomes, strict=True):
             if outcome.get("error"):
-                log.warning("step %s: %s", step["key"], outcome["error"]["message"])
+                log.warning("step %s: %s", lease.key, outcome["error"]["message"])
             else:
-                self.on_event("completed", step)
-        return claimed
+                self.on_event("completed", lease.step)
+        return self._leases(claimed, asked)
 
-    def _complete_batch(
-        self, results: list[dict[str, Any]], claim: dict[str, Any] | None
-    ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-        """Report the results; a repeat is safe (completion is idempotent), so a request
-        that got no answer or a 5xx is tried again, up to 5 times in all."""
-        for attempt in range(5):
-            try:
-                return self.client.complete_batch(results, claim)
-            except (ApiUnreachable, ServerError) as exc:
-                if attempt == 4:
-                    raise
-                log.warning("completing %d step(s) failed, trying again: %s", len(results), exc)
-                self._stop.wait(0.2 * 2**attempt)
-        raise AssertionError("unreachable")
-
-    def _heartbeat(self, steps: list[dict[str, Any]], done: threading.Event) -> None:
-        held = list(steps)
-        while held and not done.wait(self.lease_seconds / 3):
-            for step in list(held):
+    def _heartbeat(self, leases: list[Lease], done: threading.Event) -> None:
+        """Renew ``leases`` every third of the lease until ``done``; a beat that got no
+        answer is tried again within a second, one refused as gone marks the lease lost."""
+        held = list(leases)
+        wait = self.lease_seconds / 3
+        while held and not done.wait(wait):
+            wait = self.lease_seconds / 3
+            for lease in list(held):
+                sent = time.monotonic()
                 try:
-                    self.client.heartbeat(step["id"], step["lease_token"], self.lease_seconds)
+                    self.client.heartbeat(lease.id, lease.token, self.lease_seconds)
+                except LEASE_GONE as exc:
+                    log.warning("lease of %s is gone: %s", lease.key, exc)
+                    lease.lost.set()
+                    held.remove(lease)
                 except GraphsvcError as exc:
-                    log.warning("heartbeat for %s refused: %s", step["key"], exc)
-                    held.remove(step)
+                    log.warning("heartbeat for %s not delivered: %s", lease.key, exc)
+                    wait = min(wait, 1.0)
+                else:
+                    lease.expires = sent + self.lease_seconds
 
-    def _run(self, step: dict[str, Any], queued: list[dict[str, Any]]) -> None:
-        token = step["lease_token"]
+    def _run(self, lease: Lease, queued: list[Lease]) -> None:
+        if lease.lost.is_set():
+            log.warning("step %s: its lease was lost before it started; not run", lease.key)
+            return
+        step = lease.step
         done = threading.Event()
+        beat = threading.Thread(target=self._heartbeat, args=([lease, *queued], done), daemon=True)
+        beat.start()
         try:
-            self.client.start(step["id"], token)
+            self._deliver(lambda: self.client.start(lease.id, lease.token), [lease], "start")
             self.on_event("started", step)
-            beat = threading.Thread(
-                target=self._heartbeat, args=([step, *queued], done), daemon=True
-            )
-            beat.start()
-            try:
-                result = execute(step, self.config)
-            finally:
-                done.set()
+            result = execute(step, self.config, lease.lost)
             if isinstance(result, Spawn):
-                ids = self.client.subplans(
-                    step["id"], token, result.plans, result.max_parallel, result.summary
+                ids = self._deliver(
+                    lambda: self.client.subplans(
+                        lease.id, lease.token, result.plans, result.max_parallel, result.summary
+                    ),
+                    [lease],
+                    "spawn",
                 )
                 self.on_event("waiting", {**step, "child_plan_ids": ids})
             else:
-                self.client.complete(step["id"], token, result.outputs, result.changeset)
+                self._deliver(
+                    lambda: self.client.complete(
+                        lease.id, lease.token, result.outputs, result.changeset
+                    ),
+                    [lease],
+                    "completion",
+                )
                 self.on_event("completed", step)
         except StepFailed as failure:
-            self._report_failure(step, failure)
+            if lease.lost.is_set():
+                log.warning("step %s stopped: %s", lease.key, failure.message)
+            else:
+                self._report_failure(lease, failure)
         except ValidationFailed as exc:  # children the API refused: the attempt failed
-            self._report_failure(step, StepFailed(f"child plans refused: {exc}", False))
+            self._report_failure(lease, StepFailed(f"child plans refused: {exc}", False))
         except GraphsvcError as exc:
-            log.warning("step %s: %s", step["key"], exc)
+            log.warning("step %s: %s", lease.key, exc)
+        finally:
+            done.set()
 
-    def _report_failure(self, step: dict[str, Any], failure: StepFailed) -> None:
+    def _report_failure(self, lease: Lease, failure: StepFailed) -> None:
         try:
-            self.client.fail(step["id"], step["lease_token"], failure.message, failure.retryable)
+            self._deliver(
+                lambda: self.client.fail(lease.id, lease.token, failure.message, failure.retryable),
+                [lease],
+                "failure report",
+            )
         except GraphsvcError as exc:
-            log.warning("could not report failure of %s: %s", step["key"], exc)
-        self.on_event("failed", {**step, "error": failure.message})
+            log.warning("could not report failure of %s: %s", lease.key, exc)
+        self.on_event("failed", {**lease.step, "error": failure.message})

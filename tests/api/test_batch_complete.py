@@ -13,7 +13,8 @@ from graphsvc.store import Database
 from graphsvc.worker import ApiClient, ExecutorConfig, Worker
 from tests.helpers import KEYS, auth
 
-WORKER = auth("worker")
+# These tests act as many agents: an admin key may (a worker key is bound to one agent).
+WORKER = auth("admin")
 
 
 def _start(client: TestClient, steps: list[dict[str, Any]], cap: str) -> str:
@@ -143,7 +144,7 @@ def test_batching_workers_race_over_a_star_and_run_each_step_once(
     plan_id = coordinator.call("POST", "/v1/plans", json={"name": "star", "steps": steps})["id"]
     workers = [
         Worker(
-            ApiClient(live_api, KEYS["worker"]),
+            ApiClient(live_api, KEYS["admin"]),  # three agents: an admin key may act as any
             ExecutorConfig(),
             slots=4,
             capabilities=[cap],

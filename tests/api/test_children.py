@@ -12,7 +12,8 @@ from fastapi.testclient import TestClient
 from graphsvc.ids import new_id
 from tests.helpers import auth
 
-WORKER = auth("worker")
+# These tests act as many agents: an admin key may (a worker key is bound to one agent).
+WORKER = auth("admin")
 COORD = auth("coordinator")
 
 

@@ -20,7 +20,7 @@ def test_waiting_slots_of_one_agent_each_get_a_step_when_a_write_makes_them_read
     """Four slots of one agent wait; a plan of four steps starts: each slot gets one at
     once, not at its deadline. (Sharing a poll must not hide steps from the others.)"""
     cap = f"poll-{new_id()}"
-    worker = ApiClient(live_api, KEYS["worker"])
+    worker = ApiClient(live_api, KEYS["admin"])  # claims as its own agent: any key but a worker's
     coordinator = ApiClient(live_api, KEYS["coordinator"])
     body = {"agent_id": f"slots-{cap}", "capabilities": [cap], "kinds": ["noop"]}
 

@@ -156,7 +156,9 @@ def test_expired_lease_and_timeout_are_taken_back(db: Database) -> None:
     time.sleep(1.0)
     work.sweep(db)  # the API process's own sweeper may have taken them back already
     plan = {s.key: s for s in plans.get_plan(db, plan_id).steps}
-    assert plan["L"].status == "READY" and plan["L"].retry_count == 1
+    # A lost lease is not a failed attempt (DESIGN.md section 8): no retry spent.
+    assert plan["L"].status == "READY" and plan["L"].retry_count == 0
+    assert plan["L"].lease_losses == 1
     assert plan["T"].status == "FAILED" and "timed out" in (plan["T"].error_message or "")
     with pytest.raises(ConflictError):
         work.complete(db, steps["L"]["id"], steps["L"]["lease_token"], {}, {})

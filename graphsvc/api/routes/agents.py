@@ -8,7 +8,7 @@ from typing import Any
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
-from graphsvc.api.deps import Coordinator, DbDep, Reader, Worker
+from graphsvc.api.deps import Coordinator, DbDep, Reader, Worker, act_as
 from graphsvc.domain.models import Created
 from graphsvc.store import agents
 
@@ -42,8 +42,8 @@ class CommPriority(StrEnum):
 
 
 class CommunicationBody(BaseModel):
-    from_agent_id: str
-    to_agent_id: str
+    from_agent_id: str = Field(min_length=1, max_length=200)
+    to_agent_id: str = Field(min_length=1, max_length=200)
     message_type: MessageType
     subject: str = Field(min_length=1)
     content: str = ""
@@ -79,10 +79,27 @@ class ContextBody(BaseModel):
     permissions: dict[str, Any] = Field(default_factory=dict)
 
 
+class WhoAmI(BaseModel):
+    principal: str = Field(description="Who the key acts as in the audit trail.")
+    role: str
+    agent_id: str | None = Field(
+        description="The one agent a worker key acts as; null for keys that may act as any."
+    )
+
+
+@router.get("/whoami", response_model=WhoAmI)
+def whoami(who: Reader) -> WhoAmI:
+    """The caller's key: its principal, role and, for a worker key, the agent it is bound
+    to (a worker started with that key claims as that agent by default)."""
+    return WhoAmI(principal=who.name, role=who.role.value, agent_id=who.agent)
+
+
 @router.post("/agents", response_model=Created, status_code=201)
-def register_agent(body: AgentBody, db: DbDep, _: Worker) -> Created:
+def register_agent(body: AgentBody, db: DbDep, who: Worker) -> Created:
     """Create or update an agent with exactly these capabilities (``HAS_CAPABILITY``);
-    steps that require a capability go only to agents that have it."""
+    steps that require a capability go only to agents that have it. A worker key
+    registers only its own agent (403 otherwise)."""
+    act_as(who, body.id, "id")
     agents.register_agent(db, body.id, body.name, body.capabilities, body.status.value)
     return Created(id=body.id)
 
@@ -95,9 +112,11 @@ def get_workload(agent_id: str, db: DbDep, _: Reader) -> dict[str, Any]:
 
 
 @router.post("/communications", response_model=Created, status_code=201)
-def send(body: CommunicationBody, db: DbDep, _: Worker) -> Created:
+def send(body: CommunicationBody, db: DbDep, who: Worker) -> Created:
     """A message between agents (``SENDS``/``RECEIVES``), about a plan or step, maybe
-    answering another (which becomes RESPONDED). 422 names unknown ids."""
+    answering another (which becomes RESPONDED). 422 names unknown ids; 403 when a
+    worker key sends as another agent than its own."""
+    act_as(who, body.from_agent_id, "from_agent_id")
     return Created(id=agents.send_communication(db, body.model_dump(mode="json")))
 
 

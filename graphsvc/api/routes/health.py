@@ -1,13 +1,14 @@
-"""Liveness and readiness."""
+"""Liveness and readiness (no key needed)."""
 
 from __future__ import annotations
 
 import neo4j
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from graphsvc.api.deps import DbDep
 from graphsvc.api.errors import error_body
+from graphsvc.engine import Sweeper
 
 router = APIRouter(tags=["health"])
 
@@ -19,10 +20,20 @@ def healthz() -> dict[str, str]:
 
 
 @router.get("/readyz", response_model=None)
-def readyz(db: DbDep) -> dict[str, str] | JSONResponse:
-    """Neo4j answers (503 when it does not)."""
+def readyz(request: Request, db: DbDep) -> dict[str, str] | JSONResponse:
+    """Ready to serve: Neo4j answers and the lease sweeper has succeeded lately (within
+    five sweep intervals plus ``GRAPHSVC_DB_TIMEOUT``). 503 with the error body and
+    ``Retry-After`` when either is not so."""
     try:
         db.verify()
     except (neo4j.exceptions.Neo4jError, neo4j.exceptions.DriverError, OSError) as exc:
-        return JSONResponse(error_body("neo4j_unavailable", str(exc)), 503)
+        body = error_body("neo4j_unavailable", str(exc))
+        return JSONResponse(body, 503, headers={"Retry-After": "5"})
+    sweeper: Sweeper | None = getattr(request.app.state, "sweeper", None)
+    if sweeper is not None and not sweeper.healthy():
+        message = (
+            f"the lease sweeper has not succeeded for {sweeper.seconds_since_success():.0f} s"
+            f" (last error: {sweeper.last_error or 'none; it is stuck or stopped'})"
+        )
+        return JSONResponse(error_body("sweeper_late", message), 503, headers={"Retry-After": "5"})
     return {"status": "ready"}

@@ -7,10 +7,11 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Query, Request
 from pydantic import BaseModel
 
-from graphsvc._errors import Problem, ValidationFailed
+from graphsvc._errors import ConflictError, Problem, ValidationFailed
 from graphsvc.api.deps import Coordinator, DbDep, Reader, SettingsDep
 from graphsvc.domain import PlanStatus, compile_tickets, parse_spec
 from graphsvc.domain.models import (
+    MAX_SEQ,
     EventPublic,
     ModificationPublic,
     PlanCreated,
@@ -34,6 +35,14 @@ _SPEC_EXAMPLE = {
 
 
 def _submit(db: DbDep, spec: PlanSpec, who: str, start: bool) -> PlanCreated:
+    """Create the plan and, with ``start``, start it. A plan that requires approval cannot
+    start at once: 409 before anything is written (not a created plan and a 409)."""
+    if start and spec.requires_approval:
+        raise ConflictError(
+            "this plan requires approval, so it cannot start on creation: submit it without "
+            "?start=true, then approve its EXECUTE decision (graphsvc decide approve --start)",
+            {"requires_approval": True},
+        )
     created = plan_store.create_plan(db, spec, actor=who)
     if start:
         created.status = lifecycle.transition_plan(db, created.id, "start", actor=who)
@@ -110,7 +119,7 @@ def get_tree(
     db: DbDep,
     settings: SettingsDep,
     _: Reader,
-    depth: Annotated[int, Query(ge=0, description="Levels of child plans to include.")] = 3,
+    depth: Annotated[int, Query(ge=0, le=100, description="Levels of child plans to include.")] = 3,
 ) -> StatusTree:
     """The plan's status tree: plan -> steps -> child plans -> ... down to ``depth`` levels
     (default 3; at most ``GRAPHSVC_TREE_MAX_DEPTH``, else 422), each plan with status,
@@ -204,7 +213,7 @@ def get_events(
     plan_id: str,
     db: DbDep,
     _: Reader,
-    after: Annotated[int, Query(ge=0)] = 0,
+    after: Annotated[int, Query(ge=0, le=MAX_SEQ, description="A seq; events after it.")] = 0,
     limit: Annotated[int, Query(ge=1, le=10000)] = 1000,
 ) -> list[EventPublic]:
     """The plan's events with ``seq > after``, in sequence order (page with the last seq)."""

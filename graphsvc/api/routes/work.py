@@ -11,7 +11,8 @@ from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from graphsvc.api._signal import CLAIM_POLL_SECONDS, WorkSignal
-from graphsvc.api.deps import DbDep, Worker
+from graphsvc.api.auth import Principal
+from graphsvc.api.deps import DbDep, Worker, act_as
 from graphsvc.domain.children import parse_children
 from graphsvc.domain.models import StepKind
 from graphsvc.store import children, work
@@ -20,18 +21,33 @@ router = APIRouter(prefix="/v1/steps", tags=["workers"])
 
 
 class ClaimRequest(BaseModel):
-    agent_id: str = Field(min_length=1, max_length=200)
-    capabilities: list[str] = Field(default_factory=list)
+    agent_id: str = Field(
+        min_length=1, max_length=200, description="A worker key may claim only as its own agent."
+    )
+    capabilities: list[str] = Field(default_factory=list, max_length=100)
     kinds: list[StepKind] = Field(default_factory=lambda: list(StepKind))
     max_steps: int = Field(default=1, ge=1, le=1000)
-    lease_seconds: float = Field(default=60.0, gt=0, le=86400)
+    lease_seconds: float = Field(default=60.0, ge=1, le=86400, description="Seconds.")
     wait_seconds: float = Field(default=0.0, ge=0, le=60, description="Long-poll up to this long.")
+    plan_ids: list[str] = Field(
+        default_factory=list,
+        max_length=100,
+        description="Claim only steps of these plans and of the child plans running under "
+        "them (empty: any plan).",
+    )
 
-    def to_spec(self) -> work.ClaimSpec:
-        """The claim as the store takes it."""
+    def to_spec(self, who: Principal) -> work.ClaimSpec:
+        """The claim as the store takes it; ``PermissionDenied`` when ``who`` (a worker
+        key) claims for another agent."""
+        act_as(who, self.agent_id)
         kinds = [k.value for k in self.kinds]
         return work.ClaimSpec(
-            self.agent_id, kinds, self.capabilities, self.max_steps, self.lease_seconds
+            self.agent_id,
+            kinds,
+            self.capabilities,
+            self.max_steps,
+            self.lease_seconds,
+            tuple(self.plan_ids),
         )
 
 
@@ -63,7 +79,7 @@ class LeaseBody(BaseModel):
 
 
 class HeartbeatBody(LeaseBody):
-    lease_seconds: float = Field(default=60.0, gt=0, le=86400)
+    lease_seconds: float = Field(default=60.0, ge=1, le=86400, description="Seconds from now.")
 
 
 class CompleteBody(LeaseBody):
@@ -87,7 +103,7 @@ class CompletionOutcome(BaseModel):
     step_id: str
     status: str | None = Field(description="The step's status after this call.")
     error: dict[str, Any] | None = Field(
-        default=None, description="{code: 404|409, message}: this item changed nothing."
+        default=None, description="{code: 403|404|409, message}: this item changed nothing."
     )
 
 
@@ -123,11 +139,14 @@ class StepState(BaseModel):
 
 
 @router.post("/claim", response_model=ClaimResponse)
-async def claim(body: ClaimRequest, request: Request, db: DbDep, _: Worker) -> ClaimResponse:
+async def claim(body: ClaimRequest, request: Request, db: DbDep, who: Worker) -> ClaimResponse:
     """Claim up to ``max_steps`` ready steps; each goes to exactly one claimer.
 
-    Filters by ``kinds`` and by ``capabilities`` (a step is claimed only by an
-    agent with every capability it requires). With ``wait_seconds`` the call
+    Filters by ``kinds``, by ``capabilities`` (a step is claimed only by an
+    agent with every capability it requires) and by ``plan_ids`` (those plans and
+    their running child plans). A worker key claims only as its own agent (403
+    otherwise), so it also takes only the steps reserved for that agent. The
+    lease tokens in the answer are shown nowhere else. With ``wait_seconds`` the call
     waits up to that long for a step (long poll): it tries again as soon as
     another write in this API process succeeds, and every half second for
     writes elsewhere. Returns ``{"steps": []}`` when none is ready.
@@ -139,9 +158,14 @@ async def claim(body: ClaimRequest, request: Request, db: DbDep, _: Worker) -> C
     the sweeper) may wait up to half a second for them, as for a long poll.
     """
     signal: WorkSignal = request.app.state.work_signal
-    spec = body.to_spec()
+    spec = body.to_spec(who)
     deadline = time.monotonic() + body.wait_seconds
-    key = (spec.agent_id, tuple(sorted(spec.kinds)), tuple(sorted(spec.capabilities)))
+    key = (
+        spec.agent_id,
+        tuple(sorted(spec.kinds)),
+        tuple(sorted(spec.capabilities)),
+        tuple(sorted(spec.plan_ids)),
+    )
     async with signal.shared_poll(key) as shared:
         while True:
             steps = await shared.poll(lambda: run_in_threadpool(work.claim_with, db, spec))
@@ -160,15 +184,16 @@ def complete_batch(
     three per step.
 
     Each result is judged as ``POST /v1/steps/{id}/complete`` judges it (lease
-    token, status, idempotent repeat); a refused one is reported in its
-    ``error`` (404 or 409) and changes nothing while the others apply, so the
-    answer is 200. A step id given twice is a 422 and changes nothing.
+    token, status, idempotent repeat, a worker key's own leases only); a refused
+    one is reported in its ``error`` (403, 404 or 409) and changes nothing while
+    the others apply, so the answer is 200. A step id given twice is a 422 and
+    changes nothing.
     """
     items = [
         work.Completion(r.step_id, r.lease_token, r.outputs, r.changeset) for r in body.results
     ]
-    spec = body.claim.to_spec() if body.claim is not None else None
-    done = work.complete_many(db, items, actor=who.name, then_claim=spec)
+    spec = body.claim.to_spec(who) if body.claim is not None else None
+    done = work.complete_many(db, items, actor=who.name, then_claim=spec, agent=who.agent)
     # Every step these made READY went to this caller: waiting claims need not wake.
     request.state.wake_claims = done.left_ready
     results = [
@@ -188,24 +213,27 @@ def complete_batch(
 
 @router.post("/{step_id}/start", response_model=StepState)
 def start(step_id: str, body: LeaseBody, db: DbDep, who: Worker) -> StepState:
-    """ASSIGNED -> EXECUTING. 409 for a stale lease token or another status."""
-    work.start(db, step_id, body.lease_token, actor=who.name)
+    """ASSIGNED -> EXECUTING. 409 for a stale lease token or another status, 403 for a
+    worker key whose agent does not hold the lease."""
+    work.start(db, step_id, body.lease_token, actor=who.name, agent=who.agent)
     return StepState(step_id=step_id, status="EXECUTING")
 
 
 @router.post("/{step_id}/heartbeat", response_model=StepState)
-def heartbeat(step_id: str, body: HeartbeatBody, db: DbDep, _: Worker) -> StepState:
-    """Extend the lease by ``lease_seconds`` from now. 409 when the lease is lost or revoked."""
-    expires = work.heartbeat(db, step_id, body.lease_token, body.lease_seconds)
+def heartbeat(step_id: str, body: HeartbeatBody, db: DbDep, who: Worker) -> StepState:
+    """Extend the lease by ``lease_seconds`` from now; the agent counts as seen. 409 when
+    the lease is lost or revoked (the step was cancelled, or its lease expired), 403
+    for a worker key whose agent does not hold it."""
+    expires = work.heartbeat(db, step_id, body.lease_token, body.lease_seconds, agent=who.agent)
     return StepState(step_id=step_id, status="LEASED", lease_expires_at=expires)
 
 
 @router.post("/{step_id}/complete", response_model=StepState)
 def complete(step_id: str, body: CompleteBody, db: DbDep, who: Worker) -> StepState:
     """Complete with outputs and changeset. Repeating it with the same token and body
-    answers as the first call did; a stale token is 409."""
+    answers as the first call did; a stale token is 409, another agent's lease 403."""
     result = work.complete(
-        db, step_id, body.lease_token, body.outputs, body.changeset, actor=who.name
+        db, step_id, body.lease_token, body.outputs, body.changeset, who.name, who.agent
     )
     return StepState(step_id=step_id, status=result["status"])
 
@@ -213,9 +241,16 @@ def complete(step_id: str, body: CompleteBody, db: DbDep, who: Worker) -> StepSt
 @router.post("/{step_id}/fail", response_model=StepState)
 def fail(step_id: str, body: FailBody, db: DbDep, who: Worker) -> StepState:
     """Report a failed attempt: READY again after backoff while retries are left
-    (and ``retryable``), else FAILED. 409 for a stale lease token."""
+    (and ``retryable``), else FAILED; CANCELLED when its plan has ended. 409 for a
+    stale lease token, 403 for another agent's lease."""
     status = work.fail(
-        db, step_id, body.lease_token, body.error_message, body.retryable, actor=who.name
+        db,
+        step_id,
+        body.lease_token,
+        body.error_message,
+        body.retryable,
+        actor=who.name,
+        agent=who.agent,
     )
     return StepState(step_id=step_id, status=status)
 
@@ -229,6 +264,13 @@ def subplans(step_id: str, body: SubplansBody, db: DbDep, who: Worker) -> Spawne
     for a stale lease or a step that is not running."""
     specs = parse_children(body.plans, body.tickets)
     ids = children.spawn(
-        db, step_id, body.lease_token, specs, body.max_parallel, body.summary, actor=who.name
+        db,
+        step_id,
+        body.lease_token,
+        specs,
+        body.max_parallel,
+        body.summary,
+        actor=who.name,
+        agent=who.agent,
     )
     return Spawned(step_id=step_id, status="WAITING", child_plan_ids=ids)
