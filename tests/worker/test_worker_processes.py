@@ -267,3 +267,32 @@ def test_graphsvc_run_exits_2_on_an_invalid_plan_and_stores_nothing(
         ).single(strict=True)["n"]
     )
     assert stored == 0
+
+
+def test_graphsvc_run_leaves_other_plans_steps_alone(
+    db: Database, neo4j_target: Neo4jTarget, tmp_path: Path
+) -> None:
+    """Another plan's READY command step is in the database: `graphsvc run` executes only
+    the plan it submitted, not that step (it would run a stranger's shell script here)."""
+    marker = tmp_path / "stranger-ran"
+    spec = parse_spec(
+        {
+            "name": "a stranger's plan",
+            "steps": [{"key": "EVIL", "kind": "command", "description": f"touch {marker}"}],
+        }
+    )
+    stranger = plans.create_plan(db, spec).id
+    lifecycle.transition_plan(db, stranger, "start", actor="test")
+    (tmp_path / "mine.json").write_text(
+        json.dumps(
+            {"name": "mine", "steps": [{"key": "A", "kind": "command", "description": "true"}]}
+        )
+    )
+    try:
+        proc = _run(neo4j_target, tmp_path, "mine.json")
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+        assert not marker.exists()
+        [evil] = plans.get_plan(db, stranger).steps
+        assert evil.status.value == "READY"
+    finally:
+        lifecycle.transition_plan(db, stranger, "cancel", actor="test")

@@ -1,0 +1,161 @@
+"""Leases under faults, against a real Neo4j: a lost lease is not a failed attempt (up to
+``max_lease_losses``), a lease lost after its plan ended cancels the step, claims limited
+to a plan family, heartbeats keep the agent ACTIVE, event numbers unique under
+concurrency, and a sweeper that outlives its errors."""
+
+from __future__ import annotations
+
+import time
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from graphsvc.domain import parse_spec
+from graphsvc.engine import Sweeper
+from graphsvc.ids import new_id
+from graphsvc.localdb import free_port
+from graphsvc.store import Database, Neo4jTarget, children, lifecycle, plans, work
+
+
+def _plan(db: Database, steps: list[dict[str, Any]], **extra: Any) -> str:
+    created = plans.create_plan(db, parse_spec({"name": "leases", "steps": steps, **extra}))
+    lifecycle.transition_plan(db, created.id, "start", actor="test")
+    return created.id
+
+
+def _claim(db: Database, plan_id: str, agent: str, lease: float = 60.0) -> list[dict[str, Any]]:
+    return work.claim(db, agent, ["noop", "task"], [], 100, lease, plan_ids=[plan_id])
+
+
+def _expire(db: Database, step_ids: list[str]) -> None:
+    """Make these leases expired now, then sweep (as the API's sweeper would)."""
+    db.write(
+        lambda tx: tx.run(
+            "UNWIND $ids AS id MATCH (s:ExecutionStep {id: id}) "
+            "SET s.lease_expires_at = datetime() - duration({seconds: 1})",
+            ids=step_ids,
+        ).consume()
+    )
+    work.sweep(db)
+
+
+def _steps(db: Database, plan_id: str) -> dict[str, Any]:
+    return {s.key: s for s in plans.get_plan(db, plan_id).steps}
+
+
+def test_lost_leases_return_the_step_without_spending_retries_up_to_the_budget(
+    db: Database,
+) -> None:
+    plan_id = _plan(db, [{"key": "A", "kind": "noop", "max_lease_losses": 2}])
+    for losses in (1, 2):
+        [step] = _claim(db, plan_id, f"lost-{new_id()}")
+        _expire(db, [step["id"]])
+        a = _steps(db, plan_id)["A"]
+        assert (a.status.value, a.retry_count, a.lease_losses) == ("READY", 0, losses)
+    [step] = _claim(db, plan_id, f"lost-{new_id()}")
+    _expire(db, [step["id"]])  # the third loss is over the budget: a failed attempt
+    a = _steps(db, plan_id)["A"]
+    assert a.status.value == "FAILED" and "lease expired 3 times" in (a.error_message or "")
+    types = [e.type for e in lifecycle.list_events(db, plan_id) if e.step_id == step["id"]]
+    assert types.count("STEP_LEASE_EXPIRED") == 2
+
+
+def test_a_lease_lost_after_the_plan_failed_cancels_the_step(db: Database) -> None:
+    plan_id = _plan(db, [{"key": "BAD", "kind": "noop"}, {"key": "SLOW", "kind": "noop"}])
+    leased = {s["key"]: s for s in _claim(db, plan_id, f"orphan-{new_id()}")}
+    work.fail(db, leased["BAD"]["id"], leased["BAD"]["lease_token"], "broken", retryable=False)
+    assert plans.get_plan(db, plan_id).status.value == "FAILED"
+    _expire(db, [leased["SLOW"]["id"]])
+    plan = plans.get_plan(db, plan_id)
+    slow = _steps(db, plan_id)["SLOW"]
+    assert slow.status.value == "CANCELLED"  # not READY in a plan nothing claims from
+    assert plan.progress is not None and plan.progress.percent == 100.0
+
+
+def test_a_claim_limited_to_a_plan_takes_its_steps_and_its_child_plans_steps_only(
+    db: Database,
+) -> None:
+    mine = _plan(db, [{"key": "M", "kind": "task", "description": "spawns"}])
+    other = _plan(db, [{"key": "O", "kind": "noop"}])
+    agent = f"family-{new_id()}"
+    [spawner] = _claim(db, mine, agent)
+    assert spawner["key"] == "M"
+    child = parse_spec({"name": "child", "steps": [{"key": "C", "kind": "noop"}]})
+    [child_id] = children.spawn(db, spawner["id"], spawner["lease_token"], [child])
+    claimed = _claim(db, mine, agent)
+    assert [(s["key"], s["plan_id"]) for s in claimed] == [("C", child_id)]
+    assert _steps(db, other)["O"].status.value == "READY"
+    for plan_id in (mine, other):
+        lifecycle.transition_plan(db, plan_id, "cancel", actor="test")
+
+
+def test_heartbeats_starts_and_completions_keep_the_agent_active(db: Database) -> None:
+    plan_id = _plan(db, [{"key": "A", "kind": "noop"}])
+    agent = f"seen-{new_id()}"
+    [step] = _claim(db, plan_id, agent)
+    stale = (
+        "MATCH (a:Agent {id: $id}) SET a.status = 'INACTIVE', "
+        "a.last_seen_at = datetime() - duration({minutes: 10})"
+    )
+    seen = "MATCH (a:Agent {id: $id}) RETURN a.status AS status, a.last_seen_at AS at"
+    for action in ("start", "heartbeat", "complete"):
+        db.write(lambda tx: tx.run(stale, id=agent).consume())
+        if action == "start":
+            work.start(db, step["id"], step["lease_token"])
+        elif action == "heartbeat":
+            work.heartbeat(db, step["id"], step["lease_token"], 60)
+        else:
+            work.complete(db, step["id"], step["lease_token"], {}, {})
+        row = db.read(lambda tx: tx.run(seen, id=agent).single(strict=True))
+        age = time.time() - row["at"].to_native().timestamp()
+        assert row["status"] == "ACTIVE" and age < 30, action
+
+
+def test_event_numbers_are_unique_per_plan_under_concurrent_workers(db: Database) -> None:
+    """15,000 events written by 8 concurrent claimers completing in batches: every one
+    has its own seq, 1..n, so paging with after= sees each once."""
+    n = 5000
+    plan_id = _plan(db, [{"key": f"S{i}", "kind": "noop"} for i in range(n)])
+
+    def worker(k: int) -> None:
+        agent = f"seq-{k}-{new_id()}"
+        while True:
+            got = work.claim(db, agent, ["noop"], [], 50, 60, plan_ids=[plan_id])
+            if not got:
+                return
+            items = [work.Completion(s["id"], s["lease_token"]) for s in got]
+            work.complete_many(db, items, agent)
+
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(worker, range(8)))
+    row = db.read(
+        lambda tx: tx.run(
+            "MATCH (:ExecutionPlan {id: $id})<-[:ABOUT]-(e:Event) "
+            "RETURN count(e) AS events, count(DISTINCT e.seq) AS seqs, max(e.seq) AS top",
+            id=plan_id,
+        ).single(strict=True)
+    )
+    assert row["events"] >= 3 * n
+    assert row["events"] == row["seqs"] == row["top"]
+    pages: list[int] = []
+    after = 0
+    while True:
+        page = lifecycle.list_events(db, plan_id, after=after, limit=4000)
+        if not page:
+            break
+        pages += [e.seq for e in page]
+        after = page[-1].seq
+    assert pages == list(range(1, row["events"] + 1))
+
+
+def test_the_sweeper_outlives_its_errors_and_says_when_it_is_late() -> None:
+    nowhere = Database(Neo4jTarget(f"bolt://127.0.0.1:{free_port()}", "neo4j", "x"), timeout=0.5)
+    sweeper = Sweeper(nowhere, interval=0.05)
+    sweeper.start()
+    try:
+        time.sleep(2.0)
+        assert sweeper._thread.is_alive()
+        assert sweeper.last_error is not None and "Unavailable" in sweeper.last_error
+        assert not sweeper.healthy()
+    finally:
+        sweeper.stop()
+        nowhere.close()
