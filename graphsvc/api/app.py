@@ -14,7 +14,7 @@ import graphsvc
 from graphsvc.api._guards import CatchAll, LimitBodies
 from graphsvc.api._signal import WakeClaims, WorkSignal
 from graphsvc.api.auth import LOCAL_PRINCIPAL, Principal, parse_api_keys
-from graphsvc.api.errors import install_error_handlers
+from graphsvc.api.errors import ERROR_RESPONSES, install_error_handlers
 from graphsvc.api.routes import agents, changes, health, people, plans, queries, steps, work
 from graphsvc.engine import Sweeper
 from graphsvc.localkey import KEY_FILE, local_key
@@ -107,6 +107,7 @@ def create_app(
     app.add_middleware(CatchAll)
 
     install_error_handlers(app)
-    for module in (health, plans, work, steps, changes, people, agents, queries):
-        app.include_router(module.router)
+    app.include_router(health.router)
+    for module in (plans, work, steps, changes, people, agents, queries):
+        app.include_router(module.router, responses=ERROR_RESPONSES)
     return app

@@ -14,11 +14,37 @@ import neo4j
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from graphsvc._errors import GraphsvcError, Problem, Unavailable, ValidationFailed
 
-__all__ = ["error_body", "install_error_handlers"]
+__all__ = ["ERROR_RESPONSES", "ErrorBody", "error_body", "install_error_handlers"]
+
+
+class ErrorDetail(BaseModel):
+    code: str = Field(description="A stable name: not_found, conflict, validation_failed, ...")
+    message: str = Field(description="What was wrong and what to do, for people.")
+    details: Any = Field(default=None, description="Structured details; 422 lists problems.")
+
+
+class ErrorBody(BaseModel):
+    """The body of every error response, whatever its status."""
+
+    error: ErrorDetail
+
+
+# Declared on every route (OpenAPI), so clients and the fuzz test know every error shape.
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    401: {"model": ErrorBody, "description": "No API key, or an unknown one."},
+    403: {"model": ErrorBody, "description": "The key's role or agent may not do this."},
+    404: {"model": ErrorBody, "description": "An id that names nothing."},
+    409: {"model": ErrorBody, "description": "A transition the state machine forbids."},
+    413: {"model": ErrorBody, "description": "The body or the transaction is too large."},
+    422: {"model": ErrorBody, "description": "Invalid input: every problem, with where."},
+    500: {"model": ErrorBody, "description": "A bug: logged on the server."},
+    503: {"model": ErrorBody, "description": "Neo4j is unavailable: try again (Retry-After)."},
+}
 
 
 def error_body(code: str, message: str, details: Any = None) -> dict[str, Any]:
@@ -52,6 +78,9 @@ async def _request_validation(_: Request, exc: Exception) -> JSONResponse:
 
 async def _http_error(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
+    if exc.status_code == 400:  # a body that does not parse: invalid input, like any other
+        problem = Problem("body", str(exc.detail))
+        return await _graphsvc_error(_, ValidationFailed([problem]))
     code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
     return JSONResponse(error_body(code, str(exc.detail)), exc.status_code)
 

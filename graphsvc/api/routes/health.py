@@ -7,7 +7,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from graphsvc.api.deps import DbDep
-from graphsvc.api.errors import error_body
+from graphsvc.api.errors import ERROR_RESPONSES, error_body
 from graphsvc.engine import Sweeper
 
 router = APIRouter(tags=["health"])
@@ -19,7 +19,7 @@ def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@router.get("/readyz", response_model=None)
+@router.get("/readyz", response_model=None, responses={503: ERROR_RESPONSES[503]})
 def readyz(request: Request, db: DbDep) -> dict[str, str] | JSONResponse:
     """Ready to serve: Neo4j answers and the lease sweeper has succeeded lately (within
     five sweep intervals plus ``GRAPHSVC_DB_TIMEOUT``). 503 with the error body and
