@@ -1,0 +1,156 @@
+"""The crash test (issue 18): with default settings, `graphsvc serve` is killed with
+SIGKILL three times and a worker once while a plan of 600 steps runs; the plan still
+COMPLETES, with every step COMPLETED exactly once (one STEP_COMPLETED event each).
+
+Everything runs as a user would run it: `graphsvc serve` with no API keys configured
+(so with the local key, generated in its data folder) and two `graphsvc worker`
+processes with their default slots, batch and lease, which find that key by themselves.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from graphsvc.localdb import free_port
+from graphsvc.localkey import read_local_key
+from graphsvc.store import Database, Neo4jTarget
+from tests.helpers import neo4j_env
+
+GRAPHSVC = [sys.executable, "-m", "graphsvc"]
+CHAINS, LENGTH = 100, 6  # 600 steps: 100 chains of 6
+
+
+def _wait_for(predicate: Callable[[], bool], timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+
+
+class Processes:
+    """The processes a test started, each in a process group of its own; all are killed
+    at the end."""
+
+    def __init__(self, env: dict[str, str], cwd: Path) -> None:
+        self.env, self.cwd = env, cwd
+        self.started: list[subprocess.Popen[bytes]] = []
+
+    def start(self, *args: str, log: str) -> subprocess.Popen[bytes]:
+        with (self.cwd / log).open("ab") as out:
+            proc = subprocess.Popen(
+                [*GRAPHSVC, *args],
+                cwd=self.cwd,
+                env=self.env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        self.started.append(proc)
+        return proc
+
+    @staticmethod
+    def kill(proc: subprocess.Popen[bytes]) -> None:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(10)
+
+    def close(self) -> None:
+        for proc in self.started:
+            if proc.poll() is None:
+                self.kill(proc)
+
+
+@pytest.fixture
+def processes(neo4j_target: Neo4jTarget, tmp_path: Path) -> Iterator[Processes]:
+    env = {**neo4j_env(neo4j_target), "GRAPHSVC_DATA_DIR": str(tmp_path / "data")}
+    env.pop("GRAPHSVC_API_KEYS", None)
+    env.pop("GRAPHSVC_API_KEY", None)
+    procs = Processes(env, tmp_path)
+    yield procs
+    procs.close()
+
+
+def _serve(procs: Processes, port: int) -> subprocess.Popen[bytes]:
+    proc = procs.start("serve", "--port", str(port), log="serve.log")
+    url = f"http://127.0.0.1:{port}/healthz"
+
+    def answers() -> bool:
+        try:
+            return httpx.get(url, timeout=1).status_code == 200
+        except httpx.HTTPError:
+            return False
+
+    _wait_for(answers, 60, "graphsvc serve to answer")
+    return proc
+
+
+@pytest.mark.slow
+def test_a_plan_survives_three_server_kills_and_a_worker_kill(
+    db: Database, processes: Processes, tmp_path: Path
+) -> None:
+    port = free_port()
+    api = f"http://127.0.0.1:{port}"
+    server = _serve(processes, port)
+    key = read_local_key(tmp_path / "data")
+    assert key, "graphsvc serve generated no local key"
+    http = httpx.Client(base_url=api, headers={"Authorization": f"Bearer {key}"}, timeout=30)
+    steps = [
+        {
+            "key": f"C{c}S{s}",
+            "kind": "noop",
+            "depends_on": [f"C{c}S{s - 1}"] if s else [],
+        }
+        for c in range(CHAINS)
+        for s in range(LENGTH)
+    ]
+    created = http.post("/v1/plans?start=true", json={"name": "crash", "steps": steps})
+    assert created.status_code == 201, created.text
+    plan_id = created.json()["id"]
+    workers = [processes.start("worker", "--api", api, log=f"worker-{i}.log") for i in range(2)]
+
+    def completed() -> int:
+        query = (
+            "MATCH (:ExecutionPlan {id: $id})-[:CONTAINS_STEP]->(s:ExecutionStep "
+            "{status: 'COMPLETED'}) RETURN count(s) AS n"
+        )
+        return int(db.read(lambda tx: tx.run(query, id=plan_id).single(strict=True)["n"]))
+
+    total = CHAINS * LENGTH
+    for share, victim in ((0.1, "server"), (0.25, "worker"), (0.4, "server"), (0.6, "server")):
+        _wait_for(lambda share=share: completed() >= share * total, 180, f"{share:.0%} done")
+        if victim == "worker":
+            Processes.kill(workers[0])
+        else:
+            Processes.kill(server)
+            server = _serve(processes, port)
+
+    def finished() -> bool:
+        status = db.read(
+            lambda tx: tx.run(
+                "MATCH (p:ExecutionPlan {id: $id}) RETURN p.status AS s", id=plan_id
+            ).single(strict=True)["s"]
+        )
+        return status != "EXECUTING"
+
+    _wait_for(finished, 240, "the plan to finish")
+    rows = db.read(
+        lambda tx: tx.run(
+            "MATCH (p:ExecutionPlan {id: $id})-[:CONTAINS_STEP]->(s:ExecutionStep) "
+            "RETURN p.status AS plan, s.status AS status, "
+            "COUNT { (e:Event {type: 'STEP_COMPLETED'})-[:ABOUT]->(s) } AS completions",
+            id=plan_id,
+        ).data()
+    )
+    assert len(rows) == total
+    assert {r["plan"] for r in rows} == {"COMPLETED"}
+    assert {(r["status"], r["completions"]) for r in rows} == {("COMPLETED", 1)}
