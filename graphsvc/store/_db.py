@@ -1,9 +1,10 @@
 """The connection to Neo4j: a driver, the database name, the schema.
 
 ``Database`` is the one object the store modules run Cypher through. Every
-call passes ``database_`` (the driver docs' advice: it saves a round trip)
-and uses managed transactions, whose functions the driver may retry, so
-they must be idempotent.
+call names the database (the driver docs' advice: it saves a round trip) and
+runs a transaction function that may be tried again (``retry_policy``), so
+transaction functions must be idempotent, as for the driver's managed
+transactions.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 import neo4j
 
@@ -64,17 +65,63 @@ def resolve_target(
     return Neo4jTarget(info.uri, info.user, info.password, "neo4j")
 
 
-# Session settings of the official driver (neo4j._conf.WorkspaceConfig) for its
-# retries of managed transactions.
-_RETRY: dict[str, Any] = {"initial_retry_delay": 0.05, "retry_delay_multiplier": 2.0}
-# Deadlocks between concurrent writers are retried for this long in all (the driver's
-# own retries end after ``timeout``): 16 clients for 2 minutes once ran out of the
-# driver's 30 s ten times, each a 5xx.
+# Deadlocks between concurrent writers are retried for this long in all: 16 clients for
+# 2 minutes once ran out of the driver's 30 s ten times, each a 5xx.
 _CONTENTION_SECONDS = 120.0
 _CONTENTION_CODES = ("DeadlockDetected", "LockAcquisitionTimeout", "LockClientStopped")
 # Neo4j's codes for a transaction that needs more memory than it may have: the pool
 # of all transactions, one transaction's limit, or the heap itself.
 _OUT_OF_MEMORY = ("MemoryPoolOutOfMemoryError", "TransactionOutOfMemoryError", "OutOfMemory")
+# Out of memory after working this long, a transaction is the one that needs the memory
+# (413 at once); sooner, it is more likely a small one beside it, and is tried again.
+_BIG_TRANSACTION_SECONDS = 1.0
+_CONNECTION_ERRORS = (
+    neo4j.exceptions.ServiceUnavailable,
+    neo4j.exceptions.SessionExpired,
+    OSError,
+)
+
+Verdict = Literal["retry", "too_large", "unavailable", "raise"]
+
+
+def retry_policy(
+    code: str | None,
+    connection_lost: bool,
+    attempt_seconds: float,
+    total_seconds: float,
+    timeout: float,
+) -> Verdict:
+    """What to do after a transaction failed: with Neo4j's error ``code`` (None for a
+    driver error), whether the connection was lost, how long the failed attempt and all
+    attempts took, and the database ``timeout`` (seconds).
+
+    - out of memory: ``too_large`` when the attempt ran ``_BIG_TRANSACTION_SECONDS`` or
+      more (the transaction itself is too large), else ``retry`` within ``timeout``;
+    - a deadlock or lock timeout: ``retry`` for up to ``_CONTENTION_SECONDS``;
+    - a lost connection or another transient error (database unavailable, leader
+      switch): ``retry`` within ``timeout``;
+    - after that ``unavailable`` (503); anything else ``raise`` (the caller's error).
+    """
+    code = code or ""
+    if any(c in code for c in _OUT_OF_MEMORY):
+        if attempt_seconds >= _BIG_TRANSACTION_SECONDS:
+            return "too_large"
+        return "retry" if total_seconds < timeout else "too_large"
+    if any(c in code for c in _CONTENTION_CODES):
+        return "retry" if total_seconds < _CONTENTION_SECONDS else "unavailable"
+    if connection_lost or code.startswith("Neo.TransientError."):
+        return "retry" if total_seconds < timeout else "unavailable"
+    return "raise"
+
+
+def _unwrap(exc: Exception) -> Exception:
+    """The Neo4j error behind a ``ResultFailedError`` (seen with neo4j 6.4, kept for any
+    driver that does it: a query that fails at RUN is re-raised by the rollback that
+    follows, wrapped)."""
+    cause = exc.__cause__
+    if isinstance(exc, neo4j.exceptions.ResultFailedError) and isinstance(cause, Exception):
+        return cause
+    return exc
 _UNSETTLED_READS = 4  # reads after the first in read_settled
 
 
@@ -154,7 +201,6 @@ class Database:
             notifications_min_severity="OFF",
             connection_timeout=timeout,
             connection_acquisition_timeout=timeout,
-            max_transaction_retry_time=timeout,
         )
 
     def close(self) -> None:
@@ -171,7 +217,7 @@ class Database:
         self.driver.verify_connectivity()
 
     def read(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-        """Run ``fn(tx, *args)`` in a managed read transaction, retried as ``write`` is."""
+        """Run ``fn(tx, *args)`` in a read transaction, retried as ``write`` is."""
         return self._managed(neo4j.READ_ACCESS, fn, *args, **kwargs)
 
     def read_settled(
@@ -193,62 +239,59 @@ class Database:
         return answer
 
     def write(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-        """Run ``fn(tx, *args)`` in a managed write transaction. Transient errors
-        (deadlocks between concurrent writers, which Neo4j detects and aborts) are
-        retried: after 50 ms, then doubling with jitter (the driver's own first delay,
-        1 s, would stall a claim that merely collided with a coordinator's change),
-        deadlocks for up to 120 s in all. ``TooLarge``, not retried, when the
-        transaction needs more memory than Neo4j allows one; ``Unavailable`` when
-        Neo4j cannot be reached within ``timeout`` seconds, or stays contended."""
+        """Run ``fn(tx, *args)`` in a write transaction; ``fn`` may run more than once, so
+        it must be idempotent (as for the driver's managed transactions). Transient
+        errors are retried as ``retry_policy`` says: after 50 ms, then doubling with
+        jitter up to 1 s (the driver's own first delay, 1 s, would stall a claim that
+        merely collided with a coordinator's change), deadlocks for up to 120 s in all.
+        ``TooLarge`` when the transaction needs more memory than Neo4j allows one;
+        ``Unavailable`` when Neo4j cannot be reached within ``timeout`` seconds, or
+        stays contended."""
         return self._managed(neo4j.WRITE_ACCESS, fn, *args, **kwargs)
 
     def _managed(self, mode: str, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-        def guarded(tx: neo4j.ManagedTransaction) -> T:
-            try:
-                return fn(tx, *args, **kwargs)
-            except neo4j.exceptions.Neo4jError as exc:
-                # Neo4j calls running out of transaction memory transient, and the driver
-                # would try the same transaction again four times (46 s for a 100,000-step
-                # plan on a 1 GiB heap) before a 500. It cannot fit: say so at once.
-                if not any(code in (exc.code or "") for code in _OUT_OF_MEMORY):
-                    raise
-                raise TooLarge(
-                    "this request needs more memory than Neo4j gives one transaction "
-                    f"({exc.message}); nothing was written: send less per request, or give "
-                    "Neo4j a larger heap (GRAPHSVC_LOCAL_HEAP_MB for the local one)",
-                    {"neo4j_code": exc.code},
-                ) from exc
-
-        deadline = time.monotonic() + _CONTENTION_SECONDS
+        """Run ``fn`` in a transaction of its own, committed here, under our retry policy
+        (``retry_policy``) rather than the driver's: the driver retries every transient
+        error alike for ``max_transaction_retry_time``, which made a plan too large for
+        Neo4j's memory a 500 after 45 - 88 s instead of a 413."""
+        began = time.monotonic()
         attempt = 0
         while True:
+            tried = time.monotonic()
             try:
-                with self.driver.session(database=self.name, **_RETRY) as s:
-                    if mode == neo4j.READ_ACCESS:
-                        return s.execute_read(guarded)
-                    return s.execute_write(guarded)
-            except neo4j.exceptions.ResultFailedError as exc:
-                # Seen with neo4j 6.4, kept for any driver that does it: when a query fails
-                # at RUN with a transient error (a deadlock), the rollback that follows
-                # re-raises it wrapped as a ResultFailedError, which the driver then does
-                # not retry. Unwrap it.
-                cause = exc.__cause__
-                if not (isinstance(cause, neo4j.exceptions.Neo4jError) and cause.is_retryable()):
-                    raise
-                error: Exception = cause
-            except (
-                neo4j.exceptions.ServiceUnavailable,
-                neo4j.exceptions.SessionExpired,
-                neo4j.exceptions.TransientError,
-            ) as exc:
-                error = exc
-            contended = any(c in (getattr(error, "code", "") or "") for c in _CONTENTION_CODES)
-            if not contended or time.monotonic() >= deadline:
-                raise Unavailable(
-                    f"Neo4j at {self.target.uri} is unavailable or too busy: {error}; "
-                    "nothing was written, try again",
-                    {"neo4j_error": type(error).__name__},
-                ) from error
+                with (
+                    self.driver.session(database=self.name, default_access_mode=mode) as session,
+                    session.begin_transaction() as tx,
+                ):
+                    result = fn(tx, *args, **kwargs)
+                    tx.commit()
+                    return result
+            except (neo4j.exceptions.Neo4jError, neo4j.exceptions.DriverError) as exc:
+                error = _unwrap(exc)
+                now = time.monotonic()
+                verdict = retry_policy(
+                    getattr(error, "code", None),
+                    isinstance(error, _CONNECTION_ERRORS),
+                    now - tried,
+                    now - began,
+                    self.timeout,
+                )
+                if verdict == "raise":
+                    raise error
+                if verdict == "too_large":
+                    raise TooLarge(
+                        "this request needs more memory than Neo4j gives one transaction "
+                        f"({getattr(error, 'message', error)}); nothing was written: send less "
+                        "per request, or give Neo4j a larger heap (GRAPHSVC_LOCAL_HEAP_MB for "
+                        "the local one)",
+                        {"neo4j_code": getattr(error, "code", None)},
+                    ) from error
+                if verdict == "unavailable":
+                    raise Unavailable(
+                        f"Neo4j at {self.target.uri} is unavailable or too busy: {error}; "
+                        "nothing was written, try again",
+                        {"neo4j_error": type(error).__name__},
+                    ) from error
             time.sleep(random.uniform(0.5, 1.5) * min(1.0, 0.05 * 2**attempt))
             attempt += 1
 

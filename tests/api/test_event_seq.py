@@ -1,0 +1,46 @@
+"""Event numbers under a real worker through the REST API (issue 18): a worker of several
+slots starts, heartbeats and completes steps side by side; no two events of the plan
+share a seq. (At 87793e1 this scenario repeated numbers: a start read the plan's counter
+before it waited for a completion's lock on the plan, then wrote over its increment.)"""
+
+from __future__ import annotations
+
+import time
+
+from graphsvc.store import Database
+from graphsvc.worker import ApiClient, ExecutorConfig, Worker
+from tests.helpers import KEYS
+
+
+def test_a_worker_of_eight_slots_numbers_every_event_once(live_api: str, db: Database) -> None:
+    coordinator = ApiClient(live_api, KEYS["coordinator"])
+    n = 400
+    # A validate command makes each step a started one (noop alone is completed in batches).
+    steps = [{"key": f"S{i}", "kind": "noop", "validate": "true"} for i in range(n)]
+    plan_id = coordinator.call("POST", "/v1/plans", json={"name": "seq", "steps": steps})["id"]
+    worker = Worker(
+        ApiClient(live_api, KEYS["admin"]),
+        ExecutorConfig(),
+        slots=8,
+        wait_seconds=0.2,
+        plan_ids=[plan_id],
+    )
+    worker.start()
+    try:
+        coordinator.call("POST", f"/v1/plans/{plan_id}/start")
+        deadline = time.monotonic() + 240
+        while coordinator.call("GET", f"/v1/plans/{plan_id}")["status"] == "EXECUTING":
+            assert time.monotonic() < deadline, "the plan did not finish in 240 s"
+            time.sleep(0.2)
+    finally:
+        worker.stop()
+    row = db.read(
+        lambda tx: tx.run(
+            "MATCH (p:ExecutionPlan {id: $id})<-[:ABOUT]-(e:Event) "
+            "RETURN p.status AS status, count(e) AS events, count(DISTINCT e.seq) AS seqs",
+            id=plan_id,
+        ).single(strict=True)
+    )
+    assert row["status"] == "COMPLETED"
+    assert row["events"] >= 4 * n
+    assert row["seqs"] == row["events"]
