@@ -46,8 +46,8 @@ def _wait_terminal(db: Database, plan_id: str, timeout: float = 600) -> str:
 @contextlib.contextmanager
 def api_process(db: Database) -> Iterator[str]:
     """``graphsvc serve`` in a process of its own on a free loopback port, on ``db``'s
-    Neo4j, with the local key (read by the bench's clients); yields its base URL and stops it on exit. Its log goes to
-    ``bench/results/logs/api-<port>.log``.
+    Neo4j, with the local key (read by the bench's clients); yields its base URL and
+    stops it on exit. Its log goes to ``bench/results/logs/api-<port>.log``.
 
     Deployed, the API and the workers are separate processes: measured in one
     process, the API's request handling and the worker's HTTP client share one

@@ -277,7 +277,7 @@ class Database:
                     self.timeout,
                 )
                 if verdict == "raise":
-                    raise error
+                    raise error from error.__cause__
                 if verdict == "too_large":
                     raise TooLarge(
                         "this request needs more memory than Neo4j gives one transaction "
