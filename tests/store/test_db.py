@@ -219,3 +219,28 @@ def test_a_transaction_that_runs_out_of_memory_is_too_large_and_not_tried_again(
     with pytest.raises(TooLarge, match="more memory than Neo4j gives one transaction"):
         db.read(huge)
     assert attempts == [1]
+
+
+def test_plain_lease_tokens_of_earlier_versions_become_hashes_and_keep_working(
+    db: Database,
+) -> None:
+    """A step leased by an earlier version stored its token in plain text: at start-up
+    the live lease gets its hash (its holder can still complete), every plain token goes."""
+    spec = {"name": "legacy lease", "steps": [{"key": "A", "kind": "noop"}]}
+    plan_id = plans.create_plan(db, parse_spec(spec)).id
+    lifecycle.transition_plan(db, plan_id, "start", actor="test")
+    [step] = work.claim(db, f"legacy-{new_id()}", ["noop"], [], 1, 60, plan_ids=[plan_id])
+    legacy = (
+        "MATCH (s:ExecutionStep {id: $id}) SET s.lease_token = $token "
+        "REMOVE s.lease_token_hash WITH s "
+        "MATCH (m:GraphsvcMigration {id: 'lease tokens as hashes'}) DELETE m"
+    )
+    db.write(lambda tx: tx.run(legacy, id=step["id"], token="old-plain-token").consume())
+    db.apply_schema()
+    stored = db.read(
+        lambda tx: tx.run(
+            "MATCH (s:ExecutionStep) WHERE s.lease_token IS NOT NULL RETURN count(s) AS n"
+        ).single(strict=True)["n"]
+    )
+    assert stored == 0
+    assert work.complete(db, step["id"], "old-plain-token", {}, {})["status"] == "COMPLETED"
