@@ -156,7 +156,8 @@ def _read_plan(path: Path) -> PlanSpec:
 
 
 def _database(settings: Settings) -> Database:
-    db = Database(resolve_target(settings, announce=lambda line: err_console.print(line)))
+    target = resolve_target(settings, announce=lambda line: err_console.print(line))
+    db = Database(target, timeout=settings.db_timeout)
     db.apply_schema()
     return db
 
@@ -253,7 +254,11 @@ def worker_cmd(
         on_event=lambda kind, step: console.print(f"{kind:9} {step['key']}"),
         batch=batch,
     )
-    console.print(f"worker {worker.agent_id}: {slots} slot(s) on {api}")
+    try:
+        who = f"worker {worker.agent_id}"
+    except GraphsvcError:  # the API is not up yet: the slots ask again before they claim
+        who = "worker (its agent is named once the API answers)"
+    console.print(f"{who}: {slots} slot(s) on {api}")
     worker.start()
     try:
         while True:

@@ -11,9 +11,13 @@ a browser on this machine cannot start a plan, whatever it sends.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
+import stat
 from pathlib import Path
+
+from graphsvc._errors import LocalDbError
 
 __all__ = ["KEY_FILE", "local_key", "private_dir", "read_local_key", "secret_file"]
 
@@ -27,20 +31,40 @@ def private_dir(path: Path) -> Path:
     return path
 
 
+def _check_private(path: Path) -> None:
+    """``LocalDbError`` unless ``path`` belongs to this user and no one else may read it: a
+    secret planted by another user, or one others could have read, is not trusted."""
+    st = path.stat()
+    if st.st_uid != os.getuid():
+        raise LocalDbError(f"{path} belongs to another user; remove it to generate a new one")
+    if st.st_mode & 0o077:
+        raise LocalDbError(
+            f"{path} may be read by others (mode {stat.S_IMODE(st.st_mode):o}); remove it to "
+            "generate a new one, or make it private with `chmod 600`"
+        )
+
+
 def secret_file(path: Path, nbytes: int = 32) -> str:
     """The secret kept in ``path``, created (``secrets.token_urlsafe(nbytes)``, mode 0600,
-    its folder 0700) if there is none. Two processes creating it at once agree: the file
-    is created exclusively, and the loser reads the winner's."""
-    if path.exists():
-        return path.read_text(encoding="utf-8").strip()
-    private_dir(path.parent)
-    value = secrets.token_urlsafe(nbytes)
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        return path.read_text(encoding="utf-8").strip()
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        fh.write(value + "\n")
+    its folder 0700) if there is none. It is written to a temporary file first and
+    linked into place, so no reader sees it half written, and two processes creating it
+    at once agree on the first. ``LocalDbError`` for a file of another user, one others
+    may read, or an empty one."""
+    if not path.exists():
+        private_dir(path.parent)
+        temporary = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                fh.write(secrets.token_urlsafe(nbytes) + "\n")
+            with contextlib.suppress(FileExistsError):
+                os.link(temporary, path)
+        finally:
+            temporary.unlink()
+    _check_private(path)
+    value = path.read_text(encoding="utf-8").strip()
+    if not value:
+        raise LocalDbError(f"{path} is empty; remove it to generate a new one")
     return value
 
 

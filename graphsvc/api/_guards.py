@@ -1,11 +1,16 @@
 """ASGI guards around every request: a body size limit, a JSON nesting limit, and one
 error body for what nothing else caught.
 
+- A request with a body to ``/v1/...`` without a valid API key is a 401 before
+  its body is read: a caller without a key cannot make the server buffer or parse
+  anything.
 - A body larger than ``GRAPHSVC_MAX_BODY_BYTES`` (default 16 MiB) is a 413,
   judged by ``Content-Length`` first and by the bytes received otherwise.
-- A JSON body nested deeper than ``MAX_JSON_DEPTH`` levels is a 422 naming where:
-  stored, such a value broke every read of it later (pydantic's serializer stops
-  at a few hundred levels).
+- A JSON body (any ``*json`` type, in any case, or no type at all: FastAPI parses
+  those as JSON too) nested deeper than ``MAX_JSON_DEPTH`` levels is a 422 naming
+  where: stored, such a value broke every read of it later (pydantic's serializer
+  stops at a few hundred levels). The check runs in a worker thread, not on the
+  event loop.
 - An exception no handler took becomes a 500 with the error body
   ``{"error": {"code": "internal_error", ...}}``, logged with its traceback; the
   connection stays usable (uvicorn closes it when the app raises).
@@ -17,8 +22,11 @@ import json
 import logging
 from typing import Any
 
+from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from graphsvc._errors import AuthenticationFailed
+from graphsvc.api.auth import Principal, authenticate
 from graphsvc.api.errors import error_body
 
 __all__ = ["MAX_JSON_DEPTH", "CatchAll", "LimitBodies", "json_too_deep"]
@@ -61,19 +69,44 @@ async def _send_error(send: Send, status: int, body: dict[str, Any]) -> None:
     await send({"type": "http.response.body", "body": payload})
 
 
-class LimitBodies:
-    """Refuse request bodies over ``max_bytes`` (413) and JSON nested deeper than
-    ``MAX_JSON_DEPTH`` (422) before any route reads them."""
+def _bearer(headers: dict[bytes, bytes]) -> str | None:
+    scheme, _, key = headers.get(b"authorization", b"").decode("latin-1").partition(" ")
+    return key.strip() if scheme.lower() == "bearer" else None
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+
+def _is_json(content_type: bytes) -> bool:
+    media = content_type.decode("latin-1").split(";", 1)[0].strip().lower()
+    return not media or media.endswith("/json") or media.endswith("+json")
+
+
+def _depth_problem(body: bytes) -> str | None:
+    try:
+        return json_too_deep(json.loads(body))
+    except (ValueError, RecursionError):
+        return None  # not JSON, or deeper than the parser goes: FastAPI says 422
+
+
+class LimitBodies:
+    """Refuse, before any route reads them, bodies sent without a valid key to ``/v1/``
+    (401), bodies over ``max_bytes`` (413) and JSON nested deeper than
+    ``MAX_JSON_DEPTH`` (422). ``keys`` are the API's keys."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int, keys: dict[str, Principal]) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.keys = keys
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] in ("GET", "HEAD", "OPTIONS"):
             await self.app(scope, receive, send)
             return
         headers = dict(scope.get("headers") or [])
+        if scope["path"].startswith("/v1/"):
+            try:
+                authenticate(self.keys, _bearer(headers))
+            except AuthenticationFailed as exc:
+                await _send_error(send, 401, error_body(exc.code, exc.message))
+                return
         declared = headers.get(b"content-length", b"").decode() or "0"
         if not declared.isdigit() or int(declared) > self.max_bytes:
             await self._too_large(send)
@@ -93,11 +126,8 @@ class LimitBodies:
             if not message.get("more_body", False):
                 break
         body = b"".join(chunks)
-        if b"json" in headers.get(b"content-type", b"") and body:
-            try:
-                where = json_too_deep(json.loads(body))
-            except (ValueError, RecursionError):
-                where = None  # not JSON, or deeper than the parser goes: FastAPI says 422
+        if body and _is_json(headers.get(b"content-type", b"")):
+            where = await run_in_threadpool(_depth_problem, body)
             if where is not None:
                 problem = {"location": where, "message": f"nested deeper than {MAX_JSON_DEPTH}"}
                 await _send_error(

@@ -95,7 +95,7 @@ def create_app(
 
     # Added inner to outer: CatchAll wraps everything but Starlette's own last resort.
     app.add_middleware(WakeClaims, signal=app.state.work_signal)
-    app.add_middleware(LimitBodies, max_bytes=settings.max_body_bytes)
+    app.add_middleware(LimitBodies, max_bytes=settings.max_body_bytes, keys=api_keys)
     origins = [o.strip() for o in settings.cors_origins.split(",") if o.strip()]
     if origins:
         app.add_middleware(

@@ -14,12 +14,16 @@ data folder, read by the CLI on the same machine.
 
 from __future__ import annotations
 
+import hmac
+import logging
 from dataclasses import dataclass
 from enum import StrEnum
 
-from graphsvc._errors import Problem, ValidationFailed
+from graphsvc._errors import AuthenticationFailed, Problem, ValidationFailed
 
-__all__ = ["LOCAL_PRINCIPAL", "Principal", "Role", "parse_api_keys"]
+log = logging.getLogger("graphsvc.api")
+
+__all__ = ["LOCAL_PRINCIPAL", "Principal", "Role", "authenticate", "parse_api_keys"]
 
 
 class Role(StrEnum):
@@ -43,6 +47,17 @@ class Principal:
 
 
 LOCAL_PRINCIPAL = Principal("local", Role.ADMIN)
+
+
+def authenticate(keys: dict[str, Principal], key: str | None) -> Principal:
+    """The principal of ``key``; ``AuthenticationFailed`` when there is no key or it is not
+    one of ``keys`` (compared in constant time)."""
+    if not key:
+        raise AuthenticationFailed("missing API key: send 'Authorization: Bearer <key>'")
+    for known, principal in keys.items():
+        if hmac.compare_digest(known.encode(), key.encode()):
+            return principal
+    raise AuthenticationFailed("unknown API key")
 
 
 def parse_api_keys(text: str) -> dict[str, Principal]:
@@ -71,6 +86,12 @@ def parse_api_keys(text: str) -> dict[str, Principal]:
                 )
             )
             continue
+        if role == Role.WORKER and len(parts) == 2:
+            log.warning(
+                "GRAPHSVC_API_KEYS[%d] is a worker key without an agent: it acts as agent "
+                "'worker', shared by every such key; write key:worker:AGENT_ID",
+                i,
+            )
         keys[parts[0]] = Principal(parts[2] if len(parts) == 3 else role.value, role)
     if not keys and not problems:
         problems.append(Problem("GRAPHSVC_API_KEYS", "no key in it; unset it to use the local key"))

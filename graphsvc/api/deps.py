@@ -8,8 +8,8 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from graphsvc._errors import AuthenticationFailed, PermissionDenied
-from graphsvc.api.auth import Principal, Role
+from graphsvc._errors import PermissionDenied
+from graphsvc.api.auth import Principal, Role, authenticate
 from graphsvc.settings import Settings
 from graphsvc.store import Database
 
@@ -42,12 +42,7 @@ def _principal(
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:
     keys: dict[str, Principal] = request.app.state.api_keys
-    if credentials is None:
-        raise AuthenticationFailed("missing API key: send 'Authorization: Bearer <key>'")
-    principal = keys.get(credentials.credentials)
-    if principal is None:
-        raise AuthenticationFailed("unknown API key")
-    return principal
+    return authenticate(keys, credentials.credentials if credentials else None)
 
 
 def act_as(who: Principal, agent_id: str, field: str = "agent_id") -> None:

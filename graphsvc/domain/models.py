@@ -63,7 +63,7 @@ TAG_KINDS: dict[str, StepKind] = {
 # durations later (a timeout of 1e17 s once broke every claim in the database).
 MAX_TIMEOUT_SECONDS = 30 * 86400.0
 MAX_ESTIMATE_MINUTES = 10.0**7
-MAX_SEQ = 2**63 - 1  # Neo4j integers are 64-bit
+MAX_SEQ = 2**63 - 1  # the largest Neo4j integer (64-bit)
 
 # Kinds whose description is the work itself and so may not be empty.
 BODY_REQUIRED = frozenset({StepKind.TASK, StepKind.SYNTHESIZE, StepKind.PLANNER, StepKind.COMMAND})

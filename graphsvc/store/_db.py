@@ -69,9 +69,10 @@ def resolve_target(
 # 2 minutes once ran out of the driver's 30 s ten times, each a 5xx.
 _CONTENTION_SECONDS = 120.0
 _CONTENTION_CODES = ("DeadlockDetected", "LockAcquisitionTimeout", "LockClientStopped")
-# Neo4j's codes for a transaction that needs more memory than it may have: the pool
-# of all transactions, one transaction's limit, or the heap itself.
-_OUT_OF_MEMORY = ("MemoryPoolOutOfMemoryError", "TransactionOutOfMemoryError", "OutOfMemory")
+# Neo4j's codes for a transaction over its own memory limit (always this transaction's
+# size), and for the pool shared by all transactions running out (this one, or others).
+_OWN_MEMORY_LIMIT = ("TransactionOutOfMemoryError", "TransactionMemoryLimit")
+_POOL_OUT_OF_MEMORY = ("MemoryPoolOutOfMemoryError", "OutOfMemoryError")
 # Out of memory after working this long, a transaction is the one that needs the memory
 # (413 at once); sooner, it is more likely a small one beside it, and is tried again.
 _BIG_TRANSACTION_SECONDS = 1.0
@@ -90,23 +91,33 @@ def retry_policy(
     attempt_seconds: float,
     total_seconds: float,
     timeout: float,
+    outcome_unknown: bool = False,
 ) -> Verdict:
     """What to do after a transaction failed: with Neo4j's error ``code`` (None for a
     driver error), whether the connection was lost, how long the failed attempt and all
-    attempts took, and the database ``timeout`` (seconds).
+    attempts took, the database ``timeout`` (seconds), and whether the commit may have
+    landed (the connection dropped while the commit was answered).
 
-    - out of memory: ``too_large`` when the attempt ran ``_BIG_TRANSACTION_SECONDS`` or
-      more (the transaction itself is too large), else ``retry`` within ``timeout``;
+    - the commit may have landed: ``unavailable`` at once, never again (the driver's
+      own rule: ``IncompleteCommit`` is not retryable);
+    - over its own memory limit: ``too_large`` at once;
+    - the shared memory pool out: ``too_large`` when the attempt ran
+      ``_BIG_TRANSACTION_SECONDS`` or more (the transaction itself is the large one),
+      else ``retry`` within ``timeout``, then ``unavailable``;
     - a deadlock or lock timeout: ``retry`` for up to ``_CONTENTION_SECONDS``;
     - a lost connection or another transient error (database unavailable, leader
       switch): ``retry`` within ``timeout``;
     - after that ``unavailable`` (503); anything else ``raise`` (the caller's error).
     """
     code = code or ""
-    if any(c in code for c in _OUT_OF_MEMORY):
+    if outcome_unknown:
+        return "unavailable"
+    if any(c in code for c in _OWN_MEMORY_LIMIT):
+        return "too_large"
+    if any(c in code for c in _POOL_OUT_OF_MEMORY):
         if attempt_seconds >= _BIG_TRANSACTION_SECONDS:
             return "too_large"
-        return "retry" if total_seconds < timeout else "too_large"
+        return "retry" if total_seconds < timeout else "unavailable"
     if any(c in code for c in _CONTENTION_CODES):
         return "retry" if total_seconds < _CONTENTION_SECONDS else "unavailable"
     if connection_lost or code.startswith("Neo.TransientError."):
@@ -122,6 +133,8 @@ def _unwrap(exc: Exception) -> Exception:
     if isinstance(exc, neo4j.exceptions.ResultFailedError) and isinstance(cause, Exception):
         return cause
     return exc
+
+
 _UNSETTLED_READS = 4  # reads after the first in read_settled
 
 
@@ -199,8 +212,10 @@ class Database:
             auth=auth,
             max_connection_pool_size=max_pool_size,
             notifications_min_severity="OFF",
-            connection_timeout=timeout,
-            connection_acquisition_timeout=timeout,
+            # Half each: a first attempt that waits for both, then its retries, end near
+            # ``timeout`` rather than at twice it.
+            connection_timeout=timeout / 2,
+            connection_acquisition_timeout=timeout / 2,
         )
 
     def close(self) -> None:
@@ -241,9 +256,10 @@ class Database:
     def write(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """Run ``fn(tx, *args)`` in a write transaction; ``fn`` may run more than once, so
         it must be idempotent (as for the driver's managed transactions). Transient
-        errors are retried as ``retry_policy`` says: after 50 ms, then doubling with
-        jitter up to 1 s (the driver's own first delay, 1 s, would stall a claim that
-        merely collided with a coordinator's change), deadlocks for up to 120 s in all.
+        errors are retried as ``retry_policy`` says: after 50 ms, then doubling up to
+        1 s, each with a jitter of +-50 % (the driver's own first delay, 1 s, would stall
+        a claim that merely collided with a coordinator's change), deadlocks for up to
+        120 s in all.
         ``TooLarge`` when the transaction needs more memory than Neo4j allows one;
         ``Unavailable`` when Neo4j cannot be reached within ``timeout`` seconds, or
         stays contended."""
@@ -275,6 +291,7 @@ class Database:
                     now - tried,
                     now - began,
                     self.timeout,
+                    isinstance(error, neo4j.exceptions.IncompleteCommit),
                 )
                 if verdict == "raise":
                     raise error from error.__cause__
@@ -287,9 +304,14 @@ class Database:
                         {"neo4j_code": getattr(error, "code", None)},
                     ) from error
                 if verdict == "unavailable":
+                    written = (
+                        "the change may or may not have been written: read before you repeat it"
+                        if isinstance(error, neo4j.exceptions.IncompleteCommit)
+                        else "nothing was written, try again"
+                    )
                     raise Unavailable(
                         f"Neo4j at {self.target.uri} is unavailable or too busy: {error}; "
-                        "nothing was written, try again",
+                        + written,
                         {"neo4j_error": type(error).__name__},
                     ) from error
             time.sleep(random.uniform(0.5, 1.5) * min(1.0, 0.05 * 2**attempt))

@@ -7,7 +7,7 @@ from typing import Any
 
 import neo4j
 
-from graphsvc._errors import ConflictError, NotFoundError, ValidationFailed
+from graphsvc._errors import ConflictError, NotFoundError, PermissionDenied, ValidationFailed
 from graphsvc.ids import new_id
 from graphsvc.store._convert import from_neo4j, node_props, to_json
 from graphsvc.store._db import Database
@@ -64,7 +64,7 @@ RETURN c.id AS id
 _STATUS = """
 MATCH (c:AgentCommunication {id: $id})
 SET c.lock_seq = coalesce(c.lock_seq, 0) + 1
-RETURN c.status AS status
+RETURN c.status AS status, head([(c)<-[:RECEIVES]-(t:Agent) | t.id]) AS receiver
 """
 _CONTEXT = """
 MATCH (p:ExecutionPlan {id: $plan_id})
@@ -111,14 +111,23 @@ def mark_inactive(db: Database, seconds: float) -> int:
     return int(db.write(lambda tx: tx.run(_INACTIVE, seconds=seconds).single(strict=True)["n"]))
 
 
-def send_communication(db: Database, body: dict[str, Any]) -> str:
+def send_communication(db: Database, body: dict[str, Any], agent: str | None = None) -> str:
     """Record a message between agents: ``{from_agent_id, to_agent_id, message_type,
     subject, content, priority, requires_action, plan_id?, step_id?, responds_to?}``.
     SENT; a reply marks the message it answers RESPONDED. Returns its id.
-    ``ValidationFailed`` names each unknown id (nothing written)."""
+    ``ValidationFailed`` names each unknown id (nothing written); ``PermissionDenied``
+    when ``agent`` (the one agent the caller may act as) answers a message that was not
+    sent to it."""
     comm_id = new_id()
 
     def work(tx: neo4j.ManagedTransaction) -> str:
+        if agent is not None and body.get("responds_to"):
+            answered = tx.run(_STATUS, id=body["responds_to"]).single()
+            if answered is not None and answered["receiver"] != agent:
+                raise PermissionDenied(
+                    f"communication {body['responds_to']} was not sent to agent {agent!r}",
+                    {"responds_to": body["responds_to"]},
+                )
         missing = missing_ids(
             tx,
             {
@@ -150,14 +159,22 @@ def send_communication(db: Database, body: dict[str, Any]) -> str:
     return db.write(work)
 
 
-def set_communication_status(db: Database, comm_id: str, status: str) -> str:
+def set_communication_status(
+    db: Database, comm_id: str, status: str, agent: str | None = None
+) -> str:
     """Move a communication forward: SENT -> RECEIVED -> ACKNOWLEDGED -> RESPONDED.
-    ``ConflictError`` for a step backwards, ``NotFoundError`` for an unknown id."""
+    ``ConflictError`` for a step backwards, ``NotFoundError`` for an unknown id,
+    ``PermissionDenied`` when ``agent`` (the one agent the caller may act as) is not
+    its receiver."""
 
     def work(tx: neo4j.ManagedTransaction) -> str:
         record = tx.run(_STATUS, id=comm_id).single()
         if record is None:
             raise NotFoundError(f"no communication with id {comm_id!r}", {"id": comm_id})
+        if agent is not None and record["receiver"] != agent:
+            raise PermissionDenied(
+                f"communication {comm_id} was not sent to agent {agent!r}", {"id": comm_id}
+            )
         current = record["status"]
         if COMMUNICATION_STATUSES.index(status) <= COMMUNICATION_STATUSES.index(current):
             raise ConflictError(

@@ -216,29 +216,39 @@ def write_plans(tx: neo4j.ManagedTransaction, new: list[NewPlan], actor: str | N
     )
 
 
-def create_plan(db: Database, spec: PlanSpec, actor: str | None = None) -> PlanCreated:
-    """Store a validated plan in one write transaction; the plan starts DRAFT.
+def create_plan(
+    db: Database, spec: PlanSpec, actor: str | None = None, start: bool = False
+) -> PlanCreated:
+    """Store a validated plan in one write transaction; the plan starts DRAFT, or with
+    ``start`` EXECUTING, started in the same transaction (a start that is refused, or a
+    crash between the two, leaves no plan behind: the caller may simply try again).
 
     Creates the ``ExecutionPlan``, its steps (``CONTAINS_STEP {order}``,
     ``step_number`` 1..n), ``DEPENDS_ON`` edges, ``REQUIRES_CAPABILITY`` links,
     ``CREATES_PLAN`` from ``spec.analysis_id`` and a ``PLAN_CREATED`` event; a plan
     that ``requires_approval`` also gets a PENDING ``EXECUTE`` decision.
     Batched with UNWIND: a 10,000-step plan is a handful of queries.
-    Raises ``ValidationFailed`` (nothing written) for an unknown analysis.
+    Raises ``ValidationFailed`` (nothing written) for an unknown analysis, and
+    ``ConflictError`` (nothing written) when ``start`` and the plan needs approval.
     """
     plan_id = new_id()
     ids = {step.key: new_id() for step in spec.steps}
 
-    def work(tx: neo4j.ManagedTransaction) -> None:
+    def work(tx: neo4j.ManagedTransaction) -> PlanStatus:
+        from graphsvc.store.lifecycle import transition_tx  # lifecycle builds on this module
+
         write_plans(tx, [NewPlan(plan_id, spec, ids)], actor)
         if spec.requires_approval:
             write_plan_events(tx, [request_plan_approval(tx, plan_id)])
+        if start:
+            return transition_tx(tx, plan_id, "start", actor, None)
+        return PlanStatus.DRAFT
 
-    db.write(work)
+    status = db.write(work)
     return PlanCreated(
         id=plan_id,
         name=spec.name,
-        status=PlanStatus.DRAFT,
+        status=status,
         step_count=len(spec.steps),
         step_ids=ids,
     )

@@ -7,6 +7,7 @@ from typing import Any
 import neo4j
 
 from graphsvc._errors import Problem, ValidationFailed
+from graphsvc.domain.models import MAX_SEQ
 from graphsvc.store._convert import from_neo4j
 from graphsvc.store._db import Database
 from graphsvc.store._queries import load_query
@@ -56,7 +57,7 @@ def run_named_query(db: Database, name: str, parameters: dict[str, Any]) -> dict
     return run_read_only(db, query.body, parameters)
 
 
-_INT64 = (-(2**63), 2**63 - 1)
+_INT64 = (-(2**63), MAX_SEQ)  # Neo4j's integers
 
 
 def _too_wide(value: Any, path: str = "") -> list[str]:

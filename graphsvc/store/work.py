@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -31,7 +32,7 @@ from graphsvc._errors import (
     ValidationFailed,
 )
 from graphsvc.domain.leases import hash_token, new_tokens
-from graphsvc.domain.states import PLAN_TERMINAL, STEP_TRANSITIONS, PlanStatus, StepStatus
+from graphsvc.domain.states import PLAN_TERMINAL, STEP_TRANSITIONS, StepStatus
 from graphsvc.store._convert import node_props, to_json
 from graphsvc.store._db import Database
 from graphsvc.store._events import gate_events, write_plan_events
@@ -53,6 +54,8 @@ __all__ = [
     "start",
     "sweep",
 ]
+
+log = logging.getLogger("graphsvc.sweeper")
 
 BACKOFF_BASE_SECONDS = 1.0
 BACKOFF_MAX_SECONDS = 300.0
@@ -138,26 +141,38 @@ RETURN collect(DISTINCT c.id) AS ids
 """
 _FAMILY_DEPTH = 100
 
-_LOCK_STEP = """
+# The agent that holds a step's lease (not one it is merely reserved for).
+_HOLDER = (
+    "head([(s)-[r:ASSIGNED_TO]->(a:Agent) WHERE NOT coalesce(r.reserved, false) | a.id]) AS holder"
+)
+_LOCK_STEP = (
+    """
 MATCH (p:ExecutionPlan)-[:CONTAINS_STEP]->(s:ExecutionStep {id: $step_id})
 SET s.lock_seq = coalesce(s.lock_seq, 0) + 1
-RETURN s {.*, lease_hash: s.lease_token_hash} AS step,
+RETURN s {.*, lease_hash: s.lease_token_hash,
+          lease_expired: coalesce(s.lease_expires_at < datetime(), false),
+          timed_out: coalesce(s.attempt_deadline < datetime(), false)} AS step,
        p {.id, .status, .on_failure, .can_modify} AS plan,
-       head([(s)-[r:ASSIGNED_TO]->(a:Agent) WHERE NOT coalesce(r.reserved, false) | a.id])
-         AS holder
+       """
+    + _HOLDER
+    + """
 """
+)
 
 # Only what a completion is judged by: every returned value costs driver time (a
 # DATETIME about 40 us), and a batch locks up to 1,000 steps.
-_LOCK_STEPS = """
+_LOCK_STEPS = (
+    """
 UNWIND $step_ids AS sid
 MATCH (p:ExecutionPlan)-[:CONTAINS_STEP]->(s:ExecutionStep {id: sid})
 SET s.lock_seq = coalesce(s.lock_seq, 0) + 1
 RETURN s {.id, .status, lease_hash: s.lease_token_hash, .completion_digest} AS step,
        p {.id, .on_failure} AS plan,
-       head([(s)-[r:ASSIGNED_TO]->(a:Agent) WHERE NOT coalesce(r.reserved, false) | a.id])
-         AS holder
+       """
+    + _HOLDER
+    + """
 """
+)
 
 # The agent that holds a step's lease was seen now: written at most once a second (as in
 # _CLAIM), so the heartbeats of one agent's slots do not queue on its lock.
@@ -226,10 +241,11 @@ _EXPIRED = """
 MATCH (s:ExecutionStep)
 WHERE s.status IN ['ASSIGNED', 'EXECUTING']
   AND (s.lease_expires_at < datetime() OR s.attempt_deadline < datetime())
+  AND EXISTS { (:ExecutionPlan)-[:CONTAINS_STEP]->(s) }
 RETURN s.id AS id, s.lease_token_hash AS lease_hash,
-       coalesce(s.attempt_deadline < datetime(), false) AS timed_out,
        CASE WHEN s.attempt_deadline < datetime() THEN 'timed out after ' +
             toString(s.timeout_seconds) + ' s' ELSE 'lease expired' END AS why
+ORDER BY coalesce(s.lease_expires_at, s.attempt_deadline)
 LIMIT $limit
 """
 # A lost lease is not the work's failure (DESIGN.md section 8): READY again at once,
@@ -378,6 +394,11 @@ def lock_step(tx: neo4j.ManagedTransaction, step_id: str) -> tuple[dict[str, Any
     record = tx.run(_LOCK_STEP, step_id=step_id).single()
     if record is None:
         raise NotFoundError(f"no step with id {step_id!r}", {"step_id": step_id})
+    return _locked(record)
+
+
+def _locked(record: neo4j.Record) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A locked step (with ``lease_holder``) and its plan, from a lock query's record."""
     return {**node_props(record["step"]), "lease_holder": record["holder"]}, dict(record["plan"])
 
 
@@ -416,12 +437,20 @@ def check_lease(
 def start(
     db: Database, step_id: str, token: str, actor: str | None = None, agent: str | None = None
 ) -> None:
-    """ASSIGNED -> EXECUTING. ``ConflictError`` on a stale token or another status;
+    """ASSIGNED -> EXECUTING. Idempotent: a repeat with the same token on a step it
+    started answers as the first did and writes nothing (a worker that got no answer
+    sends it again). ``ConflictError`` on a stale token or another status;
     ``PermissionDenied`` when ``agent`` is given and does not hold the lease. The event
     names the lease's holder as its actor (``actor`` when none)."""
 
     def work(tx: neo4j.ManagedTransaction) -> None:
         step, plan = lock_step(tx, step_id)
+        repeat = step["status"] == StepStatus.EXECUTING and step.get("lease_hash") == hash_token(
+            token
+        )
+        if repeat:
+            check_holder(step, agent)
+            return
         check_lease(step, token, "start", agent)
         tx.run(_START, step_id=step_id).consume()
         write_plan_events(
@@ -518,10 +547,7 @@ def _complete_in(
 ) -> BatchCompletion:
     digests = {i.step_id: _digest(i.outputs, i.changeset) for i in items}
     # Lock the steps in id order: two batches sharing steps take them in one order.
-    locked = {
-        r["step"]["id"]: ({**node_props(r["step"]), "lease_holder": r["holder"]}, dict(r["plan"]))
-        for r in tx.run(_LOCK_STEPS, step_ids=sorted(digests))
-    }
+    locked = {r["step"]["id"]: _locked(r) for r in tx.run(_LOCK_STEPS, step_ids=sorted(digests))}
     outcomes: dict[str, dict[str, Any]] = {}
     apply: list[Completion] = []
     for item in items:
@@ -626,7 +652,7 @@ def _fail_locked(
     actor: str | None,
 ) -> str:
     step_id = step["id"]
-    if PlanStatus(plan["status"]) in PLAN_TERMINAL:
+    if plan["status"] in PLAN_TERMINAL:
         return _cancel_orphan(tx, step, plan, error, actor)
     if retryable and step["retry_count"] < step["max_retries"]:
         delay = backoff_seconds(step["retry_count"])
@@ -714,19 +740,23 @@ def fail(
 
 
 def _take_back(tx: neo4j.ManagedTransaction, row: dict[str, Any]) -> bool:
-    """One expired lease or timed-out attempt, checked again under the step's lock."""
+    """One expired lease or timed-out attempt, checked again under the step's lock: the
+    same lease, still leased, and still expired (a heartbeat may have renewed it since
+    the sweep read it)."""
     step, plan = lock_step(tx, row["id"])
-    if step.get("lease_hash") != row["lease_hash"] or step["status"] not in (
-        StepStatus.ASSIGNED,
-        StepStatus.EXECUTING,
+    leased, _ = STEP_TRANSITIONS["lease_expired"]
+    if (
+        step.get("lease_hash") != row["lease_hash"]
+        or step["status"] not in leased
+        or not (step["lease_expired"] or step["timed_out"])
     ):
         return False
     losses = step.get("lease_losses") or 0
     budget = step.get("max_lease_losses")
     budget = DEFAULT_MAX_LEASE_LOSSES if budget is None else budget
-    ended = PlanStatus(plan["status"]) in PLAN_TERMINAL
-    if row["timed_out"] or ended or losses >= budget:
-        why = row["why"] if row["timed_out"] or ended else f"lease expired {losses + 1} times"
+    ended = plan["status"] in PLAN_TERMINAL
+    if step["timed_out"] or ended or losses >= budget:
+        why = row["why"] if step["timed_out"] or ended else f"lease expired {losses + 1} times"
         _fail_locked(tx, step, plan, why, True, "sweeper")
         return True
     tx.run(_LEASE_LOST, step_id=step["id"]).consume()
@@ -756,4 +786,10 @@ def sweep(db: Database, limit: int = 100) -> int:
     many steps it took back.
     """
     candidates = db.read(lambda tx: tx.run(_EXPIRED, limit=limit).data())
-    return sum(db.write(_take_back, row) for row in candidates)
+    taken = 0
+    for row in candidates:
+        try:
+            taken += db.write(_take_back, row)
+        except Exception:
+            log.exception("could not take back the lease of step %s", row["id"])
+    return taken

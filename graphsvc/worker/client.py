@@ -31,12 +31,19 @@ _BY_STATUS: dict[int, type[GraphsvcError]] = {
 }
 
 
-def default_api_key(settings: Settings | None = None) -> str | None:
-    """The key a client on this machine sends when none is given: ``GRAPHSVC_API_KEY``,
-    else the local admin key the server generated in the data folder (if this user may
-    read it), else None."""
+def default_api_key(settings: Settings | None = None, local: bool = True) -> str | None:
+    """The key a client sends when none is given: ``GRAPHSVC_API_KEY``, else (``local``:
+    the API runs on this machine) the local admin key the server generated in the data
+    folder, if this user may read it; else None."""
     settings = settings or Settings()
-    return settings.api_key or read_local_key(settings.data_dir)
+    if settings.api_key:
+        return settings.api_key
+    return read_local_key(settings.data_dir) if local else None
+
+
+def _is_loopback(base_url: str) -> bool:
+    host = httpx.URL(base_url).host
+    return host in ("localhost", "::1") or host.startswith("127.")
 
 
 class ServerError(GraphsvcError):
@@ -44,8 +51,8 @@ class ServerError(GraphsvcError):
 
 
 class ApiClient:
-    """Calls the graphsvc API at ``base_url`` with the bearer ``api_key`` (default:
-    ``default_api_key()``).
+    """Calls the graphsvc API at ``base_url`` with the bearer ``api_key`` (default, for an
+    API on this machine only: ``default_api_key()``).
 
     Errors come back as graphsvc's own exceptions: 401 ``AuthenticationFailed``,
     403 ``PermissionDenied``, 404 ``NotFoundError``, 409 ``ConflictError``, 413
@@ -54,7 +61,9 @@ class ApiClient:
     """
 
     def __init__(self, base_url: str, api_key: str | None = None, timeout: float = 60.0) -> None:
-        api_key = api_key or default_api_key()
+        if api_key is None:
+            # GRAPHSVC_API_KEY, else this machine's local key, which goes to this machine only.
+            api_key = default_api_key(local=_is_loopback(base_url))
         headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
         self.http = httpx.Client(base_url=base_url, headers=headers, timeout=timeout)
 

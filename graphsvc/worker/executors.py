@@ -26,6 +26,7 @@ import signal
 import subprocess
 import tempfile
 import threading
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -147,16 +148,15 @@ def _supervise(
         daemon=True,
     )
     reader.start()
-    waited = 0.0
+    deadline = time.monotonic() + timeout
     why = None
     while reader.is_alive():
         reader.join(_POLL_SECONDS)
-        waited += _POLL_SECONDS
         if not reader.is_alive():
             break
         if cancelled.is_set():
             why = "cancelled: the step's lease was revoked or lost"
-        elif waited >= timeout:
+        elif time.monotonic() >= deadline:
             why = f"timed out after {timeout:g} s"
         if why:
             _kill_group(proc)

@@ -4,10 +4,16 @@ while they work, and report the result.
 Losing the API for a while is not losing the work (DESIGN.md section 8): every
 report (``start``, ``heartbeat``, ``complete``, ``fail``, ``subplans``) that gets
 no answer or a 5xx is sent again with backoff until the step's lease would have
-run out (completion is idempotent, so a repeat is safe), and heartbeats go on
-through refusals unless the refusal says the lease is gone (409, 404, 403). When
-it is gone (the step was cancelled, or its lease expired and went to another
-worker), the running process group is killed and nothing is reported.
+run out. ``start`` and ``complete`` answer a repeat as they answered the first
+call; a batch completion is sent again without its claim (a claim that did
+land leases steps whose tokens never arrived: they return after their lease,
+without spending a retry); a repeated ``fail`` or ``subplans`` whose first call
+landed is refused with a 409, which is then only logged. Heartbeats go on
+through refusals unless the refusal says the lease is gone (409, 404, 403).
+When it is gone (the step was cancelled, or its lease expired and went to
+another worker), the running process group is killed and nothing is reported.
+A completion the API refuses as too large or invalid (413, 422) is reported as
+a failed attempt that no retry would mend.
 """
 
 from __future__ import annotations
@@ -25,6 +31,7 @@ from graphsvc._errors import (
     GraphsvcError,
     NotFoundError,
     PermissionDenied,
+    TooLarge,
     ValidationFailed,
 )
 from graphsvc.ids import new_id
@@ -112,7 +119,8 @@ class Worker:
         self.client = client
         self.config = config
         self.slots = slots
-        self.agent_id = agent_id or self._bound_agent() or f"graphsvc-worker-{new_id()[-12:]}"
+        self._agent_id = agent_id
+        self._explicit_agent = agent_id
         self.capabilities = capabilities or []
         self.lease_seconds = lease_seconds
         self.wait_seconds = wait_seconds
@@ -122,14 +130,16 @@ class Worker:
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
 
-    def _bound_agent(self) -> str | None:
-        """The agent the client's key is bound to (a worker key), if the API says so."""
-        try:
-            agent: str | None = self.client.call("GET", "/v1/whoami").get("agent_id")
-        except GraphsvcError as exc:
-            log.warning("could not ask the API which agent this key acts as: %s", exc)
-            return None
-        return agent
+    @property
+    def agent_id(self) -> str:
+        """The agent this worker claims as: the one given, else the agent its key is bound
+        to (a worker key; ``GET /v1/whoami``), else a new ``graphsvc-worker-...``. Asked
+        of the API on first use, and again after a claim is refused (403); raises the
+        client's error while the API cannot say."""
+        if self._agent_id is None:
+            answer = self.client.call("GET", "/v1/whoami")
+            self._agent_id = answer.get("agent_id") or f"graphsvc-worker-{new_id()[-12:]}"
+        return self._agent_id
 
     def start(self) -> None:
         for i in range(self.slots):
@@ -164,6 +174,12 @@ class Worker:
                     body = {**self._claim_body(), "wait_seconds": self.wait_seconds}
                     leases = self._leases(self.client.claim(**body), asked)
                 leases = self._run_batch(leases)
+            except PermissionDenied as exc:
+                log.warning("claim refused: %s", exc)
+                if self._explicit_agent is None:
+                    self._agent_id = None  # ask again which agent the key is bound to
+                leases = []
+                self._stop.wait(1.0)
             except GraphsvcError as exc:
                 log.warning("worker request failed: %s", exc)
                 leases = []
@@ -196,10 +212,16 @@ class Worker:
         results = [{"step_id": x.id, "lease_token": x.token, "outputs": {}} for x in instant]
         claim = None if self._stop.is_set() else self._claim_body()
         asked = time.monotonic()
+        sent: list[bool] = []
+
+        def complete() -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+            # Again without the claim: the first one may have landed unanswered.
+            again = bool(sent)
+            sent.append(True)
+            return self.client.complete_batch(results, None if again else claim)
+
         outcomes, claimed = self._deliver(
-            lambda: self.client.complete_batch(results, claim),
-            instant,
-            f"completion of {len(results)} step(s)",
+            complete, instant, f"completion of {len(results)} step(s)"
         )
         for lease, outcome in zip(instant, outcomes, strict=True):
             if outcome.get("error"):
@@ -251,13 +273,16 @@ class Worker:
                 )
                 self.on_event("waiting", {**step, "child_plan_ids": ids})
             else:
-                self._deliver(
-                    lambda: self.client.complete(
-                        lease.id, lease.token, result.outputs, result.changeset
-                    ),
-                    [lease],
-                    "completion",
-                )
+                try:
+                    self._deliver(
+                        lambda: self.client.complete(
+                            lease.id, lease.token, result.outputs, result.changeset
+                        ),
+                        [lease],
+                        "completion",
+                    )
+                except (ValidationFailed, TooLarge) as exc:
+                    raise StepFailed(f"the API refused its result: {exc.message}", False) from exc
                 self.on_event("completed", step)
         except StepFailed as failure:
             if lease.lost.is_set():

@@ -53,20 +53,23 @@ def _claim(
 
 
 def test_a_cross_origin_text_post_without_a_key_is_refused_and_creates_nothing(
-    client: TestClient, db: Database
+    db: Database, tmp_path: Path
 ) -> None:
+    """With default settings (no keys configured, so the local key)."""
+    settings = Settings(data_dir=tmp_path / "data", reconcile_on_start=False)
     name = f"drive-by-{new_id()}"
     page = {"Origin": "http://evil.example", "Content-Type": "text/plain"}
     tickets = f"# {name}\n---\n# X: Run [prog]\ntouch /tmp/pwned\n"
-    answer = client.post("/v1/plans/tickets?start=true", content=tickets, headers=page)
-    assert answer.status_code == 401
-    assert answer.json()["error"]["code"] == "unauthenticated"
-    assert "access-control-allow-origin" not in answer.headers
-    preflight = client.options(
-        "/v1/plans",
-        headers={"Origin": "http://evil.example", "Access-Control-Request-Method": "POST"},
-    )
-    assert "access-control-allow-origin" not in preflight.headers
+    with TestClient(create_app(settings, db=db)) as default:
+        answer = default.post("/v1/plans/tickets?start=true", content=tickets, headers=page)
+        assert answer.status_code == 401
+        assert answer.json()["error"]["code"] == "unauthenticated"
+        assert "access-control-allow-origin" not in answer.headers
+        preflight = default.options(
+            "/v1/plans",
+            headers={"Origin": "http://evil.example", "Access-Control-Request-Method": "POST"},
+        )
+        assert "access-control-allow-origin" not in preflight.headers
     assert _plans_named(db, name) == 0
 
 
@@ -192,6 +195,21 @@ def test_a_worker_key_acts_only_as_its_own_agent(client: TestClient, db: Databas
         "subject": "spoofed",
     }
     assert client.post("/v1/communications", json=send, headers=WORKER).status_code == 403
+    # A message between two other agents: the worker key may neither mark nor answer it.
+    third = f"third-{new_id()}"
+    for agent in (other, third):
+        assert client.post("/v1/agents", json={"id": agent}, headers=ADMIN).status_code == 201
+    between = client.post(
+        "/v1/communications",
+        json={**send, "to_agent_id": third, "subject": "private"},
+        headers=ADMIN,
+    ).json()["id"]
+    marked = client.post(
+        f"/v1/communications/{between}/status", json={"status": "RECEIVED"}, headers=WORKER
+    )
+    assert marked.status_code == 403
+    reply = {**send, "from_agent_id": BOUND_AGENT, "to_agent_id": other, "responds_to": between}
+    assert client.post("/v1/communications", json=reply, headers=WORKER).status_code == 403
     events = client.get(f"/v1/plans/{plan_id}/events", headers=ADMIN).json()
     actors = {(e["type"], e["actor"]) for e in events if e.get("type") != "STEP_READY"}
     assert ("STEP_COMPLETED", BOUND_AGENT) in actors
@@ -235,16 +253,33 @@ def test_numbers_out_of_bounds_are_422_naming_the_field_and_store_nothing(
     assert _plans_named(db, name) == 0
 
 
-def test_inputs_nested_too_deep_are_422_and_store_nothing(client: TestClient, db: Database) -> None:
+@pytest.mark.parametrize("content_type", ["application/json", "Application/JSON", None])
+def test_inputs_nested_too_deep_are_422_and_store_nothing(
+    client: TestClient, db: Database, content_type: str | None
+) -> None:
     name = f"deep-{new_id()}"
     deep: Any = "bottom"
     for _ in range(256):
         deep = {"d": deep}
     spec = {"name": name, "steps": [{"key": "A", "kind": "noop", "inputs": deep}]}
-    answer = client.post("/v1/plans", json=spec, headers=COORD)
+    headers = {**COORD, **({"Content-Type": content_type} if content_type else {})}
+    request = client.build_request("POST", "/v1/plans", content=json.dumps(spec), headers=headers)
+    if content_type is None:  # FastAPI parses a body without a type as JSON too
+        assert "content-type" not in request.headers
+    answer = client.send(request)
     assert answer.status_code == 422, answer.text
     assert "nested deeper than" in answer.json()["error"]["message"]
     assert _plans_named(db, name) == 0
+
+
+def test_a_body_without_a_valid_key_is_refused_before_it_is_read(client: TestClient) -> None:
+    big = b"[" * 100_000 + b"]" * 100_000
+    for headers in ({}, {"Authorization": "Bearer wrong"}):
+        answer = client.post(
+            "/v1/plans", content=big, headers={**headers, "Content-Type": "application/json"}
+        )
+        assert answer.status_code == 401
+        assert answer.json()["error"]["code"] == "unauthenticated"
 
 
 def test_integers_beyond_64_bits_in_queries_are_422(client: TestClient) -> None:

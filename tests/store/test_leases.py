@@ -165,3 +165,36 @@ def test_the_sweeper_outlives_its_errors_and_says_when_it_is_late() -> None:
     finally:
         sweeper.stop()
         nowhere.close()
+
+
+def test_a_repeated_start_answers_as_the_first_did(db: Database) -> None:
+    plan_id = _plan(db, [{"key": "A", "kind": "noop"}])
+    [step] = _claim(db, plan_id, f"again-{new_id()}")
+    work.start(db, step["id"], step["lease_token"])
+    work.start(db, step["id"], step["lease_token"])  # the first answer was lost: no 409
+    types = [e.type for e in lifecycle.list_events(db, plan_id) if e.step_id == step["id"]]
+    assert types.count("STEP_STARTED") == 1
+    lifecycle.transition_plan(db, plan_id, "cancel", actor="test")
+
+
+def test_one_step_that_cannot_be_taken_back_does_not_stop_the_others(db: Database) -> None:
+    plan_id = _plan(db, [{"key": "POISON", "kind": "noop"}, {"key": "FINE", "kind": "noop"}])
+    leased = {s["key"]: s for s in _claim(db, plan_id, f"poison-{new_id()}")}
+    db.write(
+        lambda tx: tx.run(
+            "MATCH (s:ExecutionStep {id: $poison}) SET s.max_lease_losses = 'not a number', "
+            "s.lease_expires_at = datetime() - duration({hours: 1})",
+            poison=leased["POISON"]["id"],
+        ).consume()
+    )
+    _expire(db, [leased["FINE"]["id"]])  # the poisoned one expired earlier: swept first
+    status = "MATCH (s:ExecutionStep {id: $id}) RETURN s.status AS status"
+    fine = db.read(lambda tx: tx.run(status, id=leased["FINE"]["id"]).single(strict=True))
+    assert fine["status"] == "READY"
+    db.write(
+        lambda tx: tx.run(
+            "MATCH (s:ExecutionStep {id: $id}) SET s.max_lease_losses = 3",
+            id=leased["POISON"]["id"],
+        ).consume()
+    )
+    lifecycle.transition_plan(db, plan_id, "cancel", actor="test")

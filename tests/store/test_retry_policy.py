@@ -15,7 +15,16 @@ def test_a_transaction_that_worked_long_and_ran_out_of_memory_is_too_large_at_on
 
 def test_a_quick_one_that_met_a_full_memory_pool_is_tried_again_within_the_timeout() -> None:
     assert retry_policy(OOM, False, 0.1, 0.1, 10.0) == "retry"
-    assert retry_policy(OOM, False, 0.1, 11.0, 10.0) == "too_large"
+    assert retry_policy(OOM, False, 0.1, 11.0, 10.0) == "unavailable"
+
+
+def test_a_transaction_over_its_own_limit_is_too_large_however_quick() -> None:
+    own = "Neo.ClientError.General.TransactionOutOfMemoryError"
+    assert retry_policy(own, False, 0.1, 0.1, 10.0) == "too_large"
+
+
+def test_a_commit_whose_answer_was_lost_is_never_run_again() -> None:
+    assert retry_policy(None, True, 0.1, 0.1, 10.0, outcome_unknown=True) == "unavailable"
 
 
 def test_deadlocks_are_retried_for_two_minutes_then_unavailable() -> None:

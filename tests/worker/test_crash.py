@@ -1,6 +1,9 @@
 """The crash test (issue 18): with default settings, `graphsvc serve` is killed with
 SIGKILL three times and a worker once while a plan of 600 steps runs; the plan still
 COMPLETES, with every step COMPLETED exactly once (one STEP_COMPLETED event each).
+Half the chains are `noop` steps (completed in batches), half short `command` steps
+(started, heartbeated and completed one by one), so both ways of reporting meet the
+crashes.
 
 Everything runs as a user would run it: `graphsvc serve` with no API keys configured
 (so with the local key, generated in its data folder) and two `graphsvc worker`
@@ -107,7 +110,8 @@ def test_a_plan_survives_three_server_kills_and_a_worker_kill(
     steps = [
         {
             "key": f"C{c}S{s}",
-            "kind": "noop",
+            "kind": "noop" if c % 2 else "command",
+            "description": "" if c % 2 else "sleep 0.05",
             "depends_on": [f"C{c}S{s - 1}"] if s else [],
         }
         for c in range(CHAINS)
@@ -116,7 +120,10 @@ def test_a_plan_survives_three_server_kills_and_a_worker_kill(
     created = http.post("/v1/plans?start=true", json={"name": "crash", "steps": steps})
     assert created.status_code == 201, created.text
     plan_id = created.json()["id"]
-    workers = [processes.start("worker", "--api", api, log=f"worker-{i}.log") for i in range(2)]
+    workers = [
+        processes.start("worker", "--api", api, "--allow-commands", log=f"worker-{i}.log")
+        for i in range(2)
+    ]
 
     def completed() -> int:
         query = (

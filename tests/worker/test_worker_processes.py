@@ -298,3 +298,36 @@ def test_graphsvc_run_leaves_other_plans_steps_alone(
         assert evil.status.value == "READY"
     finally:
         lifecycle.transition_plan(db, stranger, "cancel", actor="test")
+
+
+def test_cancelling_a_running_command_step_kills_its_processes(
+    db: Database, live_api: str, worker_processes: list[subprocess.Popen[str]], tmp_path: Path
+) -> None:
+    """The worker learns of the cancel at its next heartbeat (409) and kills the step's
+    process group: the shell and what it started in the background."""
+    body = "sleep 300 & echo $! > child.pid; sleep 300"
+    spec = parse_spec(
+        {"name": "cancel me", "steps": [{"key": "LONG", "kind": "command", "description": body}]}
+    )
+    plan_id = plans.create_plan(db, spec).id
+    lifecycle.transition_plan(db, plan_id, "start", actor="test")
+    _start_worker(live_api, tmp_path, worker_processes)
+    _wait_for((tmp_path / "child.pid").exists, 30, "the step to start its child")
+    time.sleep(0.2)
+    child = int((tmp_path / "child.pid").read_text())
+    [step] = plans.get_plan(db, plan_id).steps
+    answer = httpx.post(
+        f"{live_api}/v1/steps/{step.id}/cancel",
+        json={"reason": "not needed"},
+        headers=auth("coordinator"),
+    )
+    assert answer.status_code == 200, answer.text
+
+    def gone() -> bool:
+        try:
+            state = Path(f"/proc/{child}/stat").read_text().split(")")[-1].split()[0]
+        except FileNotFoundError:
+            return True
+        return state in ("Z", "X")
+
+    _wait_for(gone, 15, "the step's background child to be killed")

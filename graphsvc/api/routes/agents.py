@@ -117,14 +117,14 @@ def send(body: CommunicationBody, db: DbDep, who: Worker) -> Created:
     answering another (which becomes RESPONDED). 422 names unknown ids; 403 when a
     worker key sends as another agent than its own."""
     act_as(who, body.from_agent_id, "from_agent_id")
-    return Created(id=agents.send_communication(db, body.model_dump(mode="json")))
+    return Created(id=agents.send_communication(db, body.model_dump(mode="json"), who.agent))
 
 
 @router.post("/communications/{comm_id}/status", response_model=StatusBody)
-def set_status(comm_id: str, body: StatusBody, db: DbDep, _: Worker) -> StatusBody:
+def set_status(comm_id: str, body: StatusBody, db: DbDep, who: Worker) -> StatusBody:
     """Move a communication forward: SENT -> RECEIVED -> ACKNOWLEDGED -> RESPONDED
-    (409 backwards)."""
-    agents.set_communication_status(db, comm_id, body.status.value)
+    (409 backwards). A worker key only for communications sent to its agent (403)."""
+    agents.set_communication_status(db, comm_id, body.status.value, who.agent)
     return body
 
 

@@ -6,11 +6,14 @@ import neo4j
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
+from graphsvc._errors import Unavailable
 from graphsvc.api.deps import DbDep
 from graphsvc.api.errors import ERROR_RESPONSES, error_body
 from graphsvc.engine import Sweeper
 
 router = APIRouter(tags=["health"])
+
+_RETRY_AFTER = {"Retry-After": str(Unavailable.retry_after_seconds)}
 
 
 @router.get("/healthz")
@@ -28,12 +31,12 @@ def readyz(request: Request, db: DbDep) -> dict[str, str] | JSONResponse:
         db.verify()
     except (neo4j.exceptions.Neo4jError, neo4j.exceptions.DriverError, OSError) as exc:
         body = error_body("neo4j_unavailable", str(exc))
-        return JSONResponse(body, 503, headers={"Retry-After": "5"})
+        return JSONResponse(body, 503, headers=_RETRY_AFTER)
     sweeper: Sweeper | None = getattr(request.app.state, "sweeper", None)
     if sweeper is not None and not sweeper.healthy():
         message = (
             f"the lease sweeper has not succeeded for {sweeper.seconds_since_success():.0f} s"
             f" (last error: {sweeper.last_error or 'none; it is stuck or stopped'})"
         )
-        return JSONResponse(error_body("sweeper_late", message), 503, headers={"Retry-After": "5"})
+        return JSONResponse(error_body("sweeper_late", message), 503, headers=_RETRY_AFTER)
     return {"status": "ready"}

@@ -35,18 +35,15 @@ _SPEC_EXAMPLE = {
 
 
 def _submit(db: DbDep, spec: PlanSpec, who: str, start: bool) -> PlanCreated:
-    """Create the plan and, with ``start``, start it. A plan that requires approval cannot
-    start at once: 409 before anything is written (not a created plan and a 409)."""
+    """Create the plan and, with ``start``, start it, in one transaction. A plan that
+    requires approval cannot start at once: 409 before anything is written."""
     if start and spec.requires_approval:
         raise ConflictError(
             "this plan requires approval, so it cannot start on creation: submit it without "
             "?start=true, then approve its EXECUTE decision (graphsvc decide approve --start)",
             {"requires_approval": True},
         )
-    created = plan_store.create_plan(db, spec, actor=who)
-    if start:
-        created.status = lifecycle.transition_plan(db, created.id, "start", actor=who)
-    return created
+    return plan_store.create_plan(db, spec, actor=who, start=start)
 
 
 @router.post("", status_code=201, response_model=PlanCreated)
