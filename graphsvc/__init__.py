@@ -18,6 +18,7 @@ from graphsvc._errors import (
     ValidationFailed,
 )
 from graphsvc.settings import Settings
+from graphsvc.worker import StepContext, StepFailed, Worker
 
 __version__ = "0.1.0"
 
@@ -30,8 +31,11 @@ __all__ = [
     "PermissionDenied",
     "Problem",
     "Settings",
+    "StepContext",
+    "StepFailed",
     "TooLarge",
     "Unavailable",
     "ValidationFailed",
+    "Worker",
     "__version__",
 ]

@@ -22,6 +22,11 @@ from graphsvc.store import Database, Neo4jTarget
 from tests.helpers import KEYS
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests marked ``last`` run after all others: they check what the suite wrote."""
+    items.sort(key=lambda item: item.get_closest_marker("last") is not None)
+
+
 def _docker_answers() -> bool:
     try:
         import docker

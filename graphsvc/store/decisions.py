@@ -231,6 +231,7 @@ def decide(
             "step_id": step_id,
             "decision_id": decision_id,
             "type": f"DECISION_{status}",
+            "from_status": decision["status"],
             "to_status": status,
             "actor": user_id,
             "message": comment,

@@ -8,7 +8,8 @@ import neo4j
 
 from graphsvc._errors import ConflictError, NotFoundError
 from graphsvc.domain.models import EventPublic
-from graphsvc.domain.states import PLAN_TERMINAL, PLAN_TRANSITIONS, PlanStatus
+from graphsvc.domain.states import PLAN_TERMINAL, PlanStatus
+from graphsvc.domain.transitions import PLAN_TRANSITIONS
 from graphsvc.store._convert import node_props
 from graphsvc.store._db import Database
 from graphsvc.store._events import write_plan_events

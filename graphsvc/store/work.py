@@ -32,7 +32,8 @@ from graphsvc._errors import (
     ValidationFailed,
 )
 from graphsvc.domain.leases import hash_token, new_tokens
-from graphsvc.domain.states import PLAN_TERMINAL, STEP_TRANSITIONS, StepStatus
+from graphsvc.domain.states import PLAN_TERMINAL, StepStatus
+from graphsvc.domain.transitions import STEP_TRANSITIONS
 from graphsvc.store._convert import node_props, to_json
 from graphsvc.store._db import Database
 from graphsvc.store._events import gate_events, write_plan_events

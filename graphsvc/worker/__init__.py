@@ -1,7 +1,19 @@
-"""The built-in worker: claims steps over the REST API like any external agent."""
+"""The worker SDK: ``Worker`` with ``@worker.step(kind)`` handlers and a ``StepContext``;
+the built-in worker is this SDK with the built-in executors registered."""
 
 from graphsvc.worker.client import ApiClient
-from graphsvc.worker.executors import ExecutorConfig, StepFailed, execute
-from graphsvc.worker.runner import Worker
+from graphsvc.worker.context import ClaimedStep, StepContext
+from graphsvc.worker.executors import ExecutorConfig, Spawn, StepFailed, execute
+from graphsvc.worker.runner import Handler, Worker
 
-__all__ = ["ApiClient", "ExecutorConfig", "StepFailed", "Worker", "execute"]
+__all__ = [
+    "ApiClient",
+    "ClaimedStep",
+    "ExecutorConfig",
+    "Handler",
+    "Spawn",
+    "StepContext",
+    "StepFailed",
+    "Worker",
+    "execute",
+]

@@ -27,22 +27,28 @@ import subprocess
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from graphsvc._errors import ValidationFailed
 from graphsvc.domain.children import parse_children
 from graphsvc.domain.compiler import compile_tickets
 
+if TYPE_CHECKING:
+    from graphsvc.worker.context import StepContext
+
 __all__ = [
+    "Builtin",
     "Done",
     "ExecutorConfig",
     "Spawn",
     "StepFailed",
+    "builtin_handlers",
     "execute",
     "handled_kinds",
-    "is_instant",
+    "validate",
 ]
 
 SUMMARY_CHARS = 200
@@ -88,14 +94,7 @@ class ExecutorConfig:
 
 def handled_kinds(config: ExecutorConfig) -> list[str]:
     """The step kinds this configuration can execute (others are left for other agents)."""
-    kinds = ["noop", "subplan"]
-    if config.allow_commands:
-        kinds.append("command")
-    if config.agent_cmd:
-        kinds += ["task", "synthesize"]
-    if config.agent_cmd or config.allow_commands:
-        kinds.append("planner")
-    return kinds
+    return list(builtin_handlers(config))
 
 
 def _tail(text: str) -> str:
@@ -301,48 +300,84 @@ def _subplan(step: dict[str, Any]) -> Spawn:
     )
 
 
-def is_instant(step: dict[str, Any]) -> bool:
-    """A step that completes at once with empty outputs (``noop`` without a validate
-    command): the worker batches these instead of starting and heartbeating each."""
-    return bool(step["kind"] == "noop" and not step.get("validate_command"))
+def validate(step: dict[str, Any], config: ExecutorConfig, cancelled: threading.Event) -> None:
+    """Run the step's ``validate`` command, if it has one, after its own work (DESIGN.md
+    section 3); ``StepFailed`` when it exits non-zero."""
+    if not step.get("validate_command"):
+        return
+    proc = _run(
+        ["bash", "-c", step["validate_command"]], step, config, "validate", None, None, cancelled
+    )
+    if proc.returncode != 0:
+        raise StepFailed(
+            f"validate command failed with exit code {proc.returncode}: {step['validate_command']}"
+        )
+
+
+def _with_changeset(
+    work: Callable[[dict[str, Any], ExecutorConfig, Path, threading.Event], dict[str, Any]],
+) -> Callable[[StepContext, ExecutorConfig], dict[str, Any]]:
+    """A handler that runs ``work`` with a GRAPHSVC_CHANGESET_FILE of its own and puts
+    what the process wrote there into ``ctx.changeset``."""
+
+    def handler(ctx: StepContext, config: ExecutorConfig) -> dict[str, Any]:
+        with tempfile.TemporaryDirectory(prefix="graphsvc-step-") as scratch:
+            changeset_file = Path(scratch) / "changeset.json"
+            outputs = work(ctx.step.as_dict(), config, changeset_file, ctx.cancel_event)
+            ctx.changeset.update(_read_changeset(changeset_file))
+        return outputs
+
+    return handler
+
+
+def builtin_handlers(config: ExecutorConfig) -> dict[str, Builtin]:
+    """The built-in executors this configuration enables, by kind (DESIGN.md section 3):
+    ``noop`` and ``subplan`` always, ``command`` with commands allowed, ``task`` and
+    ``synthesize`` with an agent command, ``planner`` with either. The worker registers
+    them as it registers any handler."""
+    handlers: dict[str, Builtin] = {
+        "noop": Builtin(lambda ctx: {}, instant=True),
+        "subplan": Builtin(lambda ctx: _subplan(ctx.step.as_dict())),
+    }
+    if config.allow_commands:
+        command = _with_changeset(_command)
+        handlers["command"] = Builtin(lambda ctx: command(ctx, config))
+    if config.agent_cmd:
+        agent = _with_changeset(_agent)
+        handlers["task"] = Builtin(lambda ctx: agent(ctx, config))
+        handlers["synthesize"] = Builtin(lambda ctx: agent(ctx, config))
+    if config.agent_cmd or config.allow_commands:
+        handlers["planner"] = Builtin(
+            lambda ctx: _planner(ctx.step.as_dict(), config, ctx.cancel_event)
+        )
+    return handlers
+
+
+@dataclass(frozen=True)
+class Builtin:
+    """A built-in handler; ``instant`` ones (``noop``) complete at once with no outputs,
+    so the worker completes them in batches instead of starting each."""
+
+    run: Callable[[StepContext], dict[str, Any] | Spawn]
+    instant: bool = False
 
 
 def execute(
     step: dict[str, Any], config: ExecutorConfig, cancelled: threading.Event | None = None
 ) -> Done | Spawn:
-    """Run one claimed step; returns its result (or the children it spawns), or raises
-    ``StepFailed``. Processes run in a process group of their own, killed on the step's
-    timeout or as soon as ``cancelled`` is set (its lease was revoked or lost)."""
-    kind = step["kind"]
-    cancelled = cancelled or threading.Event()
-    with tempfile.TemporaryDirectory(prefix="graphsvc-step-") as scratch:
-        changeset_file = Path(scratch) / "changeset.json"
-        result: Done | Spawn
-        if kind == "noop":
-            result = Done({})
-        elif kind == "command" and config.allow_commands:
-            result = Done(_command(step, config, changeset_file, cancelled))
-        elif kind in ("task", "synthesize") and config.agent_cmd:
-            result = Done(_agent(step, config, changeset_file, cancelled))
-        elif kind == "planner" and (config.agent_cmd or config.allow_commands):
-            result = _planner(step, config, cancelled)
-        elif kind == "subplan":
-            result = _subplan(step)
-        else:
-            raise StepFailed(f"this worker cannot run {kind!r} steps", retryable=True)
-        if step.get("validate_command"):
-            proc = _run(
-                ["bash", "-c", step["validate_command"]],
-                step,
-                config,
-                "validate",
-                cancelled=cancelled,
-            )
-            if proc.returncode != 0:
-                raise StepFailed(
-                    f"validate command failed with exit code {proc.returncode}: "
-                    f"{step['validate_command']}"
-                )
-        if isinstance(result, Done):
-            result = Done(result.outputs, _read_changeset(changeset_file))
-        return result
+    """Run one claimed step (as the claim's JSON) with the built-in executors, outside a
+    worker; returns its result (or the children it spawns), or raises ``StepFailed``.
+    Processes run in a process group of their own, killed on the step's timeout or as
+    soon as ``cancelled`` is set (its lease was revoked or lost)."""
+    from graphsvc.worker.context import ClaimedStep, Lease, StepContext
+
+    handler = builtin_handlers(config).get(step["kind"])
+    if handler is None:
+        raise StepFailed(f"this worker cannot run {step['kind']!r} steps", retryable=True)
+    lease = Lease(ClaimedStep.from_api({"lease_token": "", **step}), 60.0)
+    if cancelled is not None:
+        lease.lost = cancelled
+    ctx = StepContext(lease, None, config.workdir, 60.0)  # type: ignore[arg-type]
+    result = handler.run(ctx)
+    validate(step, config, lease.lost)
+    return result if isinstance(result, Spawn) else Done(result, ctx.changeset)

@@ -1,5 +1,13 @@
-"""The built-in worker: N slots that claim steps over REST, execute them, heartbeat
-while they work, and report the result.
+"""The worker SDK: a registry of step handlers by kind, run by N slots that claim steps
+over REST, heartbeat while the handlers work, and report the results.
+
+Handlers are registered with ``@worker.step(kind)`` (like Hatchet's ``@hatchet.task``
+or a Temporal activity) and get a ``StepContext``; the built-in executors (noop,
+command, agent, planner, subplan) are registered the same way, so the built-in
+worker is this SDK with its defaults. A handler returns its outputs (a dict, or
+None for none), or calls ``ctx.spawn``; an exception fails the attempt, retryable
+unless it is ``StepFailed(..., retryable=False)``; ``async def`` handlers run on an
+event loop of their slot.
 
 Losing the API for a while is not losing the work (DESIGN.md section 8): every
 report (``start``, ``heartbeat``, ``complete``, ``fail``, ``subplans``) that gets
@@ -18,11 +26,14 @@ a failed attempt that no retry would mend.
 
 from __future__ import annotations
 
+import asyncio
+import inspect
 import logging
+import signal
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, TypeVar
 
 from graphsvc._errors import (
@@ -36,16 +47,13 @@ from graphsvc._errors import (
 )
 from graphsvc.ids import new_id
 from graphsvc.worker.client import ApiClient, ServerError
-from graphsvc.worker.executors import (
-    ExecutorConfig,
-    Spawn,
-    StepFailed,
-    execute,
-    handled_kinds,
-    is_instant,
-)
+from graphsvc.worker.context import ClaimedStep, Lease, StepContext
+from graphsvc.worker.executors import ExecutorConfig, Spawn, StepFailed, builtin_handlers, validate
 
-__all__ = ["Lease", "Worker"]
+__all__ = ["Handler", "Worker"]
+
+Handler = Callable[[StepContext], Any]
+"""A step handler: ``fn(ctx) -> dict | None`` (its outputs), sync or ``async``."""
 
 log = logging.getLogger("graphsvc.worker")
 
@@ -59,36 +67,16 @@ _FIRST_RETRY_SECONDS = 0.2
 _MAX_RETRY_SECONDS = 5.0
 
 
-@dataclass
-class Lease:
-    """A claimed step and its lease as this worker knows it: when the lease runs out (from
-    the claim or the last accepted heartbeat, by this machine's clock) and whether the
-    API said it is gone."""
-
-    step: dict[str, Any]
-    lease_seconds: float
-    expires: float = 0.0
-    lost: threading.Event = field(default_factory=threading.Event)
-
-    def __post_init__(self) -> None:
-        self.expires = self.expires or time.monotonic() + self.lease_seconds
-
-    @property
-    def id(self) -> str:
-        return str(self.step["id"])
-
-    @property
-    def token(self) -> str:
-        return str(self.step["lease_token"])
-
-    @property
-    def key(self) -> str:
-        return str(self.step["key"])
-
-
 class Worker:
     """Runs ``slots`` threads, each claiming up to ``batch`` steps at a time (long poll
-    ``wait_seconds``), of the plans ``plan_ids`` (and their child plans) when given.
+    ``wait_seconds``) of the kinds it has handlers for, of the plans ``plan_ids`` (and
+    their child plans) when given.
+
+    ``api`` is the API's base URL (or an ``ApiClient``), ``key`` its API key (default:
+    ``GRAPHSVC_API_KEY``, else the local key for an API on this machine). ``config``
+    enables built-in executors (``ExecutorConfig``: noop and subplan by default;
+    commands and the agent command when it says so); ``builtins=False`` registers
+    none.
 
     It claims as ``agent_id``; by default as the agent its key is bound to (a worker
     key, ``GET /v1/whoami``), else as a new agent ``graphsvc-worker-...``.
@@ -105,8 +93,8 @@ class Worker:
 
     def __init__(
         self,
-        client: ApiClient,
-        config: ExecutorConfig,
+        api: ApiClient | str = "http://127.0.0.1:8765",
+        config: ExecutorConfig | None = None,
         slots: int = 4,
         agent_id: str | None = None,
         capabilities: list[str] | None = None,
@@ -115,12 +103,21 @@ class Worker:
         on_event: Callable[[str, dict[str, Any]], None] | None = None,
         batch: int = 1,
         plan_ids: list[str] | None = None,
+        key: str | None = None,
+        builtins: bool = True,
     ) -> None:
-        self.client = client
-        self.config = config
+        self.client = api if isinstance(api, ApiClient) else ApiClient(api, key)
+        self.config = config or ExecutorConfig()
+        self._handlers: dict[str, Handler] = {}
+        self._instant: set[str] = set()
+        if builtins:
+            for kind, builtin in builtin_handlers(self.config).items():
+                self.register(kind, builtin.run, instant=builtin.instant)
         self.slots = slots
         self._agent_id = agent_id
         self._explicit_agent = agent_id
+        self._new_agent = f"graphsvc-worker-{new_id()[-12:]}"
+        self._agent_lock = threading.Lock()
         self.capabilities = capabilities or []
         self.lease_seconds = lease_seconds
         self.wait_seconds = wait_seconds
@@ -136,10 +133,49 @@ class Worker:
         to (a worker key; ``GET /v1/whoami``), else a new ``graphsvc-worker-...``. Asked
         of the API on first use, and again after a claim is refused (403); raises the
         client's error while the API cannot say."""
-        if self._agent_id is None:
-            answer = self.client.call("GET", "/v1/whoami")
-            self._agent_id = answer.get("agent_id") or f"graphsvc-worker-{new_id()[-12:]}"
-        return self._agent_id
+        with self._agent_lock:  # the slots ask at once: they must agree on one agent
+            if self._agent_id is None:
+                answer = self.client.call("GET", "/v1/whoami")
+                self._agent_id = answer.get("agent_id") or self._new_agent
+            return self._agent_id
+
+    def register(self, kind: str, handler: Handler, instant: bool = False) -> None:
+        """Handle steps of ``kind`` with ``handler`` (replacing any handler of that kind).
+        ``instant``: the handler returns at once with no outputs and needs no start or
+        heartbeat, so its steps are completed in batches (``noop``)."""
+        self._handlers[kind] = handler
+        self._instant.discard(kind)
+        if instant:
+            self._instant.add(kind)
+
+    def step(self, kind: str) -> Callable[[Handler], Handler]:
+        """Decorator: ``@worker.step("summarize")`` registers the function as the handler
+        of that kind and returns it unchanged."""
+
+        def decorate(handler: Handler) -> Handler:
+            self.register(kind, handler)
+            return handler
+
+        return decorate
+
+    @property
+    def kinds(self) -> list[str]:
+        """The kinds it claims: those it has handlers for."""
+        return sorted(self._handlers)
+
+    def run(self) -> None:
+        """Start, and run until SIGINT or SIGTERM (or ``stop()`` from another thread);
+        then finish the steps held and return."""
+        if threading.current_thread() is threading.main_thread():
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                signal.signal(sig, lambda *_: self._stop.set())
+        self.start()
+        while not self._stop.wait(0.5):
+            pass
+        self.stop()
+
+    def _is_instant(self, step: ClaimedStep) -> bool:
+        return step.kind in self._instant and not step.validate_command
 
     def start(self) -> None:
         for i in range(self.slots):
@@ -156,14 +192,15 @@ class Worker:
         return {
             "agent_id": self.agent_id,
             "capabilities": self.capabilities,
-            "kinds": handled_kinds(self.config),
+            "kinds": self.kinds,
             "max_steps": self.batch,
             "lease_seconds": self.lease_seconds,
             "plan_ids": self.plan_ids,
         }
 
     def _leases(self, steps: list[dict[str, Any]], claimed_at: float) -> list[Lease]:
-        return [Lease(s, self.lease_seconds, claimed_at + self.lease_seconds) for s in steps]
+        expires = claimed_at + self.lease_seconds
+        return [Lease(ClaimedStep.from_api(s), self.lease_seconds, expires) for s in steps]
 
     def _loop(self) -> None:
         leases: list[Lease] = []
@@ -202,8 +239,8 @@ class Worker:
 
     def _run_batch(self, leases: list[Lease]) -> list[Lease]:
         """Run a claimed batch; returns the next batch claimed with its completions."""
-        instant = [lease for lease in leases if is_instant(lease.step)]
-        others = [lease for lease in leases if not is_instant(lease.step)]
+        instant = [lease for lease in leases if self._is_instant(lease.step)]
+        others = [lease for lease in leases if not self._is_instant(lease.step)]
         for i, lease in enumerate(others):
             self._run(lease, queued=others[i + 1 :] + instant)
         instant = [lease for lease in instant if not lease.lost.is_set()]
@@ -227,7 +264,7 @@ class Worker:
             if outcome.get("error"):
                 log.warning("step %s: %s", lease.key, outcome["error"]["message"])
             else:
-                self.on_event("completed", lease.step)
+                self.on_event("completed", lease.step.as_dict())
         return self._leases(claimed, asked)
 
     def _heartbeat(self, leases: list[Lease], done: threading.Event) -> None:
@@ -251,33 +288,73 @@ class Worker:
                 else:
                     lease.expires = sent + self.lease_seconds
 
+    def _call(self, handler: Handler, ctx: StepContext) -> Any:
+        """The handler's result; an ``async def`` handler runs on an event loop of its own."""
+        if inspect.iscoroutinefunction(handler):
+            return asyncio.run(handler(ctx))
+        result = handler(ctx)
+        if inspect.isawaitable(result):
+            return asyncio.run(_awaited(result))
+        return result
+
+    def _execute(self, ctx: StepContext) -> Any:
+        """Run the step's handler and then its validate command; any exception but
+        ``StepFailed`` fails the attempt as a retryable one, named by its type."""
+        handler = self._handlers.get(ctx.step.kind)
+        if handler is None:
+            raise StepFailed(f"this worker cannot run {ctx.step.kind!r} steps", retryable=True)
+        try:
+            result = self._call(handler, ctx)
+        except StepFailed:
+            raise
+        except Exception as exc:
+            log.exception("step %s: its handler raised", ctx.step.key)
+            raise StepFailed(f"{type(exc).__name__}: {exc}", retryable=True) from exc
+        if ctx.spawned is None and not isinstance(result, Spawn):
+            if result is None:
+                result = {}
+            if not isinstance(result, dict):
+                raise StepFailed(
+                    f"its handler returned {type(result).__name__}, not a dict of outputs",
+                    retryable=False,
+                )
+            validate(ctx.step.as_dict(), self.config, ctx.cancel_event)
+        return result
+
     def _run(self, lease: Lease, queued: list[Lease]) -> None:
         if lease.lost.is_set():
             log.warning("step %s: its lease was lost before it started; not run", lease.key)
             return
-        step = lease.step
+        step = lease.step.as_dict()
+        ctx = StepContext(lease, self.client, Path(self.config.workdir), self.lease_seconds)
         done = threading.Event()
         beat = threading.Thread(target=self._heartbeat, args=([lease, *queued], done), daemon=True)
         beat.start()
         try:
             self._deliver(lambda: self.client.start(lease.id, lease.token), [lease], "start")
             self.on_event("started", step)
-            result = execute(step, self.config, lease.lost)
-            if isinstance(result, Spawn):
+            result = self._execute(ctx)
+            if lease.lost.is_set():
+                log.warning(
+                    "step %s: cancelled or its lease lost; its result is dropped", lease.key
+                )
+            elif ctx.spawned is not None:
+                self.on_event("waiting", {**step, "child_plan_ids": ctx.spawned})
+            elif isinstance(result, Spawn):
+                spawn = result
                 ids = self._deliver(
                     lambda: self.client.subplans(
-                        lease.id, lease.token, result.plans, result.max_parallel, result.summary
+                        lease.id, lease.token, spawn.plans, spawn.max_parallel, spawn.summary
                     ),
                     [lease],
                     "spawn",
                 )
                 self.on_event("waiting", {**step, "child_plan_ids": ids})
             else:
+                outputs = result
                 try:
                     self._deliver(
-                        lambda: self.client.complete(
-                            lease.id, lease.token, result.outputs, result.changeset
-                        ),
+                        lambda: self.client.complete(lease.id, lease.token, outputs, ctx.changeset),
                         [lease],
                         "completion",
                     )
@@ -305,4 +382,8 @@ class Worker:
             )
         except GraphsvcError as exc:
             log.warning("could not report failure of %s: %s", lease.key, exc)
-        self.on_event("failed", {**lease.step, "error": failure.message})
+        self.on_event("failed", {**lease.step.as_dict(), "error": failure.message})
+
+
+async def _awaited(awaitable: Any) -> Any:
+    return await awaitable

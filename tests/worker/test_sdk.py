@@ -1,0 +1,94 @@
+"""A worker written with the SDK (``graphsvc.Worker``, ``@worker.step``, ``StepContext``)
+runs a plan to its end against the real API: sync and async handlers, prior work, a
+spawn, a cancelled step whose handler sees ``ctx.cancelled``, and a
+``StepFailed(retryable=False)`` that no retry repeats."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from typing import Any
+
+import httpx
+
+from graphsvc import StepContext, StepFailed, Worker
+from graphsvc.store import Database, plans
+from tests.helpers import KEYS, auth
+
+
+def test_a_plan_runs_to_its_end_on_sdk_handlers(live_api: str, db: Database) -> None:
+    spec = {
+        "name": "sdk",
+        "on_failure": "CONTINUE",
+        "steps": [
+            {"key": "A", "kind": "task", "description": "echo", "inputs": {"x": 42}},
+            {"key": "B", "kind": "synthesize", "description": "sum up", "depends_on": ["A"]},
+            {"key": "C", "kind": "planner", "description": "plan more"},
+            {"key": "D", "kind": "command", "description": "wait for a cancel"},
+            {
+                "key": "E",
+                "kind": "task",
+                "description": "fails for good",
+                "inputs": {"fail": True},
+                "max_retries": 2,
+                "is_critical": False,
+            },
+        ],
+    }
+    coordinator = httpx.Client(base_url=live_api, headers=auth("coordinator"), timeout=30)
+    created = coordinator.post("/v1/plans", json=spec).json()
+    plan_id, ids = created["id"], created["step_ids"]
+    worker = Worker(live_api, key=KEYS["admin"], slots=4, wait_seconds=0.2, plan_ids=[plan_id])
+    seen: dict[str, Any] = {}
+    d_running = threading.Event()
+
+    @worker.step("task")
+    def task(ctx: StepContext) -> dict[str, Any]:
+        if ctx.inputs.get("fail"):
+            seen["E attempts"] = seen.get("E attempts", 0) + 1
+            raise StepFailed("not today", retryable=False)
+        ctx.changeset["a"] = ctx.inputs["x"]
+        return {"echo": ctx.inputs["x"], "attempt": ctx.attempt}
+
+    @worker.step("synthesize")
+    async def synthesize(ctx: StepContext) -> dict[str, Any]:
+        await asyncio.sleep(0.01)
+        return {"after": [w["key"] for w in ctx.prior_work]}
+
+    @worker.step("planner")
+    def planner(ctx: StepContext) -> None:
+        child = {"name": "child", "steps": [{"key": "K", "kind": "noop"}]}
+        seen["children"] = ctx.spawn(plans=[child])
+
+    @worker.step("command")
+    def wait_for_cancel(ctx: StepContext) -> dict[str, Any]:
+        d_running.set()
+        ctx.cancel_event.wait(30)
+        seen["D cancelled"] = ctx.cancelled
+        return {"late": True}
+
+    assert worker.kinds == ["command", "noop", "planner", "subplan", "synthesize", "task"]
+    worker.start()
+    try:
+        assert coordinator.post(f"/v1/plans/{plan_id}/start").status_code == 200
+        assert d_running.wait(30)
+        cancelled = coordinator.post(f"/v1/steps/{ids['D']}/cancel", json={"reason": "enough"})
+        assert cancelled.status_code == 200, cancelled.text
+        deadline = time.monotonic() + 60
+        while plans.get_plan(db, plan_id).status.value == "EXECUTING":
+            assert time.monotonic() < deadline, "the plan did not finish"
+            time.sleep(0.2)
+    finally:
+        worker.stop()
+    plan = plans.get_plan(db, plan_id)
+    steps = {s.key: s for s in plan.steps}
+    assert plan.status.value == "COMPLETED"
+    assert steps["A"].outputs == {"echo": 42, "attempt": 1} and steps["A"].changeset == {"a": 42}
+    assert steps["B"].outputs == {"after": ["A"]}
+    assert steps["C"].status.value == "COMPLETED"
+    assert len(seen["children"]) == 1
+    assert plans.get_plan(db, seen["children"][0]).status.value == "COMPLETED"
+    assert steps["D"].status.value == "CANCELLED" and seen["D cancelled"] is True
+    assert steps["E"].status.value == "FAILED" and steps["E"].retry_count == 0
+    assert seen["E attempts"] == 1
