@@ -42,22 +42,18 @@ def api_keys_of(settings: Settings) -> dict[str, Principal]:
     return {key: LOCAL_PRINCIPAL}
 
 
-def create_app(
-    settings: Settings | None = None,
-    db: Database | None = None,
-    extra_keys: dict[str, Principal] | None = None,
-) -> FastAPI:
+def create_app(settings: Settings | None = None, db: Database | None = None) -> FastAPI:
     """Build the app. With ``db`` given it is used as is (and not closed); otherwise the
     app connects at start-up (``NEO4J_URI`` or the local Neo4j) and applies the schema.
     At start-up it reconciles readiness (``store.reconcile``) unless
     ``reconcile_on_start`` is off, and starts the lease sweeper.
 
-    Keys are always on (``api_keys_of``), plus ``extra_keys`` (an in-process API's own
-    key). CORS answers only the origins of ``GRAPHSVC_CORS_ORIGINS`` (none by default).
+    Keys are always on (``api_keys_of``). CORS answers only the origins of
+    ``GRAPHSVC_CORS_ORIGINS`` (none by default).
     Raises ``ValidationFailed`` for malformed or empty ``GRAPHSVC_API_KEYS``.
     """
     settings = settings or Settings()
-    api_keys = {**api_keys_of(settings), **(extra_keys or {})}
+    api_keys = api_keys_of(settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

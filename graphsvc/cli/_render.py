@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from rich.table import Table
@@ -136,7 +137,10 @@ def audit_table(rows: list[dict[str, Any]]) -> Table:
     for column in ("time", "kind", "actor", "what"):
         table.add_column(column, overflow="fold")
     for row in rows:
-        time = row["time"].strftime("%Y-%m-%d %H:%M:%S") if row.get("time") else ""
+        at = row.get("time")
+        if isinstance(at, str):  # as the REST API answers it
+            at = datetime.fromisoformat(at)
+        time = at.strftime("%Y-%m-%d %H:%M:%S") if at else ""
         table.add_row(time, row["kind"], row.get("actor") or "", row.get("summary") or "")
     return table
 

@@ -1,33 +1,38 @@
-"""The API served in-process on a loopback port (for ``graphsvc run``), in a thread."""
+"""The API served in this process on a loopback port (for CLI commands given no
+``--api``), in a thread, with an admin key of its own."""
 
 from __future__ import annotations
 
 import secrets
 import threading
 import time
+from typing import TYPE_CHECKING
 
 import uvicorn
 
 from graphsvc._errors import GraphsvcError
 from graphsvc.api.app import create_app
-from graphsvc.api.auth import Principal, Role
 from graphsvc.localdb import free_port
 from graphsvc.settings import Settings
-from graphsvc.store import Database
+
+if TYPE_CHECKING:
+    from graphsvc.store import Database
 
 __all__ = ["LocalApi"]
 
 
 class LocalApi:
-    """uvicorn serving ``create_app(settings, db)`` on 127.0.0.1:<free port>, with an admin
-    key of its own (``key``, principal ``cli``) beside the configured ones."""
+    """uvicorn serving ``create_app`` on 127.0.0.1:<free port> with one admin key of its own
+    (``key``, principal ``cli``) instead of the configured keys: nothing outside this
+    process knows it. With ``db`` the app uses that database; otherwise it connects at
+    start-up (``NEO4J_URI`` or the local Neo4j) and applies the schema, as ``serve`` does."""
 
-    def __init__(self, settings: Settings, db: Database) -> None:
+    def __init__(self, settings: Settings, db: Database | None = None) -> None:
         self.port = free_port()
         self.key = secrets.token_urlsafe(32)
-        own = {self.key: Principal("cli", Role.ADMIN)}
+        own = settings.model_copy(update={"api_keys": f"{self.key}:admin:cli"})
         config = uvicorn.Config(
-            create_app(settings, db=db, extra_keys=own),
+            create_app(own, db=db),
             host="127.0.0.1",
             port=self.port,
             log_level="warning",
@@ -42,10 +47,10 @@ class LocalApi:
 
     def __enter__(self) -> LocalApi:
         self.thread.start()
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 300  # the first start may build and start Neo4j
         while not self.server.started:
             if time.monotonic() > deadline or not self.thread.is_alive():
-                raise GraphsvcError("the in-process API did not start")
+                raise GraphsvcError("the in-process API did not start; see the lines above")
             time.sleep(0.05)
         return self
 

@@ -1,0 +1,217 @@
+"""``graphsvc plan ...``: inspect and change stored plans, through the REST API."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+from urllib.parse import quote
+
+import typer
+
+from graphsvc._errors import NotFoundError
+from graphsvc.cli._app import plan_app
+from graphsvc.cli._common import Api, ApiKey, api_client, console, one_line_errors
+from graphsvc.cli._render import audit_table, family_tree, plan_list_table, plan_tree
+from graphsvc.domain import PlanPublic, PlanStatus, PlanSummary
+from graphsvc.domain.models import StatusTree
+from graphsvc.worker import ApiClient
+
+StepRef = Annotated[str, typer.Argument(help="A step id, or PLAN_ID:KEY.")]
+Reason = Annotated[str | None, typer.Option(help="Why: recorded on the PlanModification.")]
+User = Annotated[
+    str,
+    typer.Option("--user", envvar="USER", help="Who asks (a User id; default $USER)."),
+]
+
+
+def step_id_of(client: ApiClient, ref: str) -> str:
+    """A step's id from ``ref``: a step id, or ``PLAN_ID:KEY``. ``NotFoundError`` if none."""
+    plan_id, _, key = ref.rpartition(":")
+    if not plan_id:
+        return key
+    try:
+        plan = PlanPublic.model_validate(client.call("GET", f"/v1/plans/{quote(plan_id)}"))
+    except NotFoundError:
+        plan = None
+    step = next((s for s in plan.steps if s.key == key), None) if plan else None
+    if step is None:
+        raise NotFoundError(f"no step {ref!r} (give a step id or PLAN_ID:KEY)", {"step": ref})
+    return step.id
+
+
+def _changed(result: dict[str, Any]) -> None:
+    recorded = result.get("modification_id") or "nothing to change, nothing recorded"
+    console.print(f"step {result['step_id']}: {result['status']}  [dim]({recorded})[/]")
+
+
+@plan_app.command("list")
+@one_line_errors
+def plan_list(
+    all_plans: Annotated[bool, typer.Option("--all", help="Child plans too.")] = False,
+    status: Annotated[PlanStatus | None, typer.Option()] = None,
+    api: Api = None,
+    api_key: ApiKey = None,
+) -> None:
+    """List plans, newest first."""
+    params: dict[str, Any] = {"root_only": not all_plans}
+    if status is not None:
+        params["status"] = status.value
+    with api_client(api, api_key) as client:
+        rows = client.call("GET", "/v1/plans", params=params)
+    console.print(plan_list_table([PlanSummary.model_validate(r) for r in rows]))
+
+
+@plan_app.command("show")
+@one_line_errors
+def plan_show(plan_id: str, api: Api = None, api_key: ApiKey = None) -> None:
+    """Show a plan: its steps with status, and progress."""
+    with api_client(api, api_key) as client:
+        plan = PlanPublic.model_validate(client.call("GET", f"/v1/plans/{quote(plan_id)}"))
+    console.print(plan_tree(plan))
+
+
+@plan_app.command("status")
+@one_line_errors
+def plan_status(
+    plan_id: str,
+    depth: Annotated[int, typer.Option(min=0, help="Levels of child plans to show.")] = 3,
+    api: Api = None,
+    api_key: ApiKey = None,
+) -> None:
+    """The plan's status tree: its steps, their child plans, theirs, ... to --depth."""
+    with api_client(api, api_key) as client:
+        tree = client.call("GET", f"/v1/plans/{quote(plan_id)}/tree", params={"depth": depth})
+    console.print(family_tree(StatusTree.model_validate(tree)))
+
+
+@plan_app.command("cancel")
+@one_line_errors
+def plan_cancel(
+    plan_id: str,
+    reason: Annotated[str | None, typer.Option()] = None,
+    api: Api = None,
+    api_key: ApiKey = None,
+) -> None:
+    """Cancel a plan: its unfinished steps are cancelled and their leases revoked."""
+    with api_client(api, api_key) as client:
+        answer = client.call("POST", f"/v1/plans/{quote(plan_id)}/cancel", json={"reason": reason})
+    console.print(f"plan {plan_id}: {answer['status']}")
+
+
+@plan_app.command("add-step")
+@one_line_errors
+def plan_add_step(
+    plan_id: str,
+    key: Annotated[str, typer.Option(help="The new step's key (unique in the plan).")],
+    kind: Annotated[str, typer.Option(help="noop, task, command, ...")] = "task",
+    name: Annotated[str | None, typer.Option()] = None,
+    description: Annotated[str, typer.Option(help="The task text or script.")] = "",
+    depends_on: Annotated[
+        list[str] | None, typer.Option(help="A step it depends on, by key or id (repeatable).")
+    ] = None,
+    reason: Reason = None,
+    user: User = "cli",
+    api: Api = None,
+    api_key: ApiKey = None,
+) -> None:
+    """Add a step to a running plan; READY at once if its dependencies are satisfied."""
+    step = {
+        "key": key,
+        "kind": kind,
+        "name": name,
+        "description": description,
+        "depends_on": depends_on or [],
+    }
+    body = {"step": step, "reason": reason, "user_id": user}
+    with api_client(api, api_key) as client:
+        _changed(client.call("POST", f"/v1/plans/{quote(plan_id)}/steps", json=body))
+
+
+def _change(
+    api: str | None, api_key: str | None, ref: str, verb: str, body: dict[str, Any]
+) -> None:
+    """``POST /v1/steps/{id}/{verb}`` for the step ``ref`` names, and print the outcome."""
+    with api_client(api, api_key) as client:
+        step_id = step_id_of(client, ref)
+        _changed(client.call("POST", f"/v1/steps/{quote(step_id)}/{verb}", json=body))
+
+
+@plan_app.command("depend")
+@one_line_errors
+def plan_depend(
+    step: StepRef,
+    depends_on: Annotated[str, typer.Argument(help="The step it must wait for (key or id).")],
+    reason: Reason = None,
+    user: User = "cli",
+    api: Api = None,
+    api_key: ApiKey = None,
+) -> None:
+    """Make a step that has not started wait for another step of its plan."""
+    body = {"depends_on": depends_on, "reason": reason, "user_id": user}
+    _change(api, api_key, step, "dependencies", body)
+
+
+@plan_app.command("undepend")
+@one_line_errors
+def plan_undepend(
+    step: StepRef,
+    depends_on: Annotated[str, typer.Argument(help="The dependency to remove (key or id).")],
+    reason: Reason = None,
+    user: User = "cli",
+    api: Api = None,
+    api_key: ApiKey = None,
+) -> None:
+    """Remove a dependency ("unblock"): the step runs if nothing else blocks it."""
+    with api_client(api, api_key) as client:
+        step_id = step_id_of(client, step)
+        params = {"reason": reason, "user_id": user}
+        path = f"/v1/steps/{quote(step_id)}/dependencies/{quote(depends_on)}"
+        _changed(client.call("DELETE", path, params={k: v for k, v in params.items() if v}))
+
+
+def _end_step_command(verb: str, help_text: str) -> None:
+    """Register ``graphsvc plan <verb>-step STEP``: ``POST /v1/steps/{id}/<verb>``."""
+
+    def command(
+        step: StepRef,
+        reason: Reason = None,
+        user: User = "cli",
+        api: Api = None,
+        api_key: ApiKey = None,
+    ) -> None:
+        _change(api, api_key, step, verb, {"reason": reason, "user_id": user})
+
+    command.__doc__ = help_text
+    plan_app.command(f"{verb}-step")(one_line_errors(command))
+
+
+_end_step_command(
+    "cancel", "Cancel an unfinished step (its lease revoked); its dependents proceed."
+)
+_end_step_command("skip", "Skip an unfinished step; its dependents proceed.")
+
+
+@plan_app.command("retry-step")
+@one_line_errors
+def plan_retry_step(
+    step: StepRef,
+    reset_downstream: Annotated[
+        bool, typer.Option(help="Run the finished steps downstream of it again too.")
+    ] = False,
+    reason: Reason = None,
+    user: User = "cli",
+    api: Api = None,
+    api_key: ApiKey = None,
+) -> None:
+    """Re-arm a FAILED step; a FAILED plan runs again."""
+    body = {"reason": reason, "user_id": user, "reset_downstream": reset_downstream}
+    _change(api, api_key, step, "retry", body)
+
+
+@plan_app.command("audit")
+@one_line_errors
+def plan_audit(plan_id: str, api: Api = None, api_key: ApiKey = None) -> None:
+    """The plan's audit trail in time order: who asked, what the AI concluded and decided,
+    who approved, every change and transition, communications."""
+    with api_client(api, api_key) as client:
+        rows = client.call("GET", f"/v1/plans/{quote(plan_id)}/audit")
+    console.print(audit_table(rows))

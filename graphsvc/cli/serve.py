@@ -1,0 +1,110 @@
+"""``graphsvc serve`` (the REST API) and ``graphsvc worker`` (the built-in worker)."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from graphsvc._errors import GraphsvcError
+from graphsvc.cli._app import app
+from graphsvc.cli._common import ApiKey, console, err_console, one_line_errors
+from graphsvc.settings import Settings
+from graphsvc.worker import ApiClient, ExecutorConfig, Worker
+
+__all__ = ["AgentCmd", "AllowCommands", "Batch", "Slots"]
+
+AllowCommands = Annotated[bool, typer.Option(help="Run [prog]/command steps as shell scripts.")]
+AgentCmd = Annotated[
+    str | None,
+    typer.Option(
+        envvar="GRAPHSVC_AGENT_CMD",
+        help="Command that executes task steps (stdin: task JSON; stdout: the output).",
+    ),
+]
+Slots = Annotated[int, typer.Option(min=1, max=256, help="Steps run at once.")]
+Batch = Annotated[
+    int,
+    typer.Option(
+        min=1,
+        max=1000,
+        help="Steps a slot claims at once; noop steps are completed together in one request.",
+    ),
+]
+
+
+@app.command("serve")
+@one_line_errors
+def serve(
+    host: Annotated[str | None, typer.Option(help="Default GRAPHSVC_HOST (127.0.0.1).")] = None,
+    port: Annotated[int | None, typer.Option(help="Default GRAPHSVC_PORT (8765).")] = None,
+) -> None:
+    """Serve the REST API (OpenAPI at /docs). Every request needs an API key: those of
+    GRAPHSVC_API_KEYS, else the local admin key, generated in the data folder on first
+    start and read from there by the CLI on this machine."""
+    import uvicorn
+
+    from graphsvc.api.app import create_app
+    from graphsvc.localkey import KEY_FILE
+
+    settings = Settings()
+    host = host or settings.host
+    app_ = create_app(settings)
+    if not settings.api_keys:
+        err_console.print(
+            f"API key: the local admin key in {settings.data_dir / KEY_FILE} "
+            "(set GRAPHSVC_API_KEYS for keys of your own)"
+        )
+    uvicorn.run(app_, host=host, port=port or settings.port)
+
+
+@app.command("worker")
+@one_line_errors
+def worker_cmd(
+    api: Annotated[
+        str, typer.Option(envvar="GRAPHSVC_API_URL", help="API base URL.")
+    ] = "http://127.0.0.1:8765",
+    api_key: ApiKey = None,
+    slots: Slots = 4,
+    batch: Batch = 1,
+    allow_commands: AllowCommands = False,
+    agent_cmd: AgentCmd = None,
+    capability: Annotated[list[str] | None, typer.Option(help="A capability (repeatable).")] = None,
+    lease_seconds: Annotated[
+        float, typer.Option(min=1, help="Lease per claim; heartbeats renew it every third.")
+    ] = 30.0,
+    agent_id: Annotated[
+        str | None,
+        typer.Option(help="The agent it claims as (a worker key's own agent); default: new."),
+    ] = None,
+    plan: Annotated[
+        list[str] | None,
+        typer.Option(help="Run only this plan's steps and its child plans' (repeatable)."),
+    ] = None,
+) -> None:
+    """Run the built-in worker against an API until interrupted."""
+    config = ExecutorConfig(allow_commands=allow_commands, agent_cmd=agent_cmd, workdir=Path.cwd())
+    worker = Worker(
+        ApiClient(api, api_key),
+        config,
+        slots=slots,
+        agent_id=agent_id,
+        plan_ids=plan,
+        capabilities=capability or [],
+        lease_seconds=lease_seconds,
+        on_event=lambda kind, step: console.print(f"{kind:9} {step['key']}"),
+        batch=batch,
+    )
+    try:
+        who = f"worker {worker.agent_id}"
+    except GraphsvcError:  # the API is not up yet: the slots ask again before they claim
+        who = "worker (its agent is named once the API answers)"
+    console.print(f"{who}: {slots} slot(s) on {api}")
+    worker.start()
+    try:
+        while True:
+            time.sleep(1)
+    except KeyboardInterrupt:
+        worker.stop()
