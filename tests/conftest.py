@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from graphsvc.cli._local_api import LocalApi
 from graphsvc.api.app import create_app
+from graphsvc.cli._local_api import LocalApi
 from graphsvc.settings import Settings
 from graphsvc.store import Database, Neo4jTarget
 from tests.helpers import KEYS

@@ -20,7 +20,7 @@ import neo4j
 from graphsvc._errors import TooLarge, Unavailable
 from graphsvc.domain.leases import hash_token
 from graphsvc.settings import Settings
-from graphsvc.store._queries import schema_statements
+from graphsvc.store._queries import engine_query, schema_statements
 
 __all__ = ["Database", "Neo4jTarget", "resolve_target"]
 
@@ -145,50 +145,17 @@ _UNSETTLED_READS = 4  # reads after the first in read_settled
 # ``routing_capability`` (one of its required capabilities, '' for none;
 # ``plans.routing_capability``) claims. Run again they change nothing.
 _BACKFILL = (
-    (
-        "plans.last_step_number",
-        """
-MATCH (p:ExecutionPlan) WHERE p.last_step_number IS NULL
-CALL (p) {
-  OPTIONAL MATCH (p)-[:CONTAINS_STEP]->(s:ExecutionStep)
-  WITH p, max(s.step_number) AS top
-  SET p.last_step_number = coalesce(top, 0)
-} IN TRANSACTIONS OF 1000 ROWS
-""",
-    ),
-    (
-        "steps.plan_id, steps.routing_capability",
-        """
-MATCH (s:ExecutionStep) WHERE s.plan_id IS NULL OR s.routing_capability IS NULL
-MATCH (p:ExecutionPlan)-[:CONTAINS_STEP]->(s)
-CALL (s, p) {
-  // Any one of its required capabilities routes a step correctly: a claimer must hold all.
-  SET s.plan_id = p.id,
-      s.routing_capability = coalesce(
-        s.routing_capability, head([(s)-[:REQUIRES_CAPABILITY]->(c:Capability) | c.name]), '')
-} IN TRANSACTIONS OF 10000 ROWS
-""",
-    ),
+    ("plans.last_step_number", engine_query("fill_plan_step_numbers")),
+    ("steps.plan_id, steps.routing_capability", engine_query("fill_step_routing")),
 )
 # Lease tokens were stored in plain text before they were secrets (domain.leases): the
 # live leases keep working under their hash; every stored token is then removed.
 _LEGACY_TOKENS = "lease tokens as hashes"
-_LIVE_LEGACY_TOKENS = """
-MATCH (s:ExecutionStep)
-WHERE s.lease_token IS NOT NULL AND s.status IN ['ASSIGNED', 'EXECUTING', 'WAITING']
-RETURN s.id AS id, s.lease_token AS token
-"""
-_HASH_TOKENS = """
-UNWIND $rows AS row
-MATCH (s:ExecutionStep {id: row.id})
-SET s.lease_token_hash = row.hash
-"""
-_DROP_TOKENS = """
-MATCH (s:ExecutionStep) WHERE s.lease_token IS NOT NULL
-CALL (s) { REMOVE s.lease_token } IN TRANSACTIONS OF 10000 ROWS
-"""
-_APPLIED = "MATCH (m:GraphsvcMigration) RETURN collect(m.id) AS ids"
-_RECORD = "MERGE (m:GraphsvcMigration {id: $id}) ON CREATE SET m.applied_at = datetime()"
+_LIVE_LEGACY_TOKENS = engine_query("find_plain_lease_tokens")
+_HASH_TOKENS = engine_query("set_lease_token_hashes")
+_DROP_TOKENS = engine_query("remove_plain_lease_tokens")
+_APPLIED = engine_query("list_migrations")
+_RECORD = engine_query("record_migration")
 
 
 class Database:
@@ -335,4 +302,4 @@ class Database:
                 session.run(_HASH_TOKENS, rows=rows).consume()
                 session.run(_DROP_TOKENS).consume()
                 session.run(_RECORD, id=_LEGACY_TOKENS).consume()
-            session.run("CALL db.awaitIndexes(300)").consume()
+            session.run(engine_query("await_indexes")).consume()

@@ -9,22 +9,11 @@ from __future__ import annotations
 import neo4j
 
 from graphsvc._errors import Problem
+from graphsvc.store._queries import engine_query
 
 __all__ = ["missing_ids"]
 
-_FOUND = """
-UNWIND $refs AS ref
-RETURN ref.field AS field,
-       CASE ref.label
-         WHEN 'Agent' THEN EXISTS { MATCH (:Agent {id: ref.id}) }
-         WHEN 'AgentCommunication' THEN EXISTS { MATCH (:AgentCommunication {id: ref.id}) }
-         WHEN 'Analysis' THEN EXISTS { MATCH (:Analysis {id: ref.id}) }
-         WHEN 'ExecutionPlan' THEN EXISTS { MATCH (:ExecutionPlan {id: ref.id}) }
-         WHEN 'ExecutionStep' THEN EXISTS { MATCH (:ExecutionStep {id: ref.id}) }
-         WHEN 'Message' THEN EXISTS { MATCH (:Message {id: ref.id}) }
-         WHEN 'User' THEN EXISTS { MATCH (:User {id: ref.id}) }
-       END AS found
-"""
+_FOUND = engine_query("find_missing_ids")
 
 
 def missing_ids(

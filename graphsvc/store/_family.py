@@ -20,52 +20,15 @@ from graphsvc.domain.changesets import merge_changesets
 from graphsvc.domain.states import PlanStatus, StepStatus
 from graphsvc.store._convert import to_json
 from graphsvc.store._progress import after_terminal
+from graphsvc.store._queries import engine_query
 
 __all__ = ["carry", "plan_ended", "schedule_children", "settle"]
 
-_PARENT_OF = """
-MATCH (s:ExecutionStep)-[:SPAWNED]->(:ExecutionPlan {id: $plan_id})
-RETURN s.id AS id
-"""
-_LOCK_SPAWNER = """
-MATCH (pp:ExecutionPlan)-[:CONTAINS_STEP]->(s:ExecutionStep {id: $step_id})
-SET s.lock_seq = coalesce(s.lock_seq, 0) + 1
-WITH pp, s
-MATCH (s)-[r:SPAWNED]->(c:ExecutionPlan)
-WITH pp, s, c ORDER BY r.order
-WITH pp, s, collect(c {.id, .name, .status, .on_failure}) AS children
-RETURN s {.id, .status, .is_critical, .max_parallel_children, .spawn_summary} AS step,
-       pp {.id, .on_failure} AS plan, children
-"""
-# A child starts fresh (every step PENDING): its steps without dependencies are READY.
-_START_CHILDREN = """
-UNWIND $plan_ids AS pid
-MATCH (c:ExecutionPlan {id: pid, status: 'DRAFT'})
-SET c.status = 'EXECUTING', c.started_at = datetime()
-WITH c
-OPTIONAL MATCH (c)-[:CONTAINS_STEP]->(s:ExecutionStep {status: 'PENDING'})
-WHERE NOT (s)-[:DEPENDS_ON]->(:ExecutionStep)
-SET s.status = 'READY', s.ready_at = datetime()
-RETURN c.id AS plan_id, collect(s.id) AS ready
-"""
-_CHILD_RESULTS = """
-UNWIND $plan_ids AS pid
-MATCH (c:ExecutionPlan {id: pid})-[:CONTAINS_STEP]->(x:ExecutionStep)
-WITH c, x ORDER BY x.step_number
-RETURN c.id AS plan_id,
-       collect({key: x.key, status: x.status, changeset: x.changeset,
-                error: x.error_message}) AS steps
-"""
-_CHILDREN_DONE = """
-MATCH (pp:ExecutionPlan)-[:CONTAINS_STEP]->(s:ExecutionStep {id: $step_id, status: 'WAITING'})
-SET s.status = $status, s.outputs = $outputs, s.changeset = $changeset,
-    s.error_message = $error, s.completed_at = datetime(), s.lease_token_hash = null,
-    s.actual_duration = duration.inSeconds(coalesce(s.started_at, s.claimed_at),
-                                           datetime()).seconds / 60.0,
-    pp.unfinished = pp.unfinished - 1,
-    pp.failed_critical = pp.failed_critical +
-        CASE WHEN $status = 'FAILED' AND s.is_critical THEN 1 ELSE 0 END
-"""
+_PARENT_OF = engine_query("get_spawning_step")
+_LOCK_SPAWNER = engine_query("lock_spawning_step")
+_START_CHILDREN = engine_query("start_child_plans")
+_CHILD_RESULTS = engine_query("get_child_results")
+_CHILDREN_DONE = engine_query("end_waiting_step")
 
 _RUNNING = (PlanStatus.APPROVED.value, PlanStatus.EXECUTING.value, PlanStatus.PAUSED.value)
 

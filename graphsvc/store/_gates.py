@@ -10,25 +10,13 @@ from typing import Any
 import neo4j
 
 from graphsvc.ids import new_id
+from graphsvc.store._queries import engine_query
 
 __all__ = ["GATE_KINDS", "open_gates", "request_plan_approval"]
 
 GATE_KINDS = ("approval", "human_input")
 
-_OPEN_GATES = """
-UNWIND $step_ids AS sid
-MATCH (p:ExecutionPlan)-[:CONTAINS_STEP]->(s:ExecutionStep {id: sid, status: 'READY'})
-WHERE s.kind IN $kinds
-SET s.status = 'WAITING', s.started_at = datetime()
-WITH p, s
-FOREACH (_ IN CASE WHEN s.kind = 'approval' THEN [1] ELSE [] END |
-  CREATE (d:Decision {id: $decision_ids[s.id], type: 'APPROVAL', status: 'PENDING',
-                      requires_approval: true, action: 'approve step ' + s.key,
-                      reasoning: s.description, timestamp: datetime()})
-  CREATE (d)-[:AFFECTS_STEP]->(s)
-  CREATE (d)-[:AFFECTS_PLAN]->(p))
-RETURN s.id AS id, p.id AS plan_id, s.kind AS kind
-"""
+_OPEN_GATES = engine_query("open_gates")
 
 
 def open_gates(tx: neo4j.ManagedTransaction, step_ids: list[str]) -> list[dict[str, Any]]:
@@ -51,16 +39,7 @@ def open_gates(tx: neo4j.ManagedTransaction, step_ids: list[str]) -> list[dict[s
     ]
 
 
-_PLAN_APPROVAL = """
-MATCH (p:ExecutionPlan {id: $plan_id})
-CREATE (d:Decision {id: $id, type: 'EXECUTE', status: 'PENDING', requires_approval: true,
-                    action: 'start plan ' + p.name, reasoning: p.description,
-                    timestamp: datetime()})
-CREATE (d)-[:AFFECTS_PLAN]->(p)
-WITH d
-OPTIONAL MATCH (a:Analysis)-[:CREATES_PLAN]->(:ExecutionPlan {id: $plan_id})
-FOREACH (_ IN CASE WHEN a IS NULL THEN [] ELSE [1] END | CREATE (a)-[:INFORMS_DECISION]->(d))
-"""
+_PLAN_APPROVAL = engine_query("request_plan_approval")
 
 
 def request_plan_approval(tx: neo4j.ManagedTransaction, plan_id: str) -> dict[str, Any]:

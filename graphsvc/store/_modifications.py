@@ -19,6 +19,7 @@ import neo4j
 from graphsvc.domain.states import StepStatus
 from graphsvc.ids import new_id
 from graphsvc.store._convert import to_json
+from graphsvc.store._queries import engine_query
 
 __all__ = ["Actor", "Change", "ModificationType", "record_modification", "record_modifications"]
 
@@ -46,41 +47,8 @@ class Actor:
         return self.id
 
 
-_RECORD = """
-MATCH (p:ExecutionPlan {id: $plan_id})
-WITH p, coalesce(p.version, 1) AS base
-SET p.version = base + size($rows)
-WITH p, base
-UNWIND range(0, size($rows) - 1) AS i
-WITH p, base + i + 1 AS version, $rows[i] AS row
-CREATE (m:PlanModification {id: row.id, modification_type: row.type, old_value: row.old,
-                            new_value: row.new, reason: $reason, timestamp: datetime(),
-                            status: 'APPLIED', plan_version: version})
-CREATE (m)-[:MODIFIES_PLAN]->(p)
-WITH m, row
-OPTIONAL MATCH (s:ExecutionStep {id: row.step_id})
-FOREACH (_ IN CASE WHEN s IS NOT NULL AND NOT row.creates THEN [1] ELSE [] END |
-         CREATE (m)-[:MODIFIES_STEP]->(s))
-FOREACH (_ IN CASE WHEN s IS NOT NULL AND row.creates THEN [1] ELSE [] END |
-         CREATE (m)-[:CREATES_STEP]->(s))
-WITH m
-"""
-_BY_USER = (
-    _RECORD
-    + """
-MERGE (a:User {id: $actor_id})
-  ON CREATE SET a.name = coalesce($actor_name, $actor_id), a.created_at = datetime()
-CREATE (a)-[:REQUESTS_MODIFICATION]->(m)
-"""
-)
-_BY_AGENT = (
-    _RECORD
-    + """
-MERGE (a:Agent {id: $actor_id})
-  ON CREATE SET a.name = coalesce($actor_name, $actor_id), a.status = 'ACTIVE'
-CREATE (a)-[:REQUESTS_MODIFICATION]->(m)
-"""
-)
+_BY_USER = engine_query("record_modifications_by_user")
+_BY_AGENT = engine_query("record_modifications_by_agent")
 
 
 @dataclass(frozen=True)

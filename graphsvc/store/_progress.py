@@ -11,49 +11,15 @@ from typing import Any
 import neo4j
 
 from graphsvc.domain.states import SATISFIED_DEPENDENCY, PlanStatus, StepStatus
-from graphsvc.store._queries import load_query
+from graphsvc.store._queries import engine_query, load_query
 
 __all__ = ["after_terminal", "mark_initial_ready", "mark_ready", "recheck"]
 
-_PROPAGATE = """
-UNWIND $step_ids AS sid
-MATCH (:ExecutionStep {id: sid})<-[:DEPENDS_ON]-(d:ExecutionStep {status: 'PENDING'})
-WITH DISTINCT d
-WHERE all(x IN [(d)-[:DEPENDS_ON]->(dep:ExecutionStep) | dep]
-          WHERE x.status IN $satisfied OR (x.status = 'FAILED' AND NOT x.is_critical))
-MATCH (p:ExecutionPlan)-[:CONTAINS_STEP]->(d)
-WHERE p.status IN ['EXECUTING', 'PAUSED']
-SET d.status = 'READY', d.ready_at = datetime()
-RETURN d.id AS id, d.kind AS kind, p.id AS plan_id
-"""
+_PROPAGATE = engine_query("find_dependents")
 
-_FINALIZE = """
-MATCH (p:ExecutionPlan {id: $plan_id})
-WHERE p.status IN ['EXECUTING', 'PAUSED']
-  AND (p.unfinished <= 0
-       OR (p.failed_critical > 0 AND p.on_failure = 'CONTINUE'
-           AND NOT EXISTS { (p)-[:CONTAINS_STEP]->(s:ExecutionStep)
-                            WHERE s.status IN ['READY', 'ASSIGNED', 'EXECUTING', 'WAITING'] }))
-WITH p, p.status AS old
-SET p.status = CASE WHEN p.failed_critical > 0 THEN 'FAILED' ELSE 'COMPLETED' END,
-    p.completed_at = datetime(),
-    p.actual_duration = duration.inSeconds(p.started_at, datetime()).seconds / 60.0
-RETURN old, p.status AS new
-"""
+_FINALIZE = engine_query("finish_plan")
 
-_FAIL_FAST = """
-MATCH (p:ExecutionPlan {id: $plan_id})
-WHERE p.status IN ['EXECUTING', 'PAUSED']
-SET p.status = 'FAILED', p.completed_at = datetime()
-WITH p
-OPTIONAL MATCH (p)-[:CONTAINS_STEP]->(s:ExecutionStep)
-WHERE s.status IN ['PENDING', 'READY']
-SET s.status = 'CANCELLED', s.completed_at = datetime(), s.cancelled_by_fail_fast = true,
-    s.error_message = 'cancelled: the plan failed (on_failure FAIL_FAST)'
-WITH p, collect(s.id) AS cancelled
-SET p.unfinished = p.unfinished - size(cancelled)
-RETURN cancelled
-"""
+_FAIL_FAST = engine_query("fail_plan_fast")
 
 
 def mark_ready(tx: neo4j.ManagedTransaction, step_ids: list[str]) -> list[dict[str, Any]]:
@@ -73,27 +39,10 @@ def mark_ready(tx: neo4j.ManagedTransaction, step_ids: list[str]) -> list[dict[s
     ]
 
 
-_SET_READY = """
-UNWIND $step_ids AS sid
-MATCH (s:ExecutionStep {id: sid, status: 'PENDING'})
-SET s.status = 'READY', s.ready_at = datetime()
-RETURN s.id AS id
-"""
+_SET_READY = engine_query("set_steps_ready")
 
 
-_RECHECK = """
-UNWIND $step_ids AS sid
-MATCH (p:ExecutionPlan)-[:CONTAINS_STEP]->(s:ExecutionStep {id: sid})
-WHERE s.status IN ['PENDING', 'READY']
-WITH p, s, s.status AS old,
-     all(x IN [(s)-[:DEPENDS_ON]->(dep:ExecutionStep) | dep]
-         WHERE x.status IN $satisfied OR (x.status = 'FAILED' AND NOT x.is_critical)) AS free
-WITH p, s, old,
-     CASE WHEN free AND p.status IN ['EXECUTING', 'PAUSED'] THEN 'READY' ELSE 'PENDING' END AS new
-WHERE new <> old
-SET s.status = new, s.ready_at = CASE WHEN new = 'READY' THEN datetime() ELSE s.ready_at END
-RETURN s.id AS id, p.id AS plan_id, old, new
-"""
+_RECHECK = engine_query("recheck_steps")
 
 
 def recheck(

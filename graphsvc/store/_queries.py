@@ -1,6 +1,8 @@
 """The query folder: one Cypher query per ``cypher/*.cypher`` file, loaded once.
 
-The files are the public, Browser-runnable queries of DESIGN.md section 5.
+The files of ``cypher/`` are the public, Browser-runnable queries of DESIGN.md
+section 5; those of ``cypher/engine/`` are the service's own (every write, every
+transition): no Cypher text lives in Python.
 Each opens with a ``//`` comment whose ``Parameters:`` line names every
 ``$param`` the body uses (or ``none``) and whose ``Result columns:`` line names
 what it returns. In a wheel they live in ``graphsvc/cypher``; in a source
@@ -18,7 +20,15 @@ from pathlib import Path
 
 from graphsvc._errors import NotFoundError
 
-__all__ = ["QueryFile", "cypher_dir", "list_queries", "load_query", "schema_statements"]
+__all__ = [
+    "QueryFile",
+    "cypher_dir",
+    "engine_queries",
+    "engine_query",
+    "list_queries",
+    "load_query",
+    "schema_statements",
+]
 
 _PARAM = re.compile(r"(?<![\w$])\$([A-Za-z_][A-Za-z0-9_]*)")
 _STRING = re.compile(r"'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\"")
@@ -86,6 +96,26 @@ def _all_queries() -> dict[str, QueryFile]:
             name = entry.name.removesuffix(".cypher")
             found[name] = _parse(name, entry.read_text(encoding="utf-8"))
     return dict(sorted(found.items()))
+
+
+@cache
+def engine_queries() -> dict[str, QueryFile]:
+    """The service's own queries, ``cypher/engine/<name>.cypher``, by name."""
+    folder = cypher_dir() / "engine"
+    found = {
+        entry.name.removesuffix(".cypher"): _parse(
+            entry.name.removesuffix(".cypher"), entry.read_text(encoding="utf-8")
+        )
+        for entry in folder.iterdir()
+        if entry.name.endswith(".cypher")
+    }
+    return dict(sorted(found.items()))
+
+
+def engine_query(name: str) -> str:
+    """The body of ``cypher/engine/<name>.cypher`` (loaded once); ``KeyError`` if there is
+    none: a missing file is a packaging bug, found at import."""
+    return engine_queries()[name].body
 
 
 def list_queries() -> list[QueryFile]:

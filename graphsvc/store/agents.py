@@ -12,7 +12,7 @@ from graphsvc.ids import new_id
 from graphsvc.store._convert import from_neo4j, node_props, to_json
 from graphsvc.store._db import Database
 from graphsvc.store._exists import missing_ids
-from graphsvc.store._queries import load_query
+from graphsvc.store._queries import engine_query, load_query
 
 __all__ = [
     "COMMUNICATION_STATUSES",
@@ -26,58 +26,11 @@ __all__ = [
 
 COMMUNICATION_STATUSES = ("SENT", "RECEIVED", "ACKNOWLEDGED", "RESPONDED")
 
-_REGISTER = """
-MERGE (a:Agent {id: $id})
-  ON CREATE SET a.created_at = datetime()
-SET a.name = coalesce($name, a.name, $id), a.status = $status, a.last_seen_at = datetime()
-WITH a
-OPTIONAL MATCH (a)-[old:HAS_CAPABILITY]->(:Capability)
-DELETE old
-WITH DISTINCT a
-UNWIND $capabilities AS cap
-MERGE (c:Capability {name: cap.name}) ON CREATE SET c.id = cap.id
-CREATE (a)-[:HAS_CAPABILITY]->(c)
-"""
-_INACTIVE = """
-MATCH (a:Agent {status: 'ACTIVE'})
-WHERE a.last_seen_at < datetime() - duration({seconds: $seconds})
-SET a.status = 'INACTIVE'
-RETURN count(a) AS n
-"""
-_SEND = """
-MATCH (f:Agent {id: $from_id}), (t:Agent {id: $to_id})
-CREATE (c:AgentCommunication {id: $id, message_type: $message_type, subject: $subject,
-        content: $content, priority: $priority, status: 'SENT', timestamp: datetime(),
-        requires_action: $requires_action})
-CREATE (f)-[:SENDS]->(c)
-CREATE (t)-[:RECEIVES]->(c)
-WITH c
-OPTIONAL MATCH (p:ExecutionPlan {id: $plan_id})
-OPTIONAL MATCH (s:ExecutionStep {id: $step_id})
-OPTIONAL MATCH (o:AgentCommunication {id: $responds_to})
-FOREACH (_ IN CASE WHEN p IS NULL THEN [] ELSE [1] END | CREATE (c)-[:ABOUT_PLAN]->(p))
-FOREACH (_ IN CASE WHEN s IS NULL THEN [] ELSE [1] END | CREATE (c)-[:ABOUT_STEP]->(s))
-FOREACH (_ IN CASE WHEN o IS NULL THEN [] ELSE [1] END |
-  CREATE (c)-[:RESPONDS_TO]->(o) SET o.status = 'RESPONDED')
-RETURN c.id AS id
-"""
-_STATUS = """
-MATCH (c:AgentCommunication {id: $id})
-SET c.lock_seq = coalesce(c.lock_seq, 0) + 1
-RETURN c.status AS status, head([(c)<-[:RECEIVES]-(t:Agent) | t.id]) AS receiver
-"""
-_CONTEXT = """
-MATCH (p:ExecutionPlan {id: $plan_id})
-OPTIONAL MATCH (p)-[:EXECUTES_IN]->(old:ExecutionContext {is_active: true})
-SET old.is_active = false, old.updated_at = datetime()
-WITH DISTINCT p
-CREATE (c:ExecutionContext {id: $id, environment: $environment, variables: $variables,
-        constraints: $constraints, resources: $resources, policies: $policies,
-        permissions: $permissions, created_at: datetime(), updated_at: datetime(),
-        is_active: true})
-CREATE (p)-[:EXECUTES_IN]->(c)
-RETURN c.id AS id
-"""
+_REGISTER = engine_query("register_agent")
+_INACTIVE = engine_query("mark_agents_inactive")
+_SEND = engine_query("send_communication")
+_STATUS = engine_query("lock_communication")
+_CONTEXT = engine_query("create_context")
 
 
 def register_agent(
@@ -182,7 +135,7 @@ def set_communication_status(
                 {"id": comm_id, "status": current},
             )
         tx.run(
-            "MATCH (c:AgentCommunication {id: $id}) SET c.status = $status",
+            engine_query("set_communication_status"),
             id=comm_id,
             status=status,
         ).consume()

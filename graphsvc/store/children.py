@@ -13,6 +13,7 @@ from graphsvc.ids import new_id
 from graphsvc.store._db import Database
 from graphsvc.store._events import write_plan_events
 from graphsvc.store._family import carry, schedule_children
+from graphsvc.store._queries import engine_query
 from graphsvc.store.plans import NewPlan, write_plans
 from graphsvc.store.work import check_lease, lock_step
 
@@ -20,19 +21,8 @@ __all__ = ["SUMMARY_LIMIT", "spawn"]
 
 SUMMARY_LIMIT = 200
 
-_WAIT = """
-MATCH (pp:ExecutionPlan)-[:CONTAINS_STEP]->(s:ExecutionStep {id: $step_id})
-SET s.status = 'WAITING', s.lease_expires_at = null, s.attempt_deadline = null,
-    s.started_at = coalesce(s.started_at, datetime()),
-    s.max_parallel_children = $max_parallel, s.spawn_summary = $summary
-RETURN pp.id AS plan_id, coalesce(pp.depth, 0) + 1 AS depth
-"""
-_LINK = """
-MATCH (s:ExecutionStep {id: $step_id})
-UNWIND range(0, size($plan_ids) - 1) AS i
-MATCH (c:ExecutionPlan {id: $plan_ids[i]})
-CREATE (s)-[:SPAWNED {order: i + 1}]->(c)
-"""
+_WAIT = engine_query("wait_for_children")
+_LINK = engine_query("link_child_plans")
 
 
 def spawn(

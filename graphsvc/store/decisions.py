@@ -17,75 +17,19 @@ from graphsvc.store._db import Database
 from graphsvc.store._events import write_plan_events
 from graphsvc.store._exists import missing_ids
 from graphsvc.store._family import settle
+from graphsvc.store._queries import engine_query
 from graphsvc.store.lifecycle import transition_tx
 from graphsvc.store.work import lock_step
 
 __all__ = ["create_decision", "decide", "list_decisions", "provide_input"]
 
-_CREATE = """
-CREATE (d:Decision {id: $id, type: $type, action: $action, parameters: $parameters_json,
-                    reasoning: $reasoning, clarification_question: $question,
-                    confidence: $confidence, requires_approval: $requires_approval,
-                    status: $status, timestamp: datetime()})
-WITH d
-OPTIONAL MATCH (a:Analysis {id: $analysis_id})
-OPTIONAL MATCH (p:ExecutionPlan {id: $plan_id})
-OPTIONAL MATCH (s:ExecutionStep {id: $step_id})
-OPTIONAL MATCH (m:Message {id: $message_id})
-OPTIONAL MATCH (u:User {id: $escalate_to})
-FOREACH (_ IN CASE WHEN a IS NULL THEN [] ELSE [1] END | CREATE (a)-[:INFORMS_DECISION]->(d))
-FOREACH (_ IN CASE WHEN p IS NULL THEN [] ELSE [1] END | CREATE (d)-[:AFFECTS_PLAN]->(p))
-FOREACH (_ IN CASE WHEN s IS NULL THEN [] ELSE [1] END | CREATE (d)-[:AFFECTS_STEP]->(s))
-FOREACH (_ IN CASE WHEN m IS NULL THEN [] ELSE [1] END | CREATE (d)-[:DECIDES_ON]->(m))
-FOREACH (_ IN CASE WHEN u IS NULL THEN [] ELSE [1] END | CREATE (d)-[:ESCALATES_TO]->(u))
-RETURN coalesce(p.id, head([(pp:ExecutionPlan)-[:CONTAINS_STEP]->(s) | pp.id])) AS plan_id
-"""
-_DECISION_VIEW = """
-d {.*, plan_id: head([(d)-[:AFFECTS_PLAN]->(p:ExecutionPlan) | p.id]),
-    step_id: head([(d)-[:AFFECTS_STEP]->(s:ExecutionStep) | s.id]),
-    decided_by: head([(u:User)-[:APPROVES|REJECTS]->(d) | u.id])}
-"""
-_LIST = (
-    """
-MATCH (d:Decision)
-WHERE $status IS NULL OR d.status = $status
-WITH d ORDER BY d.timestamp DESC LIMIT $limit
-RETURN """
-    + _DECISION_VIEW
-    + " AS decision"
-)
-_LOCK = (
-    """
-MATCH (d:Decision {id: $id})
-SET d.lock_seq = coalesce(d.lock_seq, 0) + 1
-RETURN """
-    + _DECISION_VIEW
-    + " AS decision"
-)
-_VIEW_BY_ID = "MATCH (d:Decision {id: $id}) RETURN " + _DECISION_VIEW + " AS decision"
-_DECIDE = """
-MATCH (d:Decision {id: $id})
-SET d.status = $status, d.decided_at = datetime(), d.comment = $comment
-MERGE (u:User {id: $user_id})
-  ON CREATE SET u.name = coalesce($user_name, $user_id), u.created_at = datetime()
-FOREACH (_ IN CASE WHEN $status = 'APPROVED' THEN [1] ELSE [] END |
-  CREATE (u)-[:APPROVES {comment: $comment, timestamp: datetime()}]->(d))
-FOREACH (_ IN CASE WHEN $status = 'REJECTED' THEN [1] ELSE [] END |
-  CREATE (u)-[:REJECTS {comment: $comment, timestamp: datetime()}]->(d))
-"""
-_APPROVE_PLAN = """
-MATCH (p:ExecutionPlan {id: $plan_id, status: 'DRAFT'})
-SET p.status = 'APPROVED', p.approved_at = datetime()
-RETURN p.id AS id
-"""
-_GATE_DONE = """
-MATCH (p:ExecutionPlan)-[:CONTAINS_STEP]->(s:ExecutionStep {id: $step_id, status: 'WAITING'})
-SET s.status = $status, s.outputs = $outputs, s.error_message = $error,
-    s.completed_at = datetime(), p.unfinished = p.unfinished - 1,
-    p.failed_critical = p.failed_critical +
-        CASE WHEN $status = 'FAILED' AND s.is_critical THEN 1 ELSE 0 END
-RETURN p.id AS plan_id, p.on_failure AS on_failure, s.is_critical AS critical
-"""
+_CREATE = engine_query("create_decision")
+_LIST = engine_query("list_decisions")
+_LOCK = engine_query("lock_decision")
+_VIEW_BY_ID = engine_query("get_decision")
+_DECIDE = engine_query("answer_decision")
+_APPROVE_PLAN = engine_query("approve_plan")
+_GATE_DONE = engine_query("end_gate_step")
 
 _LABELS = {
     "analysis_id": "Analysis",

@@ -15,53 +15,16 @@ from graphsvc.store._db import Database
 from graphsvc.store._events import write_plan_events
 from graphsvc.store._family import plan_ended, settle
 from graphsvc.store._progress import mark_initial_ready
+from graphsvc.store._queries import engine_query
 
 __all__ = ["cancel_descendants", "list_events", "transition_plan", "transition_tx"]
 
-_LOCK_PLAN = """
-MATCH (p:ExecutionPlan {id: $plan_id})
-SET p.lock_seq = coalesce(p.lock_seq, 0) + 1
-RETURN p.status AS status, p.requires_approval AS requires_approval, p.on_failure AS on_failure,
-       EXISTS { (:ExecutionStep)-[:SPAWNED]->(p) } AS is_child
-"""
-_CHILD_PLANS = """
-UNWIND $plan_ids AS pid
-MATCH (:ExecutionPlan {id: pid})-[:CONTAINS_STEP]->(:ExecutionStep)-[:SPAWNED]->(c:ExecutionPlan)
-RETURN c.id AS id, c.status AS status
-"""
+_LOCK_PLAN = engine_query("lock_plan")
+_CHILD_PLANS = engine_query("list_child_plans")
 _CANCEL_BATCH = 200
-_SET_STATUS = """
-MATCH (p:ExecutionPlan {id: $plan_id})
-SET p.status = $status,
-    p.started_at = CASE WHEN $status = 'EXECUTING' THEN coalesce(p.started_at, datetime())
-                        ELSE p.started_at END,
-    p.completed_at = CASE WHEN $status IN ['COMPLETED', 'FAILED', 'CANCELLED']
-                          THEN datetime() ELSE p.completed_at END
-"""
-_CANCEL_PLANS = """
-UNWIND $plan_ids AS pid
-MATCH (p:ExecutionPlan {id: pid})
-WHERE p.status IN ['DRAFT', 'APPROVED', 'EXECUTING', 'PAUSED']
-WITH p, p.status AS old
-SET p.status = 'CANCELLED', p.completed_at = datetime()
-WITH p, old
-OPTIONAL MATCH (p)-[:CONTAINS_STEP]->(s:ExecutionStep)
-WHERE s.status IN ['PENDING', 'READY', 'ASSIGNED', 'EXECUTING', 'WAITING']
-WITH p, old, s, s.status AS step_old
-SET s.status = 'CANCELLED', s.completed_at = datetime(), s.lease_token_hash = null,
-    s.lease_expires_at = null, s.error_message = coalesce($reason, 'the plan was cancelled')
-WITH p, old, collect(CASE WHEN s IS NOT NULL THEN {id: s.id, old: step_old} END) AS steps
-SET p.unfinished = p.unfinished - size(steps)
-RETURN p.id AS plan_id, old, steps
-"""
-_EVENTS = """
-MATCH (p:ExecutionPlan {id: $plan_id})
-OPTIONAL MATCH (p)<-[:ABOUT]-(e:Event)
-WHERE e.seq > $after
-WITH p, e ORDER BY e.seq LIMIT $limit
-RETURN p.id AS plan_id,
-       collect(e {.*, step_id: head([(e)-[:ABOUT]->(s:ExecutionStep) | s.id])}) AS events
-"""
+_SET_STATUS = engine_query("set_plan_status")
+_CANCEL_PLANS = engine_query("cancel_plans")
+_EVENTS = engine_query("list_plan_events")
 
 
 def transition_tx(

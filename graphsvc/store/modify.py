@@ -37,6 +37,7 @@ from graphsvc.store._modifications import (
     record_modifications,
 )
 from graphsvc.store._progress import recheck
+from graphsvc.store._queries import engine_query
 from graphsvc.store.plans import routing_capability, step_row, write_steps
 from graphsvc.store.work import lock_step
 
@@ -55,126 +56,24 @@ __all__ = [
 _NOT_STARTED = (StepStatus.PENDING.value, StepStatus.READY.value)
 _LIVE_STEP = (*_NOT_STARTED, "ASSIGNED", "EXECUTING", "WAITING")
 
-_PLAN = """
-MATCH (p:ExecutionPlan {id: $plan_id})
-RETURN p {.id, .status, .can_modify, .on_failure} AS plan
-"""
-# Which of the new keys the plan has: found through the (plan_id, key) index, so the
-# cost follows the keys asked for, not the plan's size nor other plans sharing a key.
-_TAKEN_KEYS = """
-UNWIND $keys AS k
-MATCH (s:ExecutionStep {plan_id: $plan_id, key: k})
-RETURN collect(DISTINCT k) AS taken
-"""
-_RESOLVE = """
-UNWIND $refs AS ref
-OPTIONAL MATCH (:ExecutionPlan {id: $plan_id})-[:CONTAINS_STEP]->(s:ExecutionStep)
-WHERE s.id = ref OR s.key = ref
-WITH ref, s
-OPTIONAL MATCH (other:ExecutionStep {id: ref})
-SET s.lock_seq = coalesce(s.lock_seq, 0) + 1
-RETURN ref, s {.id, .key, .status, .is_critical} AS step, other IS NOT NULL AS elsewhere
-"""
-# Locks the plan and numbers ``$added`` new steps after its last one (plans stored
-# before ``last_step_number`` existed get it at start-up: ``Database.apply_schema``).
-_LOCK_PLAN = """
-MATCH (p:ExecutionPlan {id: $plan_id})
-SET p.lock_seq = coalesce(p.lock_seq, 0) + 1, p.unfinished = p.unfinished + $added,
-    p.last_step_number = p.last_step_number + $added
-RETURN p.status AS status, p.last_step_number - $added + 1 AS first_number
-"""
-_HAS_EDGE = """
-MATCH (:ExecutionStep {id: $from_id})-[r:DEPENDS_ON]->(:ExecutionStep {id: $to_id})
-RETURN count(r) AS n
-"""
-_PATH = """
-MATCH (d:ExecutionStep {id: $from_id}), (s:ExecutionStep {id: $to_id})
-MATCH path = shortestPath((d)-[:DEPENDS_ON*..1000]->(s))
-RETURN [n IN nodes(path) | n.key] AS keys
-"""
-_ADD_EDGE = """
-MATCH (s:ExecutionStep {id: $from_id}), (d:ExecutionStep {id: $to_id})
-CREATE (s)-[:DEPENDS_ON]->(d)
-"""
-_DELETE_EDGE = """
-MATCH (:ExecutionStep {id: $from_id})-[r:DEPENDS_ON]->(d:ExecutionStep)
-WHERE d.id = $dep OR d.key = $dep
-WITH r, d.id AS dep_id, d.key AS dep_key
-DELETE r
-RETURN dep_id, dep_key
-"""
-_END_STEP = """
-MATCH (p:ExecutionPlan)-[:CONTAINS_STEP]->(s:ExecutionStep {id: $step_id})
-SET s.status = $status, s.completed_at = datetime(), s.lease_token_hash = null,
-    s.lease_expires_at = null, s.attempt_deadline = null,
-    s.error_message = coalesce($reason, toLower($status) + ' by a coordinator'),
-    p.unfinished = p.unfinished - 1
-RETURN [(s)-[:SPAWNED]->(c:ExecutionPlan) WHERE NOT c.status IN $terminal_plans | c.id]
-       AS children
-"""
-_DOWNSTREAM = """
-MATCH (:ExecutionStep {id: $step_id})<-[:DEPENDS_ON*1..]-(d:ExecutionStep)
-WHERE d.status IN $terminal
-RETURN collect(DISTINCT d.id) AS ids
-"""
-_FAIL_FAST_CANCELLED = """
-MATCH (:ExecutionPlan {id: $plan_id})-[:CONTAINS_STEP]->(s:ExecutionStep)
-WHERE s.status = 'CANCELLED' AND s.cancelled_by_fail_fast
-RETURN collect(s.id) AS ids
-"""
-_REARM = """
-UNWIND $step_ids AS sid
-MATCH (s:ExecutionStep {id: sid})
-WHERE s.status IN $terminal
-WITH s, s.status AS old, s.status = 'FAILED' AND s.is_critical AS critical
-SET s.lock_seq = coalesce(s.lock_seq, 0) + 1, s.status = 'PENDING', s.retry_count = 0,
-    s.lease_losses = 0,
-    s.error_message = null, s.completed_at = null, s.not_before = null, s.lease_token_hash = null,
-    s.cancelled_by_fail_fast = null, s.completion_digest = null
-RETURN s.id AS id, s.key AS key, old, critical
-"""
-_REOPEN = """
-MATCH (p:ExecutionPlan {id: $plan_id})
-WITH p, p.status AS old
-SET p.unfinished = p.unfinished + $rearmed, p.failed_critical = p.failed_critical - $critical,
-    p.status = CASE WHEN p.status = 'FAILED' THEN 'EXECUTING' ELSE p.status END,
-    p.completed_at = CASE WHEN p.status = 'FAILED' THEN null ELSE p.completed_at END
-RETURN old, p.status AS new
-"""
-_DEPENDENTS = """
-UNWIND $step_ids AS sid
-MATCH (:ExecutionStep {id: sid})<-[:DEPENDS_ON]-(d:ExecutionStep)
-RETURN collect(DISTINCT d.id) AS ids
-"""
-_UPDATE = """
-MATCH (s:ExecutionStep {id: $step_id})
-SET s += $props
-"""
-_RESERVE = """
-MATCH (s:ExecutionStep {id: $step_id})
-OPTIONAL MATCH (s)-[r:ASSIGNED_TO {reserved: true}]->(:Agent)
-DELETE r
-WITH DISTINCT s
-UNWIND CASE WHEN $agent_id IS NULL THEN [] ELSE [$agent_id] END AS agent_id
-MERGE (a:Agent {id: agent_id}) ON CREATE SET a.name = agent_id, a.status = 'ACTIVE'
-CREATE (s)-[:ASSIGNED_TO {reserved: true}]->(a)
-"""
-_CURRENT_LINKS = """
-MATCH (s:ExecutionStep {id: $id})
-RETURN [(s)-[:REQUIRES_CAPABILITY]->(c:Capability) | c.name] AS capabilities,
-       head([(s)-[:ASSIGNED_TO {reserved: true}]->(a:Agent) | a.id]) AS assignee
-"""
-_SET_CAPABILITIES = """
-MATCH (s:ExecutionStep {id: $step_id})
-SET s.routing_capability = $routing
-WITH s
-OPTIONAL MATCH (s)-[r:REQUIRES_CAPABILITY]->(:Capability)
-DELETE r
-WITH DISTINCT s
-UNWIND $capabilities AS name
-MERGE (c:Capability {name: name}) ON CREATE SET c.id = $ids[name]
-CREATE (s)-[:REQUIRES_CAPABILITY]->(c)
-"""
+_PLAN = engine_query("get_plan_for_change")
+_TAKEN_KEYS = engine_query("find_taken_keys")
+_RESOLVE = engine_query("resolve_step_refs")
+_LOCK_PLAN = engine_query("lock_plan_for_change")
+_HAS_EDGE = engine_query("has_dependency")
+_PATH = engine_query("find_dependency_path")
+_ADD_EDGE = engine_query("add_dependency")
+_DELETE_EDGE = engine_query("delete_dependency")
+_END_STEP = engine_query("end_step")
+_DOWNSTREAM = engine_query("find_downstream_steps")
+_FAIL_FAST_CANCELLED = engine_query("find_fail_fast_cancelled")
+_REARM = engine_query("rearm_steps")
+_REOPEN = engine_query("reopen_plan")
+_DEPENDENTS = engine_query("find_direct_dependents")
+_UPDATE = engine_query("update_step")
+_RESERVE = engine_query("reserve_step")
+_CURRENT_LINKS = engine_query("get_step_links")
+_SET_CAPABILITIES = engine_query("set_step_capabilities")
 
 
 def _check_plan(plan: dict[str, Any], allow_failed: bool = False) -> None:
@@ -421,9 +320,7 @@ def _add(
 def _result(
     step_id: str, tx: neo4j.ManagedTransaction, event: dict[str, Any] | None
 ) -> dict[str, Any]:
-    status = tx.run(
-        "MATCH (s:ExecutionStep {id: $id}) RETURN s.status AS status", id=step_id
-    ).single(strict=True)["status"]
+    status = tx.run(engine_query("get_step_status"), id=step_id).single(strict=True)["status"]
     return {
         "step_id": step_id,
         "status": status,

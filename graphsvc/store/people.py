@@ -10,27 +10,12 @@ import neo4j
 from graphsvc._errors import NotFoundError
 from graphsvc.ids import new_id
 from graphsvc.store._db import Database
+from graphsvc.store._queries import engine_query
 
 __all__ = ["create_analysis", "create_message"]
 
-_MESSAGE = """
-MERGE (u:User {id: $user_id})
-  ON CREATE SET u.name = coalesce($user_name, $user_id), u.created_at = datetime()
-CREATE (m:Message {id: $id, content: $content, timestamp: datetime()})
-CREATE (u)-[:INITIATES]->(m)
-RETURN m.id AS id, m.timestamp AS timestamp
-"""
-_ANALYSIS = """
-MATCH (m:Message {id: $message_id})
-CREATE (a:Analysis {id: $id, intent: $intent, category: $category, confidence: $confidence,
-                    reasoning: $reasoning, status: $status, timestamp: datetime()})
-CREATE (m)-[:TRIGGERS_ANALYSIS]->(a)
-WITH a
-OPTIONAL MATCH (old:Analysis {id: $replaces})
-FOREACH (_ IN CASE WHEN old IS NULL THEN [] ELSE [1] END |
-  SET old.status = 'SUPERSEDED', old.superseded_at = datetime())
-RETURN a.id AS id, old IS NOT NULL AS replaced
-"""
+_MESSAGE = engine_query("create_message")
+_ANALYSIS = engine_query("create_analysis")
 
 
 def create_message(

@@ -23,7 +23,7 @@ from graphsvc.store._convert import node_props, to_json
 from graphsvc.store._db import Database
 from graphsvc.store._events import write_plan_events
 from graphsvc.store._gates import request_plan_approval
-from graphsvc.store._queries import load_query
+from graphsvc.store._queries import engine_query, load_query
 
 __all__ = [
     "NewPlan",
@@ -40,35 +40,11 @@ __all__ = [
     "write_steps",
 ]
 
-_CREATE_PLANS = """
-UNWIND $plans AS props
-CREATE (p:ExecutionPlan) SET p = props, p.created_at = datetime()
-"""
-_LINK_ANALYSIS = """
-MATCH (a:Analysis {id: $analysis_id}), (p:ExecutionPlan {id: $plan_id})
-CREATE (a)-[:CREATES_PLAN]->(p)
-RETURN count(*) AS linked
-"""
-_CREATE_STEPS = """
-UNWIND $groups AS g
-MATCH (p:ExecutionPlan {id: g.plan_id})
-UNWIND g.steps AS row
-CREATE (p)-[:CONTAINS_STEP {order: row.step_number}]->(s:ExecutionStep)
-SET s = row, s.plan_id = p.id,
-    s.ready_at = CASE WHEN row.status = 'READY' THEN datetime() END
-"""
-_CREATE_EDGES = """
-UNWIND $edges AS edge
-MATCH (a:ExecutionStep {id: edge[0]}), (b:ExecutionStep {id: edge[1]})
-CREATE (a)-[:DEPENDS_ON]->(b)
-"""
-_LINK_CAPABILITIES = """
-UNWIND $rows AS row
-MERGE (c:Capability {name: row.name}) ON CREATE SET c.id = row.id
-WITH c, row
-MATCH (s:ExecutionStep {id: row.step_id})
-CREATE (s)-[:REQUIRES_CAPABILITY]->(c)
-"""
+_CREATE_PLANS = engine_query("create_plans")
+_LINK_ANALYSIS = engine_query("link_analysis")
+_CREATE_STEPS = engine_query("create_steps")
+_CREATE_EDGES = engine_query("create_dependencies")
+_LINK_CAPABILITIES = engine_query("link_capabilities")
 _BATCH = 5000
 
 
@@ -318,7 +294,7 @@ def plan_query(db: Database, name: str, plan_id: str) -> list[dict[str, Any]]:
     query = load_query(name).body
 
     def work(tx: neo4j.ManagedTransaction) -> list[dict[str, Any]] | None:
-        if tx.run("MATCH (p:ExecutionPlan {id: $id}) RETURN p.id", id=plan_id).single() is None:
+        if tx.run(engine_query("find_plan"), id=plan_id).single() is None:
             return None
         return tx.run(query, plan_id=plan_id).data()
 

@@ -20,41 +20,17 @@ from graphsvc.domain.states import PLAN_TERMINAL, STEP_TERMINAL, PlanStatus, Ste
 from graphsvc.store._db import Database
 from graphsvc.store._events import write_plan_events
 from graphsvc.store._family import settle
-from graphsvc.store._queries import load_query
+from graphsvc.store._queries import engine_query, load_query
 
 __all__ = ["ReconcileReport", "reconcile"]
 
 ACTOR = "reconciler"
 
-_LIVE_PLANS = """
-MATCH (p:ExecutionPlan)
-WHERE p.status IN ['DRAFT', 'APPROVED', 'EXECUTING', 'PAUSED']
-RETURN p.id AS id
-"""
-_LOCK_PLAN = """
-MATCH (p:ExecutionPlan {id: $plan_id})
-SET p.lock_seq = coalesce(p.lock_seq, 0) + 1
-WITH p
-OPTIONAL MATCH (p)-[:CONTAINS_STEP]->(s:ExecutionStep)
-RETURN p.status AS status, p.on_failure AS on_failure, p.unfinished AS unfinished,
-       p.failed_critical AS failed_critical,
-       count(CASE WHEN NOT s.status IN $terminal THEN 1 END) AS live,
-       count(CASE WHEN s.status = 'FAILED' AND s.is_critical THEN 1 END) AS critical
-"""
-_SET_COUNTS = """
-MATCH (p:ExecutionPlan {id: $plan_id})
-SET p.unfinished = $unfinished, p.failed_critical = $failed_critical
-"""
-_SET_STATUS = """
-UNWIND $step_ids AS sid
-MATCH (s:ExecutionStep {id: sid, status: $from_status})
-SET s.status = $to_status, s.ready_at = CASE WHEN $to_status = 'READY' THEN datetime() END
-RETURN s.id AS id
-"""
-_READY_OF_PLAN = """
-MATCH (:ExecutionPlan {id: $plan_id})-[:CONTAINS_STEP]->(s:ExecutionStep {status: 'READY'})
-RETURN s.id AS id
-"""
+_LIVE_PLANS = engine_query("list_live_plans")
+_LOCK_PLAN = engine_query("lock_plan_for_reconcile")
+_SET_COUNTS = engine_query("set_plan_counters")
+_SET_STATUS = engine_query("set_step_statuses")
+_READY_OF_PLAN = engine_query("get_plan_readiness")
 
 
 @dataclass

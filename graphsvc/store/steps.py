@@ -12,7 +12,7 @@ from graphsvc.store._convert import node_props
 from graphsvc.store._db import Database
 from graphsvc.store._queries import load_query
 
-__all__ = ["get_step", "step_id_of"]
+__all__ = ["get_step"]
 
 
 def get_step(db: Database, step_id: str) -> StepDetail:
@@ -41,18 +41,3 @@ def get_step(db: Database, step_id: str) -> StepDetail:
             "events": events,
         }
     )
-
-
-def step_id_of(db: Database, ref: str) -> str:
-    """A step's id from ``ref``: a step id, or ``PLAN_ID:KEY``. ``NotFoundError`` if none."""
-    plan_id, _, key = ref.rpartition(":")
-    query = (
-        "MATCH (:ExecutionPlan {id: $plan_id})-[:CONTAINS_STEP]->(s:ExecutionStep {key: $key}) "
-        "RETURN s.id AS id"
-        if plan_id
-        else "MATCH (s:ExecutionStep {id: $key}) RETURN s.id AS id"
-    )
-    record = db.read(lambda tx: tx.run(query, plan_id=plan_id, key=key).single())
-    if record is None:
-        raise NotFoundError(f"no step {ref!r} (give a step id or PLAN_ID:KEY)", {"step": ref})
-    return str(record["id"])

@@ -38,6 +38,7 @@ from graphsvc.store._convert import node_props, to_json
 from graphsvc.store._db import Database
 from graphsvc.store._events import gate_events, write_plan_events
 from graphsvc.store._family import settle
+from graphsvc.store._queries import engine_query
 
 __all__ = [
     "BatchCompletion",
@@ -61,210 +62,23 @@ log = logging.getLogger("graphsvc.sweeper")
 BACKOFF_BASE_SECONDS = 1.0
 BACKOFF_MAX_SECONDS = 300.0
 
-_CLAIM_TEMPLATE = """
-MERGE (a:Agent {id: $agent_id})
-  ON CREATE SET a.name = $agent_id, a.status = 'ACTIVE', a.last_seen_at = datetime()
-// Written at most once a second: idle long-polls of one agent's slots do not queue on its lock.
-FOREACH (_ IN CASE WHEN a.status <> 'ACTIVE' OR a.last_seen_at IS NULL
-                        OR a.last_seen_at < datetime() - duration({seconds: 1})
-                   THEN [1] ELSE [] END |
-  SET a.last_seen_at = datetime(), a.status = 'ACTIVE')
-WITH a, $capabilities + [(a)-[:HAS_CAPABILITY]->(own:Capability) | own.name] AS capabilities
-CALL (a, capabilities) {
-  // Through the (status, kind, routing_capability) index: only READY steps of these kinds
-  // that need no capability or whose first required one the agent has are read. (Written
-  // as one MATCH, not UNWINDs of kinds and capabilities: the planner then reads all the
-  // candidates before it locks them, and 64 claimers of one star claimed 1,017 - 1,357
-  // steps/s instead of 329 - 516, most of the UNWIND form's claims losing steps.)
-  MATCH (s:ExecutionStep)
-  {seek}
-    AND (s.not_before IS NULL OR s.not_before <= datetime())
-    AND NOT EXISTS { (s)-[:ASSIGNED_TO {reserved: true}]->(other:Agent)
-                     WHERE other.id <> $agent_id }
-    AND all(c IN [(s)-[:REQUIRES_CAPABILITY]->(cap:Capability) | cap.name]
-            WHERE c IN capabilities)
-    AND EXISTS { (:ExecutionPlan {status: 'EXECUTING'})-[:CONTAINS_STEP]->(s) }
-  // DISTINCT: a step seen twice by an index seek racing other writers is claimed once.
-  WITH DISTINCT s LIMIT $max_steps
-  SET s.lock_seq = coalesce(s.lock_seq, 0) + 1
-  // Checked again under the lock: a racing claimer may have taken it.
-  RETURN collect(CASE WHEN s.status = 'READY' THEN s END) AS won
-}
-CALL (a, won) {
-  // Each won step gets one of the token hashes the caller made (domain.leases): the graph
-  // keeps only the hash, the claimer alone learns the token.
-  UNWIND range(0, size(won) - 1) AS i
-  WITH a, won[i] AS s, $lease_hashes[i] AS lease_hash
-  MATCH (p:ExecutionPlan)-[:CONTAINS_STEP]->(s)
-  OPTIONAL MATCH (s)-[old:ASSIGNED_TO]->(:Agent)
-  WHERE NOT coalesce(old.reserved, false)
-  DELETE old
-  WITH DISTINCT a, s, p, lease_hash
-  SET s.status = 'ASSIGNED', s.lease_token_hash = lease_hash,
-      s.lease_expires_at = datetime() + duration({seconds: $lease_seconds}),
-      s.attempt_deadline = CASE WHEN s.timeout_seconds IS NULL THEN null
-                                ELSE datetime() + duration({seconds: s.timeout_seconds}) END,
-      s.claimed_at = datetime()
-  CREATE (s)-[:ASSIGNED_TO]->(a)
-  RETURN collect(
-    s {.id, .key, .kind, .name, .description, .inputs, lease_hash: s.lease_token_hash,
-       // A number, not a DATETIME: the driver takes about 60 us to decode one.
-       lease_expires_ms: s.lease_expires_at.epochMillis,
-       .retry_count, .timeout_seconds, .validate_command, plan_id: p.id,
-       context: head([(p)-[:EXECUTES_IN]->(c:ExecutionContext {is_active: true}) |
-                      c {.id, .environment, .variables, .constraints, .resources,
-                         .policies, .permissions}]),
-       prior_work: [(s)-[:DEPENDS_ON]->(d:ExecutionStep) WHERE d.status = 'COMPLETED' |
-                    {key: d.key, name: d.name, outputs: d.outputs}]}) AS steps
-}
-RETURN steps
-"""
-_CLAIM = _CLAIM_TEMPLATE.replace(
-    "{seek}",
-    "WHERE s.status = 'READY' AND s.kind IN $kinds AND s.routing_capability IN [''] + capabilities",
-)
-# With a plan filter (``plan_ids``, expanded to the plans' running descendants): the
-# READY steps of those plans only, through the (plan_id, status) index, so a claim for
-# one small plan does not read the backlog of every other plan.
-_CLAIM_IN_PLANS = _CLAIM_TEMPLATE.replace(
-    "{seek}",
-    "USING INDEX s:ExecutionStep(plan_id, status)\n"
-    "  WHERE s.plan_id IN $plan_ids AND s.status = 'READY' AND s.kind IN $kinds\n"
-    "    AND s.routing_capability IN [''] + capabilities",
-)
-# The child plans that WAITING steps of these plans spawned: a running child plan's
-# spawning step waits while it runs, so this finds every plan that can have READY steps.
-_RUNNING_CHILDREN = """
-MATCH (w:ExecutionStep)
-WHERE w.plan_id IN $plan_ids AND w.status = 'WAITING'
-MATCH (w)-[:SPAWNED]->(c:ExecutionPlan)
-RETURN collect(DISTINCT c.id) AS ids
-"""
+_CLAIM = engine_query("claim_steps")
+_CLAIM_IN_PLANS = engine_query("claim_steps_in_plans")
+_RUNNING_CHILDREN = engine_query("find_running_child_plans")
 _FAMILY_DEPTH = 100
 
-# The agent that holds a step's lease (not one it is merely reserved for).
-_HOLDER = (
-    "head([(s)-[r:ASSIGNED_TO]->(a:Agent) WHERE NOT coalesce(r.reserved, false) | a.id]) AS holder"
-)
-_LOCK_STEP = (
-    """
-MATCH (p:ExecutionPlan)-[:CONTAINS_STEP]->(s:ExecutionStep {id: $step_id})
-SET s.lock_seq = coalesce(s.lock_seq, 0) + 1
-RETURN s {.*, lease_hash: s.lease_token_hash,
-          lease_expired: coalesce(s.lease_expires_at < datetime(), false),
-          timed_out: coalesce(s.attempt_deadline < datetime(), false)} AS step,
-       p {.id, .status, .on_failure, .can_modify} AS plan,
-       """
-    + _HOLDER
-    + """
-"""
-)
+_LOCK_STEP = engine_query("lock_step")
 
-# Only what a completion is judged by: every returned value costs driver time (a
-# DATETIME about 40 us), and a batch locks up to 1,000 steps.
-_LOCK_STEPS = (
-    """
-UNWIND $step_ids AS sid
-MATCH (p:ExecutionPlan)-[:CONTAINS_STEP]->(s:ExecutionStep {id: sid})
-SET s.lock_seq = coalesce(s.lock_seq, 0) + 1
-RETURN s {.id, .status, lease_hash: s.lease_token_hash, .completion_digest} AS step,
-       p {.id, .on_failure} AS plan,
-       """
-    + _HOLDER
-    + """
-"""
-)
+_LOCK_STEPS = engine_query("lock_steps")
 
-# The agent that holds a step's lease was seen now: written at most once a second (as in
-# _CLAIM), so the heartbeats of one agent's slots do not queue on its lock.
-_HOLDER_SEEN = """
-OPTIONAL MATCH (s)-[held:ASSIGNED_TO]->(a:Agent)
-WHERE NOT coalesce(held.reserved, false)
-FOREACH (_ IN CASE WHEN a IS NOT NULL AND (a.status <> 'ACTIVE' OR a.last_seen_at IS NULL
-                        OR a.last_seen_at < datetime() - duration({seconds: 1}))
-                   THEN [1] ELSE [] END |
-  SET a.last_seen_at = datetime(), a.status = 'ACTIVE')
-"""
-_START = (
-    """
-MATCH (s:ExecutionStep {id: $step_id})
-SET s.status = 'EXECUTING', s.started_at = coalesce(s.started_at, datetime())
-WITH s
-"""
-    + _HOLDER_SEEN
-)
-_HEARTBEAT = (
-    """
-MATCH (s:ExecutionStep {id: $step_id})
-SET s.lease_expires_at = datetime() + duration({seconds: $lease_seconds})
-WITH s
-"""
-    + _HOLDER_SEEN
-    + """
-RETURN DISTINCT s.lease_expires_at AS lease_expires_at
-"""
-)
-_COMPLETE = """
-UNWIND $rows AS row
-MATCH (s:ExecutionStep {id: row.step_id})
-SET s.status = 'COMPLETED', s.outputs = row.outputs, s.changeset = row.changeset,
-    s.completed_at = datetime(), s.lease_expires_at = null, s.attempt_deadline = null,
-    s.completion_digest = row.digest, s.error_message = null,
-    s.actual_duration = duration.inSeconds(coalesce(s.started_at, s.claimed_at),
-                                           datetime()).seconds / 60.0
-WITH s
-OPTIONAL MATCH (s)-[r:ASSIGNED_TO]->(a:Agent)
-WHERE NOT coalesce(r.reserved, false)
-// MERGE locks the agent node: one worker's completions take turns here, before
-// the plan (measured: with CREATE, which does not, 4x the deadlocks on the plan).
-FOREACH (_ IN CASE WHEN a IS NULL THEN [] ELSE [1] END |
-  MERGE (a)-[:EXECUTES]->(s)
-  SET a.last_seen_at = datetime(), a.status = 'ACTIVE')
-WITH count(*) AS _
-UNWIND $plans AS pc
-MATCH (p:ExecutionPlan {id: pc.plan_id})
-SET p.unfinished = p.unfinished - pc.completed
-"""
-_RETRY_LATER = """
-MATCH (s:ExecutionStep {id: $step_id})
-SET s.status = 'READY', s.retry_count = s.retry_count + 1, s.error_message = $error,
-    s.not_before = datetime() + duration({milliseconds: $delay_ms}),
-    s.lease_token_hash = null, s.lease_expires_at = null, s.attempt_deadline = null
-"""
-_FAIL = """
-MATCH (s:ExecutionStep {id: $step_id})<-[:CONTAINS_STEP]-(p:ExecutionPlan)
-SET s.status = 'FAILED', s.error_message = $error, s.completed_at = datetime(),
-    s.lease_expires_at = null, s.attempt_deadline = null,
-    p.unfinished = p.unfinished - 1,
-    p.failed_critical = p.failed_critical + CASE WHEN s.is_critical THEN 1 ELSE 0 END
-"""
-_EXPIRED = """
-MATCH (s:ExecutionStep)
-WHERE s.status IN ['ASSIGNED', 'EXECUTING']
-  AND (s.lease_expires_at < datetime() OR s.attempt_deadline < datetime())
-  AND EXISTS { (:ExecutionPlan)-[:CONTAINS_STEP]->(s) }
-RETURN s.id AS id, s.lease_token_hash AS lease_hash,
-       CASE WHEN s.attempt_deadline < datetime() THEN 'timed out after ' +
-            toString(s.timeout_seconds) + ' s' ELSE 'lease expired' END AS why
-ORDER BY coalesce(s.lease_expires_at, s.attempt_deadline)
-LIMIT $limit
-"""
-# A lost lease is not the work's failure (DESIGN.md section 8): READY again at once,
-# counted in lease_losses, not retry_count.
-_LEASE_LOST = """
-MATCH (s:ExecutionStep {id: $step_id})
-SET s.status = 'READY', s.lease_losses = coalesce(s.lease_losses, 0) + 1,
-    s.lease_token_hash = null, s.lease_expires_at = null, s.attempt_deadline = null,
-    s.not_before = null, s.ready_at = datetime()
-"""
-# A leased step of a plan that has ended has nothing left to run for: it is cancelled
-# (and re-armed with the FAIL_FAST casualties if the plan is retried), never READY.
-_CANCEL_ORPHAN = """
-MATCH (p:ExecutionPlan)-[:CONTAINS_STEP]->(s:ExecutionStep {id: $step_id})
-SET s.status = 'CANCELLED', s.completed_at = datetime(), s.error_message = $error,
-    s.lease_token_hash = null, s.lease_expires_at = null, s.attempt_deadline = null,
-    s.cancelled_by_fail_fast = true, p.unfinished = p.unfinished - 1
-"""
+_START = engine_query("start_step")
+_HEARTBEAT = engine_query("extend_lease")
+_COMPLETE = engine_query("complete_steps")
+_RETRY_LATER = engine_query("schedule_retry")
+_FAIL = engine_query("fail_step")
+_EXPIRED = engine_query("find_expired_leases")
+_LEASE_LOST = engine_query("return_lost_lease")
+_CANCEL_ORPHAN = engine_query("cancel_orphaned_step")
 DEFAULT_MAX_LEASE_LOSSES = 3
 
 

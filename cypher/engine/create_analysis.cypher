@@ -1,0 +1,12 @@
+// create_analysis: An analysis of a message, maybe superseding an earlier one.
+// Parameters: $category, $confidence, $id, $intent, $message_id, $reasoning, $replaces, $status
+// Result columns: id, replaced
+MATCH (m:Message {id: $message_id})
+CREATE (a:Analysis {id: $id, intent: $intent, category: $category, confidence: $confidence,
+                    reasoning: $reasoning, status: $status, timestamp: datetime()})
+CREATE (m)-[:TRIGGERS_ANALYSIS]->(a)
+WITH a
+OPTIONAL MATCH (old:Analysis {id: $replaces})
+FOREACH (_ IN CASE WHEN old IS NULL THEN [] ELSE [1] END |
+  SET old.status = 'SUPERSEDED', old.superseded_at = datetime())
+RETURN a.id AS id, old IS NOT NULL AS replaced

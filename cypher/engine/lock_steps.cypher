@@ -1,0 +1,11 @@
+// lock_steps: Lock steps; what a completion is judged by.
+// Only what a completion is judged by: every returned value costs driver time (a
+// DATETIME about 40 us), and a batch locks up to 1,000 steps.
+// Parameters: $step_ids
+// Result columns: step, plan, holder
+UNWIND $step_ids AS sid
+MATCH (p:ExecutionPlan)-[:CONTAINS_STEP]->(s:ExecutionStep {id: sid})
+SET s.lock_seq = coalesce(s.lock_seq, 0) + 1
+RETURN s {.id, .status, lease_hash: s.lease_token_hash, .completion_digest} AS step,
+       p {.id, .on_failure} AS plan,
+       head([(s)-[r:ASSIGNED_TO]->(a:Agent) WHERE NOT coalesce(r.reserved, false) | a.id]) AS holder

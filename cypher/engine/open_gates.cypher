@@ -1,0 +1,15 @@
+// open_gates: READY approval and human_input steps go WAITING (approval steps with a PENDING decision).
+// Parameters: $decision_ids, $kinds, $step_ids
+// Result columns: id, plan_id, kind
+UNWIND $step_ids AS sid
+MATCH (p:ExecutionPlan)-[:CONTAINS_STEP]->(s:ExecutionStep {id: sid, status: 'READY'})
+WHERE s.kind IN $kinds
+SET s.status = 'WAITING', s.started_at = datetime()
+WITH p, s
+FOREACH (_ IN CASE WHEN s.kind = 'approval' THEN [1] ELSE [] END |
+  CREATE (d:Decision {id: $decision_ids[s.id], type: 'APPROVAL', status: 'PENDING',
+                      requires_approval: true, action: 'approve step ' + s.key,
+                      reasoning: s.description, timestamp: datetime()})
+  CREATE (d)-[:AFFECTS_STEP]->(s)
+  CREATE (d)-[:AFFECTS_PLAN]->(p))
+RETURN s.id AS id, p.id AS plan_id, s.kind AS kind

@@ -1,0 +1,23 @@
+// record_modifications_by_agent: APPLIED PlanModifications requested by an Agent (created on first use).
+// Parameters: $actor_id, $actor_name, $plan_id, $reason, $rows
+// Result columns: none
+MATCH (p:ExecutionPlan {id: $plan_id})
+WITH p, coalesce(p.version, 1) AS base
+SET p.version = base + size($rows)
+WITH p, base
+UNWIND range(0, size($rows) - 1) AS i
+WITH p, base + i + 1 AS version, $rows[i] AS row
+CREATE (m:PlanModification {id: row.id, modification_type: row.type, old_value: row.old,
+                            new_value: row.new, reason: $reason, timestamp: datetime(),
+                            status: 'APPLIED', plan_version: version})
+CREATE (m)-[:MODIFIES_PLAN]->(p)
+WITH m, row
+OPTIONAL MATCH (s:ExecutionStep {id: row.step_id})
+FOREACH (_ IN CASE WHEN s IS NOT NULL AND NOT row.creates THEN [1] ELSE [] END |
+         CREATE (m)-[:MODIFIES_STEP]->(s))
+FOREACH (_ IN CASE WHEN s IS NOT NULL AND row.creates THEN [1] ELSE [] END |
+         CREATE (m)-[:CREATES_STEP]->(s))
+WITH m
+MERGE (a:Agent {id: $actor_id})
+  ON CREATE SET a.name = coalesce($actor_name, $actor_id), a.status = 'ACTIVE'
+CREATE (a)-[:REQUESTS_MODIFICATION]->(m)
