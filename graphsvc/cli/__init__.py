@@ -1,6 +1,6 @@
 """The ``graphsvc`` command line (DESIGN.md section 6), one module per command group:
 ``db`` (the local Neo4j), ``serve`` and ``worker``, ``run`` and ``compile``, ``plan``,
-``decide``. Every command but ``db`` works through the REST API (``--api`` /
+``decide``, ``mcp``. Every command but ``db`` works through the REST API (``--api`` /
 ``GRAPHSVC_API_URL``, or an API served in this process when none is given), so roles
 and attribution apply alike; none opens Neo4j itself.
 
@@ -10,12 +10,12 @@ is 1 for a failure and 2 for bad input.
 
 from __future__ import annotations
 
-from graphsvc.cli import db, decide, plan, run, serve
+from graphsvc.cli import db, decide, mcp, plan, run, serve
 from graphsvc.cli._app import app
 
 __all__ = ["app", "main"]
 
-_COMMANDS = (db, decide, plan, run, serve)  # imported for the commands they register
+_COMMANDS = (db, decide, mcp, plan, run, serve)  # imported for the commands they register
 
 
 def main() -> None:

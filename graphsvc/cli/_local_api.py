@@ -22,15 +22,16 @@ __all__ = ["LocalApi"]
 
 
 class LocalApi:
-    """uvicorn serving ``create_app`` on 127.0.0.1:<free port> with one admin key of its own
-    (``key``, principal ``cli``) instead of the configured keys: nothing outside this
-    process knows it. With ``db`` the app uses that database; otherwise it connects at
+    """uvicorn serving ``create_app`` on 127.0.0.1:<free port> with an admin key of its own
+    (``key``, principal ``cli``; nothing outside this process knows it) beside the keys of
+    ``GRAPHSVC_API_KEYS``, if any (the local key is not needed, nor generated). With ``db`` the app uses that database; otherwise it connects at
     start-up (``NEO4J_URI`` or the local Neo4j) and applies the schema, as ``serve`` does."""
 
     def __init__(self, settings: Settings, db: Database | None = None) -> None:
         self.port = free_port()
         self.key = secrets.token_urlsafe(32)
-        own = settings.model_copy(update={"api_keys": f"{self.key}:admin:cli"})
+        keys = ",".join(k for k in (settings.api_keys, f"{self.key}:admin:cli") if k)
+        own = settings.model_copy(update={"api_keys": keys})
         config = uvicorn.Config(
             create_app(own, db=db),
             host="127.0.0.1",

@@ -1,0 +1,413 @@
+"""The MCP server for LLM agents (issue 20): graphsvc's operations as MCP tools, built with
+the official Python SDK (``mcp``, its ``MCPServer``, formerly FastMCP).
+
+The server is a client of the REST API with one API key, so roles, attribution and
+every rule of the API apply; it offers only the tools its key's role allows
+(``GET /v1/whoami``): viewers read, workers also claim and report, coordinators also
+create and change plans and decide; an admin key gets them all. It holds the leases
+of the steps it claimed and heartbeats them itself, so worker tools take step ids,
+never lease tokens, and a step whose work takes longer than its lease keeps it.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import quote
+
+from mcp.server.mcpserver import MCPServer
+
+from graphsvc._errors import ConflictError, GraphsvcError, NotFoundError, PermissionDenied
+from graphsvc.worker.client import ApiClient
+
+__all__ = ["TOOLS_BY_ROLE", "Leases", "build_server"]
+
+log = logging.getLogger("graphsvc.mcp")
+
+VIEWER_TOOLS = (
+    "list_plans",
+    "get_plan",
+    "get_step",
+    "get_status_tree",
+    "get_audit",
+    "list_queries",
+    "run_query",
+)
+WORKER_TOOLS = (
+    "claim_steps",
+    "heartbeat_step",
+    "complete_step",
+    "fail_step",
+    "spawn_child_plans",
+    "send_communication",
+)
+COORDINATOR_TOOLS = (
+    "create_plan",
+    "start_plan",
+    "pause_plan",
+    "resume_plan",
+    "cancel_plan",
+    "add_steps",
+    "update_step",
+    "add_dependency",
+    "remove_dependency",
+    "cancel_step",
+    "skip_step",
+    "retry_step",
+    "decide",
+    "provide_input",
+)
+TOOLS_BY_ROLE: dict[str, tuple[str, ...]] = {
+    "viewer": VIEWER_TOOLS,
+    "worker": VIEWER_TOOLS + WORKER_TOOLS,
+    "coordinator": VIEWER_TOOLS + COORDINATOR_TOOLS,
+    "admin": VIEWER_TOOLS + WORKER_TOOLS + COORDINATOR_TOOLS,
+}
+
+
+@dataclass
+class Leases:
+    """The leases this server holds, by step id, heartbeated every third of their length
+    until they are reported or lost."""
+
+    client: ApiClient
+    held: dict[str, tuple[str, float]] = field(default_factory=dict)  # id -> (token, seconds)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    stop: threading.Event = field(default_factory=threading.Event)
+
+    def add(self, step_id: str, token: str, lease_seconds: float) -> None:
+        with self.lock:
+            self.held[step_id] = (token, lease_seconds)
+
+    def token(self, step_id: str) -> str:
+        """The token of a lease held here; ``NotFoundError`` naming what to do if none."""
+        with self.lock:
+            held = self.held.get(step_id)
+        if held is None:
+            raise NotFoundError(
+                f"this MCP server holds no lease on step {step_id}: claim it with claim_steps",
+                {"step_id": step_id},
+            )
+        return held[0]
+
+    def drop(self, step_id: str) -> None:
+        with self.lock:
+            self.held.pop(step_id, None)
+
+    def beat(self, step_id: str) -> None:
+        """Renew one lease now; a lease the API says is gone is dropped (and re-raised)."""
+        token = self.token(step_id)
+        with self.lock:
+            seconds = self.held[step_id][1] if step_id in self.held else 60.0
+        try:
+            self.client.heartbeat(step_id, token, seconds)
+        except (ConflictError, NotFoundError, PermissionDenied):
+            self.drop(step_id)
+            raise
+
+    def run(self) -> None:
+        """Heartbeat every held lease about every third of its length, until ``stop``."""
+        last: dict[str, float] = {}
+        while not self.stop.wait(0.5):
+            with self.lock:
+                due = [
+                    sid
+                    for sid, (_, seconds) in self.held.items()
+                    if time.monotonic() - last.get(sid, 0.0) >= seconds / 3
+                ]
+            for step_id in due:
+                try:
+                    self.beat(step_id)
+                    last[step_id] = time.monotonic()
+                except GraphsvcError as exc:
+                    with self.lock:
+                        still_held = step_id in self.held
+                    if still_held:  # not a step that was just reported
+                        log.warning("heartbeat of step %s: %s", step_id, exc)
+
+
+def _claimed_view(step: dict[str, Any]) -> dict[str, Any]:
+    """A claimed step as the agent sees it: everything but the lease token."""
+    return {k: v for k, v in step.items() if k != "lease_token"}
+
+
+def build_server(client: ApiClient, role: str, principal: str, agent_id: str | None) -> MCPServer:
+    """An MCP server whose tools call the API through ``client`` (one key of ``role``, with
+    ``principal`` and, for a worker key, its ``agent_id``), offering only the tools of
+    ``TOOLS_BY_ROLE[role]``. Its leases are heartbeated by a daemon thread."""
+    server: MCPServer = MCPServer(
+        "graphsvc",
+        instructions=(
+            "graphsvc runs plans of steps for AI agents. Read plans with list_plans, "
+            "get_plan and get_status_tree; as a worker claim_steps, do the work, then "
+            "complete_step or fail_step by step id (this server keeps your lease alive); "
+            "as a coordinator change a running plan (add_steps, add_dependency, "
+            "remove_dependency, cancel_step, skip_step, retry_step), each with a reason."
+        ),
+    )
+    leases = Leases(client)
+    threading.Thread(target=leases.run, name="mcp-heartbeats", daemon=True).start()
+    allowed = set(TOOLS_BY_ROLE.get(role, VIEWER_TOOLS))
+    me = agent_id or principal
+
+    def tool(fn: Any) -> Any:
+        if fn.__name__ in allowed:
+            server.tool(description=fn.__doc__)(fn)
+        return fn
+
+    def call(method: str, path: str, **kwargs: Any) -> Any:
+        return client.call(method, path, **kwargs)
+
+    # Viewer tools.
+    @tool
+    def list_plans(root_only: bool = True, status: str | None = None, limit: int = 50) -> Any:
+        """Plans newest first with status and progress; root plans only unless root_only is
+        false; status filters (DRAFT, EXECUTING, COMPLETED, FAILED, ...)."""
+        params: dict[str, Any] = {"root_only": root_only, "limit": limit}
+        if status:
+            params["status"] = status
+        return {"plans": call("GET", "/v1/plans", params=params)}
+
+    @tool
+    def get_plan(plan_id: str) -> Any:
+        """A plan with its steps (status, kind, dependencies by key, outputs) and progress."""
+        return call("GET", f"/v1/plans/{quote(plan_id)}")
+
+    @tool
+    def get_step(step_id: str) -> Any:
+        """A step with its dependencies, dependents, child plans and events."""
+        return call("GET", f"/v1/steps/{quote(step_id)}")
+
+    @tool
+    def get_status_tree(plan_id: str, depth: int = 3) -> Any:
+        """The status tree of a plan and the child plans its steps spawned, to depth."""
+        return call("GET", f"/v1/plans/{quote(plan_id)}/tree", params={"depth": depth})
+
+    @tool
+    def get_audit(plan_id: str) -> Any:
+        """A plan's audit trail in time order: who asked, decisions and approvals, every
+        change with its reason, every transition with its actor."""
+        return {"audit": call("GET", f"/v1/plans/{quote(plan_id)}/audit")}
+
+    @tool
+    def list_queries() -> Any:
+        """The named read-only Cypher queries, with their parameters and result columns."""
+        return {"queries": call("GET", "/v1/queries")}
+
+    @tool
+    def run_query(name: str, parameters: dict[str, Any] | None = None) -> Any:
+        """Run a named read-only query (see list_queries) with its parameters."""
+        return call("POST", f"/v1/queries/{quote(name)}", json={"parameters": parameters or {}})
+
+    # Worker tools.
+    @tool
+    def claim_steps(
+        kinds: list[str] | None = None,
+        capabilities: list[str] | None = None,
+        max_steps: int = 1,
+        lease_seconds: float = 60.0,
+        wait_seconds: float = 0.0,
+        plan_ids: list[str] | None = None,
+    ) -> Any:
+        """Claim up to max_steps READY steps (of these kinds, plans and their child plans);
+        each goes to you alone. This server keeps their leases alive until you complete or
+        fail them. Returns the steps: id, key, kind, name, description, inputs, prior_work
+        (the outputs of the steps they depend on), plan_id, attempt."""
+        body: dict[str, Any] = {
+            "agent_id": me,
+            "capabilities": capabilities or [],
+            "max_steps": max_steps,
+            "lease_seconds": lease_seconds,
+            "wait_seconds": wait_seconds,
+            "plan_ids": plan_ids or [],
+        }
+        if kinds:
+            body["kinds"] = kinds
+        steps: list[dict[str, Any]] = call("POST", "/v1/steps/claim", json=body)["steps"]
+        for step in steps:
+            leases.add(step["id"], step["lease_token"], lease_seconds)
+        return {"steps": [_claimed_view(s) for s in steps]}
+
+    @tool
+    def heartbeat_step(step_id: str) -> Any:
+        """Renew the lease of a step you claimed now (this server also does so by itself)."""
+        leases.beat(step_id)
+        return {"step_id": step_id, "status": "LEASED"}
+
+    @tool
+    def complete_step(
+        step_id: str,
+        outputs: dict[str, Any] | None = None,
+        changeset: dict[str, Any] | None = None,
+    ) -> Any:
+        """Complete a step you claimed, with its outputs (a JSON object) and changeset (a
+        JSON object of keys to values): its dependents may run."""
+        token = leases.token(step_id)
+        body = {"lease_token": token, "outputs": outputs or {}, "changeset": changeset or {}}
+        answer = call("POST", f"/v1/steps/{quote(step_id)}/complete", json=body)
+        leases.drop(step_id)
+        return answer
+
+    @tool
+    def fail_step(step_id: str, error_message: str, retryable: bool = True) -> Any:
+        """Report that the attempt at a step you claimed failed; with retries left (and
+        retryable) it runs again after a backoff, otherwise it FAILS."""
+        body = {
+            "lease_token": leases.token(step_id),
+            "error_message": error_message,
+            "retryable": retryable,
+        }
+        answer = call("POST", f"/v1/steps/{quote(step_id)}/fail", json=body)
+        leases.drop(step_id)
+        return answer
+
+    @tool
+    def spawn_child_plans(
+        step_id: str,
+        tickets: list[str] | None = None,
+        plans: list[dict[str, Any]] | None = None,
+        max_parallel: int = 1,
+        summary: str | None = None,
+    ) -> Any:
+        """Hand a step you claimed to child plans (ticket texts or JSON plan specs): the
+        step goes WAITING and completes when they all have. Returns the child plan ids."""
+        body = {
+            "lease_token": leases.token(step_id),
+            "tickets": tickets or [],
+            "plans": plans or [],
+            "max_parallel": max_parallel,
+            "summary": summary,
+        }
+        answer = call("POST", f"/v1/steps/{quote(step_id)}/subplans", json=body)
+        leases.drop(step_id)  # a WAITING step holds no lease
+        return answer
+
+    @tool
+    def send_communication(
+        to_agent_id: str,
+        subject: str,
+        content: str = "",
+        message_type: str = "NOTIFICATION",
+        plan_id: str | None = None,
+        step_id: str | None = None,
+        responds_to: str | None = None,
+    ) -> Any:
+        """Send a message to another agent (REQUEST, RESPONSE, NOTIFICATION, ESCALATION),
+        about a plan or step, maybe answering another message."""
+        body = {
+            "from_agent_id": me,
+            "to_agent_id": to_agent_id,
+            "message_type": message_type,
+            "subject": subject,
+            "content": content,
+            "plan_id": plan_id,
+            "step_id": step_id,
+            "responds_to": responds_to,
+        }
+        return call("POST", "/v1/communications", json=body)
+
+    # Coordinator tools.
+    @tool
+    def create_plan(
+        tickets: str | None = None, spec: dict[str, Any] | None = None, start: bool = False
+    ) -> Any:
+        """Create a plan from a ticket file's text (sections '# KEY: Title [tag]', tags
+        agent, agent/synthesize, planner, prog; 'blocked_by: [KEY]') or a JSON spec
+        ({name, steps: [{key, kind, description, depends_on}]}); start runs it at once."""
+        suffix = "?start=true" if start else ""
+        if tickets is not None:
+            return call(
+                "POST",
+                f"/v1/plans/tickets{suffix}",
+                content=tickets.encode(),
+                headers={"Content-Type": "text/markdown"},
+            )
+        return call("POST", f"/v1/plans{suffix}", json=spec or {})
+
+    def plan_verb(plan_id: str, verb: str, reason: str | None) -> Any:
+        return call("POST", f"/v1/plans/{quote(plan_id)}/{verb}", json={"reason": reason})
+
+    @tool
+    def start_plan(plan_id: str, reason: str | None = None) -> Any:
+        """Start a DRAFT or APPROVED plan: its steps without dependencies become READY."""
+        return plan_verb(plan_id, "start", reason)
+
+    @tool
+    def pause_plan(plan_id: str, reason: str | None = None) -> Any:
+        """Pause a running plan: no new claims until it resumes."""
+        return plan_verb(plan_id, "pause", reason)
+
+    @tool
+    def resume_plan(plan_id: str, reason: str | None = None) -> Any:
+        """Resume a paused plan."""
+        return plan_verb(plan_id, "resume", reason)
+
+    @tool
+    def cancel_plan(plan_id: str, reason: str | None = None) -> Any:
+        """Cancel a plan and its child plans: unfinished steps CANCELLED, leases revoked."""
+        return plan_verb(plan_id, "cancel", reason)
+
+    @tool
+    def add_steps(plan_id: str, steps: list[dict[str, Any]], reason: str | None = None) -> Any:
+        """Add steps to a plan while it runs, all or nothing (each {key, kind, description,
+        depends_on: [key or id]}); they may depend on each other and on the plan's steps."""
+        body = {"steps": steps, "reason": reason, "agent_id": me}
+        return call("POST", f"/v1/plans/{quote(plan_id)}/steps/batch", json=body)
+
+    @tool
+    def update_step(step_id: str, patch: dict[str, Any], reason: str | None = None) -> Any:
+        """Edit a step that has not started: name, description, inputs, kind, max_retries,
+        timeout_seconds, requires_capabilities, assignee."""
+        body = {**patch, "reason": reason, "agent_id": me}
+        return call("PATCH", f"/v1/steps/{quote(step_id)}", json=body)
+
+    @tool
+    def add_dependency(step_id: str, depends_on: str, reason: str | None = None) -> Any:
+        """Make a step that has not started wait for another step of its plan (id or key)."""
+        body = {"depends_on": depends_on, "reason": reason, "agent_id": me}
+        return call("POST", f"/v1/steps/{quote(step_id)}/dependencies", json=body)
+
+    @tool
+    def remove_dependency(step_id: str, depends_on: str, reason: str | None = None) -> Any:
+        """Remove a dependency ("unblock"): the step runs if nothing else blocks it."""
+        params = {"agent_id": me, **({"reason": reason} if reason else {})}
+        path = f"/v1/steps/{quote(step_id)}/dependencies/{quote(depends_on)}"
+        return call("DELETE", path, params=params)
+
+    def step_verb(step_id: str, verb: str, body: dict[str, Any]) -> Any:
+        return call("POST", f"/v1/steps/{quote(step_id)}/{verb}", json={**body, "agent_id": me})
+
+    @tool
+    def cancel_step(step_id: str, reason: str | None = None) -> Any:
+        """Cancel an unfinished step (its lease revoked); its dependents proceed."""
+        return step_verb(step_id, "cancel", {"reason": reason})
+
+    @tool
+    def skip_step(step_id: str, reason: str | None = None) -> Any:
+        """Skip an unfinished step; its dependents proceed."""
+        return step_verb(step_id, "skip", {"reason": reason})
+
+    @tool
+    def retry_step(step_id: str, reason: str | None = None, reset_downstream: bool = False) -> Any:
+        """Re-arm a FAILED step (a FAILED plan runs again); reset_downstream re-runs what
+        followed it."""
+        return step_verb(step_id, "retry", {"reason": reason, "reset_downstream": reset_downstream})
+
+    @tool
+    def decide(decision_id: str, approve: bool, comment: str | None = None) -> Any:
+        """Approve or reject a PENDING decision (an approval step, a plan awaiting
+        approval), with a comment."""
+        verb = "approve" if approve else "reject"
+        body = {"user_id": principal, "comment": comment}
+        return call("POST", f"/v1/decisions/{quote(decision_id)}/{verb}", json=body)
+
+    @tool
+    def provide_input(step_id: str, text: str) -> Any:
+        """Answer a WAITING human_input step: the text becomes its output."""
+        body = {"text": text, "user_id": principal}
+        return call("POST", f"/v1/steps/{quote(step_id)}/input", json=body)
+
+    return server
