@@ -120,13 +120,14 @@ def after_terminal(
             events += [
                 {
                     "plan_id": plan_id,
-                    "step_id": sid,
+                    "step_id": c["id"],
                     "type": "STEP_CANCELLED",
+                    "from_status": c["old"],
                     "to_status": StepStatus.CANCELLED.value,
                     "actor": actor,
                     "message": "the plan failed (FAIL_FAST)",
                 }
-                for sid in record["cancelled"]
+                for c in record["cancelled"]
             ]
             return events, PlanStatus.FAILED
         return events, None
