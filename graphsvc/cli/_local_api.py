@@ -23,9 +23,10 @@ __all__ = ["LocalApi"]
 
 class LocalApi:
     """uvicorn serving ``create_app`` on 127.0.0.1:<free port> with an admin key of its own
-    (``key``, principal ``cli``; nothing outside this process knows it) beside the keys of
-    ``GRAPHSVC_API_KEYS``, if any (the local key is not needed, nor generated). With ``db`` the app uses that database; otherwise it connects at
-    start-up (``NEO4J_URI`` or the local Neo4j) and applies the schema, as ``serve`` does."""
+    (``key``, principal ``cli``; nothing outside this process knows it) beside the keys
+    of ``GRAPHSVC_API_KEYS``, if any (the local key is neither needed nor generated).
+    With ``db`` the app uses that database; otherwise it connects at start-up
+    (``NEO4J_URI`` or the local Neo4j) and applies the schema, as ``serve`` does."""
 
     def __init__(self, settings: Settings, db: Database | None = None) -> None:
         self.port = free_port()
