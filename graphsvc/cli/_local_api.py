@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import logging
 import secrets
 import threading
 import time
@@ -20,6 +21,8 @@ if TYPE_CHECKING:
 
 __all__ = ["LocalApi"]
 
+log = logging.getLogger("graphsvc.cli")
+
 
 class LocalApi:
     """uvicorn serving ``create_app`` on 127.0.0.1:<free port> with an admin key of its own
@@ -29,25 +32,49 @@ class LocalApi:
     (``NEO4J_URI`` or the local Neo4j) and applies the schema, as ``serve`` does."""
 
     def __init__(self, settings: Settings, db: Database | None = None) -> None:
+        self.settings = settings
+        self.db = db
+        self._own_db: Database | None = None
         self.port = free_port()
         self.key = secrets.token_urlsafe(32)
         keys = ",".join(k for k in (settings.api_keys, f"{self.key}:admin:cli") if k)
         own = settings.model_copy(update={"api_keys": keys})
-        config = uvicorn.Config(
-            create_app(own, db=db),
-            host="127.0.0.1",
-            port=self.port,
-            log_level="warning",
-            lifespan="on",
-        )
-        self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(target=self.server.run, name="api", daemon=True)
+        self._app_settings = own
+        self.server: uvicorn.Server | None = None
+        self.thread: threading.Thread | None = None
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
+    def _connect(self) -> Database:
+        """The database, connected and checked on the caller's thread, so that a Neo4j that
+        cannot be reached is one clear error, not a server's traceback; the schema applied
+        (this is the API's start-up)."""
+        from graphsvc.store import Database, resolve_target
+
+        target = resolve_target(self.settings, announce=log.warning)
+        db = Database(target, timeout=self.settings.db_timeout)
+        try:
+            db.check()
+            db.apply_schema()
+        except BaseException:
+            db.close()
+            raise
+        return db
+
     def __enter__(self) -> LocalApi:
+        if self.db is None:
+            self._own_db = self._connect()
+        config = uvicorn.Config(
+            create_app(self._app_settings, db=self.db or self._own_db),
+            host="127.0.0.1",
+            port=self.port,
+            log_level="error",
+            lifespan="on",
+        )
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, name="api", daemon=True)
         self.thread.start()
         deadline = time.monotonic() + 300  # the first start may build and start Neo4j
         while not self.server.started:
@@ -57,5 +84,8 @@ class LocalApi:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self.server.should_exit = True
-        self.thread.join(10)
+        if self.server is not None and self.thread is not None:
+            self.server.should_exit = True
+            self.thread.join(10)
+        if self._own_db is not None:
+            self._own_db.close()

@@ -4,14 +4,16 @@
 from __future__ import annotations
 
 import json
+import shlex
 import sys
 from enum import StrEnum
 from typing import Annotated
 
 import typer
 
+from graphsvc._errors import GraphsvcError
 from graphsvc.cli._app import app
-from graphsvc.cli._common import ApiKey, console, one_line_errors
+from graphsvc.cli._common import console, one_line_errors
 from graphsvc.worker import ApiClient
 
 mcp_app = typer.Typer(
@@ -41,16 +43,26 @@ def mcp_serve(
         str | None,
         typer.Option("--key", envvar="GRAPHSVC_API_KEY", help="API key; default: the local key."),
     ] = None,
+    allow_admin: Annotated[
+        bool,
+        typer.Option(help="Serve with an admin key (every tool, approving its own gates too)."),
+    ] = False,
 ) -> None:
     """Serve graphsvc's tools over stdio to an MCP client, as a client of the REST API at
     --api with --key: only the tools its role allows (viewer: read; worker: claim and
-    report; coordinator: create, change, decide; admin: all)."""
+    report; coordinator: create, change, decide). An admin key (the local key is one) is
+    refused unless --allow-admin: an agent should not approve its own gates."""
     if ctx.invoked_subcommand is not None:
         return
     from graphsvc.mcp import build_server
 
     client = ApiClient(api, key)
     me = client.call("GET", "/v1/whoami")
+    if me["role"] == "admin" and not allow_admin:
+        raise GraphsvcError(
+            "this is an admin key (the local key is one): give the agent a worker or "
+            "coordinator key (GRAPHSVC_API_KEYS=key:worker:AGENT_ID), or pass --allow-admin"
+        )
     server = build_server(client, me["role"], me["principal"], me.get("agent_id"))
     server.run("stdio")
 
@@ -60,19 +72,18 @@ def mcp_serve(
 def mcp_config(
     client: Annotated[ClientName, typer.Option(help="The agent client.")] = ClientName.CLAUDE_CODE,
     api: ApiUrl = DEFAULT_API,
-    key: ApiKey = None,
 ) -> None:
-    """Print the snippet that registers this MCP server with an agent client. The key is
-    passed in the environment (GRAPHSVC_API_KEY); without --key the server reads the
-    local key of this machine by itself."""
+    """Print the snippet that registers this MCP server with an agent client. The key goes
+    in the environment variable GRAPHSVC_API_KEY, shown as a placeholder to fill in: a
+    worker key for an agent that does steps, a coordinator key for one that plans."""
     command = [sys.executable, "-m", "graphsvc", "mcp", "--api", api]
-    env = {"GRAPHSVC_API_KEY": key} if key else {}
+    placeholder = "<a worker or coordinator key>"
     if client == ClientName.CLAUDE_CODE:
-        envs = " ".join(f"--env {k}={v}" for k, v in env.items())
-        line = f"claude mcp add graphsvc {envs} -- {' '.join(command)}".replace("  ", " ")
+        env = shlex.quote(f"GRAPHSVC_API_KEY={placeholder}")
+        line = f"claude mcp add graphsvc --env {env} -- {shlex.join(command)}"
         console.print(line, highlight=False, soft_wrap=True)
         return
-    entry = {"command": command[0], "args": command[1:], **({"env": env} if env else {})}
+    entry = {"command": command[0], "args": command[1:], "env": {"GRAPHSVC_API_KEY": placeholder}}
     where = (
         "claude_desktop_config.json" if client == ClientName.CLAUDE_DESKTOP else ".cursor/mcp.json"
     )

@@ -23,7 +23,11 @@ from mcp.server.mcpserver import MCPServer
 from graphsvc._errors import ConflictError, GraphsvcError, NotFoundError, PermissionDenied
 from graphsvc.worker.client import ApiClient
 
-__all__ = ["TOOLS_BY_ROLE", "Leases", "build_server"]
+__all__ = ["AGENT_KINDS", "TOOLS_BY_ROLE", "Leases", "build_server"]
+
+# What an LLM agent claims unless it asks for other kinds: the kinds whose work is an
+# agent's, not a built-in worker's (command, noop, subplan).
+AGENT_KINDS = ("task", "synthesize", "planner")
 
 log = logging.getLogger("graphsvc.mcp")
 
@@ -75,6 +79,7 @@ class Leases:
 
     client: ApiClient
     held: dict[str, tuple[str, float]] = field(default_factory=dict)  # id -> (token, seconds)
+    lost: dict[str, str] = field(default_factory=dict)  # id -> why the API took it back
     lock: threading.Lock = field(default_factory=threading.Lock)
     stop: threading.Event = field(default_factory=threading.Event)
 
@@ -86,6 +91,13 @@ class Leases:
         """The token of a lease held here; ``NotFoundError`` naming what to do if none."""
         with self.lock:
             held = self.held.get(step_id)
+            why = self.lost.get(step_id)
+        if why is not None:
+            raise ConflictError(
+                f"the lease on step {step_id} was lost ({why}): it was cancelled or taken "
+                "back; stop working on it and do not report it",
+                {"step_id": step_id},
+            )
         if held is None:
             raise NotFoundError(
                 f"this MCP server holds no lease on step {step_id}: claim it with claim_steps",
@@ -104,8 +116,11 @@ class Leases:
             seconds = self.held[step_id][1] if step_id in self.held else 60.0
         try:
             self.client.heartbeat(step_id, token, seconds)
-        except (ConflictError, NotFoundError, PermissionDenied):
+        except (ConflictError, NotFoundError, PermissionDenied) as exc:
             self.drop(step_id)
+            with self.lock:
+                self.lost[step_id] = exc.message
+            log.warning("lease of step %s lost: %s", step_id, exc.message)
             raise
 
     def run(self) -> None:
@@ -122,11 +137,10 @@ class Leases:
                 try:
                     self.beat(step_id)
                     last[step_id] = time.monotonic()
+                except (ConflictError, NotFoundError, PermissionDenied):
+                    pass  # recorded in ``lost`` by beat()
                 except GraphsvcError as exc:
-                    with self.lock:
-                        still_held = step_id in self.held
-                    if still_held:  # not a step that was just reported
-                        log.warning("heartbeat of step %s: %s", step_id, exc)
+                    log.warning("heartbeat of step %s not delivered: %s", step_id, exc)
 
 
 def _claimed_view(step: dict[str, Any]) -> dict[str, Any]:
@@ -151,7 +165,9 @@ def build_server(client: ApiClient, role: str, principal: str, agent_id: str | N
     leases = Leases(client)
     threading.Thread(target=leases.run, name="mcp-heartbeats", daemon=True).start()
     allowed = set(TOOLS_BY_ROLE.get(role, VIEWER_TOOLS))
-    me = agent_id or principal
+    me = agent_id or principal  # the agent that claims: a worker key's own, else the principal
+    # Changes are attributed by the API to the key's principal, or to a worker key's agent.
+    by: dict[str, str] = {"agent_id": agent_id} if agent_id else {}
 
     def tool(fn: Any) -> Any:
         if fn.__name__ in allowed:
@@ -212,10 +228,12 @@ def build_server(client: ApiClient, role: str, principal: str, agent_id: str | N
         wait_seconds: float = 0.0,
         plan_ids: list[str] | None = None,
     ) -> Any:
-        """Claim up to max_steps READY steps (of these kinds, plans and their child plans);
-        each goes to you alone. This server keeps their leases alive until you complete or
-        fail them. Returns the steps: id, key, kind, name, description, inputs, prior_work
-        (the outputs of the steps they depend on), plan_id, attempt."""
+        """Claim up to max_steps READY steps of these kinds (default the agent kinds: task,
+        synthesize, planner; not the command or noop steps built-in workers run), of these
+        plans and their child plans; each goes to you alone. This server keeps their
+        leases alive until you complete or fail them. Returns the steps: id, key, kind,
+        name, description, inputs, prior_work (the outputs of the steps they depend on),
+        plan_id, attempt."""
         body: dict[str, Any] = {
             "agent_id": me,
             "capabilities": capabilities or [],
@@ -224,8 +242,7 @@ def build_server(client: ApiClient, role: str, principal: str, agent_id: str | N
             "wait_seconds": wait_seconds,
             "plan_ids": plan_ids or [],
         }
-        if kinds:
-            body["kinds"] = kinds
+        body["kinds"] = kinds or list(AGENT_KINDS)
         steps: list[dict[str, Any]] = call("POST", "/v1/steps/claim", json=body)["steps"]
         for step in steps:
             leases.add(step["id"], step["lease_token"], lease_seconds)
@@ -354,31 +371,31 @@ def build_server(client: ApiClient, role: str, principal: str, agent_id: str | N
     def add_steps(plan_id: str, steps: list[dict[str, Any]], reason: str | None = None) -> Any:
         """Add steps to a plan while it runs, all or nothing (each {key, kind, description,
         depends_on: [key or id]}); they may depend on each other and on the plan's steps."""
-        body = {"steps": steps, "reason": reason, "agent_id": me}
+        body = {"steps": steps, "reason": reason, **by}
         return call("POST", f"/v1/plans/{quote(plan_id)}/steps/batch", json=body)
 
     @tool
     def update_step(step_id: str, patch: dict[str, Any], reason: str | None = None) -> Any:
         """Edit a step that has not started: name, description, inputs, kind, max_retries,
         timeout_seconds, requires_capabilities, assignee."""
-        body = {**patch, "reason": reason, "agent_id": me}
+        body = {**patch, "reason": reason, **by}
         return call("PATCH", f"/v1/steps/{quote(step_id)}", json=body)
 
     @tool
     def add_dependency(step_id: str, depends_on: str, reason: str | None = None) -> Any:
         """Make a step that has not started wait for another step of its plan (id or key)."""
-        body = {"depends_on": depends_on, "reason": reason, "agent_id": me}
+        body = {"depends_on": depends_on, "reason": reason, **by}
         return call("POST", f"/v1/steps/{quote(step_id)}/dependencies", json=body)
 
     @tool
     def remove_dependency(step_id: str, depends_on: str, reason: str | None = None) -> Any:
         """Remove a dependency ("unblock"): the step runs if nothing else blocks it."""
-        params = {"agent_id": me, **({"reason": reason} if reason else {})}
+        params = {**by, **({"reason": reason} if reason else {})}
         path = f"/v1/steps/{quote(step_id)}/dependencies/{quote(depends_on)}"
         return call("DELETE", path, params=params)
 
     def step_verb(step_id: str, verb: str, body: dict[str, Any]) -> Any:
-        return call("POST", f"/v1/steps/{quote(step_id)}/{verb}", json={**body, "agent_id": me})
+        return call("POST", f"/v1/steps/{quote(step_id)}/{verb}", json={**body, **by})
 
     @tool
     def cancel_step(step_id: str, reason: str | None = None) -> Any:

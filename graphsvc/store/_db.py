@@ -194,6 +194,11 @@ class Database:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    def check(self) -> None:
+        """Run a query: ``Unavailable`` (one clear error) when Neo4j cannot be reached
+        within ``timeout``."""
+        self.read(lambda tx: tx.run(engine_query("ping_database")).consume())
+
     def verify(self) -> None:
         """Raise the driver's error when Neo4j does not answer."""
         self.driver.verify_connectivity()

@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from graphsvc._errors import ConflictError, NotFoundError, PermissionDenied
+
 if TYPE_CHECKING:
     from graphsvc.worker.client import ApiClient
 
@@ -89,6 +91,7 @@ class Lease:
     lease_seconds: float
     expires: float = 0.0
     lost: threading.Event = field(default_factory=threading.Event)
+    waiting: bool = False  # it spawned child plans: no lease to keep any more
 
     def __post_init__(self) -> None:
         self.expires = self.expires or time.monotonic() + self.lease_seconds
@@ -151,10 +154,17 @@ class StepContext:
         return self._lease.lost
 
     def heartbeat(self) -> None:
-        """Renew the lease now (the worker also does so every third of the lease).
-        ``ConflictError`` when the lease is gone."""
+        """Renew the lease now (the worker also does so every third of the lease). When
+        the API says the lease is gone, ``cancelled`` turns true and ``StepFailed`` is
+        raised: stop, nothing you report will be taken."""
+        from graphsvc.worker.executors import StepFailed
+
         sent = time.monotonic()
-        self._client.heartbeat(self._lease.id, self._lease.token, self._lease_seconds)
+        try:
+            self._client.heartbeat(self._lease.id, self._lease.token, self._lease_seconds)
+        except (ConflictError, NotFoundError, PermissionDenied) as exc:
+            self._lease.lost.set()
+            raise StepFailed(f"the lease is gone: {exc.message}", retryable=True) from exc
         self._lease.expires = sent + self._lease_seconds
 
     def spawn(
@@ -176,6 +186,7 @@ class StepContext:
             "summary": summary,
         }
         answer = self._client.call("POST", f"/v1/steps/{self._lease.id}/subplans", json=body)
+        self._lease.waiting = True
         self.spawned = list(answer["child_plan_ids"])
         return self.spawned
 

@@ -6,8 +6,9 @@ or a Temporal activity) and get a ``StepContext``; the built-in executors (noop,
 command, agent, planner, subplan) are registered the same way, so the built-in
 worker is this SDK with its defaults. A handler returns its outputs (a dict, or
 None for none), or calls ``ctx.spawn``; an exception fails the attempt, retryable
-unless it is ``StepFailed(..., retryable=False)``; ``async def`` handlers run on an
-event loop of their slot.
+unless it is ``StepFailed(..., retryable=False)`` (or the API refused what it asked:
+``ctx.spawn``, ``ctx.add_steps``); ``async def`` handlers run on an event loop of
+their slot, kept between steps.
 
 Losing the API for a while is not losing the work (DESIGN.md section 8): every
 report (``start``, ``heartbeat``, ``complete``, ``fail``, ``subplans``) that gets
@@ -45,12 +46,15 @@ from graphsvc._errors import (
     TooLarge,
     ValidationFailed,
 )
+from graphsvc.domain.models import StepKind
 from graphsvc.ids import new_id
 from graphsvc.worker.client import ApiClient, ServerError
 from graphsvc.worker.context import ClaimedStep, Lease, StepContext
 from graphsvc.worker.executors import ExecutorConfig, Spawn, StepFailed, builtin_handlers, validate
 
 __all__ = ["Handler", "Worker"]
+
+_API_KINDS = frozenset(k.value for k in StepKind)
 
 Handler = Callable[[StepContext], Any]
 """A step handler: ``fn(ctx) -> dict | None`` (its outputs), sync or ``async``."""
@@ -112,12 +116,16 @@ class Worker:
         self._instant: set[str] = set()
         if builtins:
             for kind, builtin in builtin_handlers(self.config).items():
-                self.register(kind, builtin.run, instant=builtin.instant)
+                if builtin.instant:
+                    self._register_instant(kind, builtin.run)
+                else:
+                    self.register(kind, builtin.run)
         self.slots = slots
         self._agent_id = agent_id
         self._explicit_agent = agent_id
         self._new_agent = f"graphsvc-worker-{new_id()[-12:]}"
         self._agent_lock = threading.Lock()
+        self._slot = threading.local()
         self.capabilities = capabilities or []
         self.lease_seconds = lease_seconds
         self.wait_seconds = wait_seconds
@@ -139,14 +147,22 @@ class Worker:
                 self._agent_id = answer.get("agent_id") or self._new_agent
             return self._agent_id
 
-    def register(self, kind: str, handler: Handler, instant: bool = False) -> None:
+    def register(self, kind: str, handler: Handler) -> None:
         """Handle steps of ``kind`` with ``handler`` (replacing any handler of that kind).
-        ``instant``: the handler returns at once with no outputs and needs no start or
-        heartbeat, so its steps are completed in batches (``noop``)."""
+        ``ValueError`` for a kind the API does not know: a claim naming it would be refused,
+        and the worker would claim nothing (custom kinds are issue 20's, still open)."""
+        if kind not in _API_KINDS:
+            raise ValueError(
+                f"unknown step kind {kind!r}; the API takes {', '.join(sorted(_API_KINDS))}"
+            )
         self._handlers[kind] = handler
         self._instant.discard(kind)
-        if instant:
-            self._instant.add(kind)
+
+    def _register_instant(self, kind: str, handler: Handler) -> None:
+        """A built-in that returns at once with no outputs (``noop``): its steps are
+        completed in batches, without a start or a heartbeat, and without calling it."""
+        self.register(kind, handler)
+        self._instant.add(kind)
 
     def step(self, kind: str) -> Callable[[Handler], Handler]:
         """Decorator: ``@worker.step("summarize")`` registers the function as the handler
@@ -275,6 +291,9 @@ class Worker:
         while held and not done.wait(wait):
             wait = self.lease_seconds / 3
             for lease in list(held):
+                if lease.waiting:  # it spawned child plans: WAITING holds no lease
+                    held.remove(lease)
+                    continue
                 sent = time.monotonic()
                 try:
                     self.client.heartbeat(lease.id, lease.token, self.lease_seconds)
@@ -289,12 +308,14 @@ class Worker:
                     lease.expires = sent + self.lease_seconds
 
     def _call(self, handler: Handler, ctx: StepContext) -> Any:
-        """The handler's result; an ``async def`` handler runs on an event loop of its own."""
-        if inspect.iscoroutinefunction(handler):
-            return asyncio.run(handler(ctx))
+        """The handler's result; an ``async def`` handler runs on its slot's event loop (one
+        per slot, kept between steps, so async clients a handler keeps keep working)."""
         result = handler(ctx)
         if inspect.isawaitable(result):
-            return asyncio.run(_awaited(result))
+            loop = getattr(self._slot, "loop", None)
+            if loop is None:
+                loop = self._slot.loop = asyncio.new_event_loop()
+            return loop.run_until_complete(_awaited(result))
         return result
 
     def _execute(self, ctx: StepContext) -> Any:
@@ -307,18 +328,26 @@ class Worker:
             result = self._call(handler, ctx)
         except StepFailed:
             raise
+        except (ValidationFailed, PermissionDenied, TooLarge) as exc:
+            # The API refused what the handler asked (ctx.spawn, ctx.add_steps): the same
+            # request would be refused again.
+            raise StepFailed(f"the API refused it: {exc.message}", retryable=False) from exc
         except Exception as exc:
+            if ctx.spawned is not None:
+                log.exception("step %s: its handler raised after it spawned", ctx.step.key)
+                return None  # the step waits for its children: nothing more to report
             log.exception("step %s: its handler raised", ctx.step.key)
             raise StepFailed(f"{type(exc).__name__}: {exc}", retryable=True) from exc
-        if ctx.spawned is None and not isinstance(result, Spawn):
-            if result is None:
-                result = {}
-            if not isinstance(result, dict):
-                raise StepFailed(
-                    f"its handler returned {type(result).__name__}, not a dict of outputs",
-                    retryable=False,
-                )
-            validate(ctx.step.as_dict(), self.config, ctx.cancel_event)
+        if ctx.spawned is not None:
+            return None
+        if result is None:
+            result = {}
+        if not isinstance(result, dict | Spawn):
+            raise StepFailed(
+                f"its handler returned {type(result).__name__}, not a dict of outputs",
+                retryable=False,
+            )
+        validate(ctx.step.as_dict(), self.config, ctx.cancel_event)
         return result
 
     def _run(self, lease: Lease, queued: list[Lease]) -> None:
@@ -334,12 +363,12 @@ class Worker:
             self._deliver(lambda: self.client.start(lease.id, lease.token), [lease], "start")
             self.on_event("started", step)
             result = self._execute(ctx)
-            if lease.lost.is_set():
+            if ctx.spawned is not None:
+                self.on_event("waiting", {**step, "child_plan_ids": ctx.spawned})
+            elif lease.lost.is_set():
                 log.warning(
                     "step %s: cancelled or its lease lost; its result is dropped", lease.key
                 )
-            elif ctx.spawned is not None:
-                self.on_event("waiting", {**step, "child_plan_ids": ctx.spawned})
             elif isinstance(result, Spawn):
                 spawn = result
                 ids = self._deliver(

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import subprocess
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -44,6 +45,14 @@ async def _tools(api: str, role: str) -> set[str]:
 
 
 def test_each_key_sees_exactly_its_roles_tools(live_api: str) -> None:
+    refused = subprocess.run(
+        [sys.executable, "-m", "graphsvc", "mcp", "--api", live_api, "--key", KEYS["admin"]],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert refused.returncode == 1 and "admin key" in refused.stderr
     assert asyncio.run(_tools(live_api, "viewer")) == set(VIEWER_TOOLS)
     assert asyncio.run(_tools(live_api, "worker")) == set(VIEWER_TOOLS + WORKER_TOOLS)
     assert asyncio.run(_tools(live_api, "coordinator")) == set(VIEWER_TOOLS + COORDINATOR_TOOLS)
