@@ -4,10 +4,12 @@ statuses it may start from (``None``: it creates the subject), its to-status and
 type of the ``Event`` it writes.
 
 Every ``Event`` the service writes is one of these transitions (a test checks every
-event in the graph at the end of the suite); the store's write queries take their
-allowed from-statuses from here (``allowed_from``) and a write that changes no row is
-a 409. Events of a plan modification that changes no status (``PLAN_MODIFIED_*``
-other than ``ADD_STEP``) go from ``None`` to ``None``.
+event in the graph at the end of the suite), and the checks of worker and plan
+transitions (``STEP_TRANSITIONS``, ``PLAN_TRANSITIONS``) come from here. The write
+queries in ``cypher/engine/`` still spell their statuses out; passing them in from
+this table (``allowed_from``) is the open part of issue 19. Events of a plan
+modification that changes no status (``PLAN_MODIFIED_*`` other than ``ADD_STEP``) go
+from ``None`` to ``None``.
 """
 
 from __future__ import annotations
