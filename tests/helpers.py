@@ -1,10 +1,14 @@
-"""Shared test helpers: the API keys of the test app, the environment of subprocesses."""
+"""Shared test helpers: the API keys of the test app, the environment of subprocesses,
+waiting for a condition, and a plan's event numbers."""
 
 from __future__ import annotations
 
 import os
+import time
+from collections.abc import Callable
+from typing import Any
 
-from graphsvc.store import Neo4jTarget
+from graphsvc.store import Database, Neo4jTarget
 
 KEYS = {"admin": "k-admin", "coordinator": "k-coord", "worker": "k-worker", "viewer": "k-viewer"}
 
@@ -23,3 +27,27 @@ def neo4j_env(target: Neo4jTarget) -> dict[str, str]:
         "NEO4J_PASSWORD": target.password or "",
         "NEO4J_DATABASE": target.database,
     }
+
+
+def wait_for(predicate: Callable[[], bool], timeout: float, what: str) -> None:
+    """Return once ``predicate()`` holds; ``AssertionError`` naming ``what`` after
+    ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+
+
+def event_numbers(db: Database, plan_id: str) -> dict[str, Any]:
+    """A plan's status and its events: ``{status, events, seqs (distinct), top (max seq)}``."""
+    record = db.read(
+        lambda tx: tx.run(
+            "MATCH (p:ExecutionPlan {id: $id})<-[:ABOUT]-(e:Event) "
+            "RETURN p.status AS status, count(e) AS events, count(DISTINCT e.seq) AS seqs, "
+            "max(e.seq) AS top",
+            id=plan_id,
+        ).single(strict=True)
+    )
+    return dict(record)

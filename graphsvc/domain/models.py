@@ -63,6 +63,7 @@ TAG_KINDS: dict[str, StepKind] = {
 # durations later (a timeout of 1e17 s once broke every claim in the database).
 MAX_TIMEOUT_SECONDS = 30 * 86400.0
 MAX_ESTIMATE_MINUTES = 10.0**7
+DEFAULT_MAX_LEASE_LOSSES = 3  # DESIGN.md section 8: losing the worker is not a failure
 MAX_SEQ = 2**63 - 1  # the largest Neo4j integer (64-bit)
 
 # Kinds whose description is the work itself and so may not be empty.
@@ -103,7 +104,7 @@ class StepSpec(BaseModel):
         default=0, ge=0, le=100, description="Failed attempts the work itself reports, retried."
     )
     max_lease_losses: int = Field(
-        default=3,
+        default=DEFAULT_MAX_LEASE_LOSSES,
         ge=0,
         le=100,
         description="Expired leases (a lost worker) that return the step to READY without "
@@ -172,7 +173,7 @@ class StepPublic(BaseModel):
     assignee: str | None = Field(default=None, description="The one agent that may claim it.")
     max_retries: int = 0
     retry_count: int = 0
-    max_lease_losses: int = 3
+    max_lease_losses: int = DEFAULT_MAX_LEASE_LOSSES
     lease_losses: int = Field(default=0, description="Leases that expired (lost workers).")
     timeout_seconds: float | None = None
     is_critical: bool = True

@@ -243,7 +243,7 @@ def build_server(client: ApiClient, role: str, principal: str, agent_id: str | N
             "plan_ids": plan_ids or [],
         }
         body["kinds"] = kinds or list(AGENT_KINDS)
-        steps: list[dict[str, Any]] = call("POST", "/v1/steps/claim", json=body)["steps"]
+        steps = client.claim(**body)
         for step in steps:
             leases.add(step["id"], step["lease_token"], lease_seconds)
         return {"steps": [_claimed_view(s) for s in steps]}
@@ -291,16 +291,10 @@ def build_server(client: ApiClient, role: str, principal: str, agent_id: str | N
     ) -> Any:
         """Hand a step you claimed to child plans (ticket texts or JSON plan specs): the
         step goes WAITING and completes when they all have. Returns the child plan ids."""
-        body = {
-            "lease_token": leases.token(step_id),
-            "tickets": tickets or [],
-            "plans": plans or [],
-            "max_parallel": max_parallel,
-            "summary": summary,
-        }
-        answer = call("POST", f"/v1/steps/{quote(step_id)}/subplans", json=body)
+        token = leases.token(step_id)
+        ids = client.subplans(step_id, token, plans, max_parallel, summary, tickets)
         leases.drop(step_id)  # a WAITING step holds no lease
-        return answer
+        return {"step_id": step_id, "status": "WAITING", "child_plan_ids": ids}
 
     @tool
     def send_communication(

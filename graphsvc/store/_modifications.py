@@ -47,8 +47,7 @@ class Actor:
         return self.id
 
 
-_BY_USER = engine_query("record_modifications_by_user")
-_BY_AGENT = engine_query("record_modifications_by_agent")
+_RECORD = engine_query("record_modifications")
 
 
 @dataclass(frozen=True)
@@ -88,7 +87,8 @@ def record_modifications(
     ]
     if rows:
         tx.run(
-            _BY_AGENT if actor.is_agent else _BY_USER,
+            _RECORD,
+            is_agent=actor.is_agent,
             plan_id=plan_id,
             rows=rows,
             reason=reason,

@@ -32,6 +32,7 @@ from graphsvc._errors import (
     ValidationFailed,
 )
 from graphsvc.domain.leases import hash_token, new_tokens
+from graphsvc.domain.models import DEFAULT_MAX_LEASE_LOSSES
 from graphsvc.domain.states import PLAN_TERMINAL, StepStatus
 from graphsvc.domain.transitions import STEP_TRANSITIONS
 from graphsvc.store._convert import node_props, to_json
@@ -68,9 +69,7 @@ _RUNNING_CHILDREN = engine_query("find_running_child_plans")
 _FAMILY_DEPTH = 100
 
 _LOCK_STEP = engine_query("lock_step")
-
 _LOCK_STEPS = engine_query("lock_steps")
-
 _START = engine_query("start_step")
 _HEARTBEAT = engine_query("extend_lease")
 _COMPLETE = engine_query("complete_steps")
@@ -79,7 +78,6 @@ _FAIL = engine_query("fail_step")
 _EXPIRED = engine_query("find_expired_leases")
 _LEASE_LOST = engine_query("return_lost_lease")
 _CANCEL_ORPHAN = engine_query("cancel_orphaned_step")
-DEFAULT_MAX_LEASE_LOSSES = 3
 
 
 def backoff_seconds(retry_count: int) -> float:

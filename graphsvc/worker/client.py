@@ -147,14 +147,17 @@ class ApiClient:
         self,
         step_id: str,
         token: str,
-        plans: list[dict[str, Any]],
+        plans: list[dict[str, Any]] | None = None,
         max_parallel: int = 1,
         summary: str | None = None,
+        tickets: list[str] | None = None,
     ) -> list[str]:
-        """Spawn child plans from a running step; returns their ids."""
+        """Spawn child plans (JSON specs and/or ticket texts) from a running step; returns
+        their ids. ``ValidationFailed`` lists every problem of every child."""
         body = {
             "lease_token": token,
-            "plans": plans,
+            "plans": plans or [],
+            "tickets": tickets or [],
             "max_parallel": max_parallel,
             "summary": summary,
         }

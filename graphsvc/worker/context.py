@@ -178,17 +178,12 @@ class StepContext:
         WAITING and completes when they all have, with their changesets merged. Returns
         the child plan ids; what the handler returns after this is not reported.
         ``ValidationFailed`` lists every problem of every child (nothing spawned)."""
-        body = {
-            "lease_token": self._lease.token,
-            "plans": plans or [],
-            "tickets": tickets or [],
-            "max_parallel": max_parallel,
-            "summary": summary,
-        }
-        answer = self._client.call("POST", f"/v1/steps/{self._lease.id}/subplans", json=body)
+        ids = self._client.subplans(
+            self._lease.id, self._lease.token, plans, max_parallel, summary, tickets
+        )
         self._lease.waiting = True
-        self.spawned = list(answer["child_plan_ids"])
-        return self.spawned
+        self.spawned = ids
+        return ids
 
     def add_steps(
         self, steps: list[dict[str, Any]], reason: str | None = None

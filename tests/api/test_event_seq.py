@@ -9,7 +9,7 @@ import time
 
 from graphsvc.store import Database
 from graphsvc.worker import ApiClient, ExecutorConfig, Worker
-from tests.helpers import KEYS
+from tests.helpers import KEYS, event_numbers
 
 
 def test_a_worker_of_eight_slots_numbers_every_event_once(live_api: str, db: Database) -> None:
@@ -34,13 +34,7 @@ def test_a_worker_of_eight_slots_numbers_every_event_once(live_api: str, db: Dat
             time.sleep(0.2)
     finally:
         worker.stop()
-    row = db.read(
-        lambda tx: tx.run(
-            "MATCH (p:ExecutionPlan {id: $id})<-[:ABOUT]-(e:Event) "
-            "RETURN p.status AS status, count(e) AS events, count(DISTINCT e.seq) AS seqs",
-            id=plan_id,
-        ).single(strict=True)
-    )
+    row = event_numbers(db, plan_id)
     assert row["status"] == "COMPLETED"
     assert row["events"] >= 4 * n
     assert row["seqs"] == row["events"]

@@ -61,3 +61,17 @@ def test_no_python_module_of_graphsvc_holds_cypher() -> None:
             ):
                 found.append(f"{path.relative_to(PACKAGE)}:{node.lineno}")
     assert found == []
+
+
+def test_the_two_claims_differ_only_in_how_they_seek() -> None:
+    """claim_steps and claim_steps_in_plans are one query with two seeks (the planner needs
+    each written out to pick its index): everything else must stay the same."""
+    queries = engine_queries()
+
+    def rest(name: str) -> list[str]:
+        lines = queries[name].body.splitlines()
+        start = next(i for i, line in enumerate(lines) if line.strip() == "MATCH (s:ExecutionStep)")
+        end = next(i for i in range(start, len(lines)) if "routing_capability IN" in lines[i])
+        return lines[:start] + lines[end + 1 :]
+
+    assert rest("claim_steps") == rest("claim_steps_in_plans")

@@ -16,6 +16,7 @@ from graphsvc.engine import Sweeper
 from graphsvc.ids import new_id
 from graphsvc.localdb import free_port
 from graphsvc.store import Database, Neo4jTarget, children, lifecycle, plans, work
+from tests.helpers import event_numbers
 
 
 def _plan(db: Database, steps: list[dict[str, Any]], **extra: Any) -> str:
@@ -133,13 +134,7 @@ def test_event_numbers_are_unique_per_plan_under_concurrent_workers(db: Database
 
     with ThreadPoolExecutor(16) as pool:
         list(pool.map(worker, range(16)))
-    row = db.read(
-        lambda tx: tx.run(
-            "MATCH (:ExecutionPlan {id: $id})<-[:ABOUT]-(e:Event) "
-            "RETURN count(e) AS events, count(DISTINCT e.seq) AS seqs, max(e.seq) AS top",
-            id=plan_id,
-        ).single(strict=True)
-    )
+    row = event_numbers(db, plan_id)
     assert row["events"] >= 4 * n
     assert row["events"] == row["seqs"] == row["top"]
     pages: list[int] = []

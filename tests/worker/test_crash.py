@@ -16,8 +16,7 @@ import os
 import signal
 import subprocess
 import sys
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -26,19 +25,10 @@ import pytest
 from graphsvc.localdb import free_port
 from graphsvc.localkey import read_local_key
 from graphsvc.store import Database, Neo4jTarget
-from tests.helpers import neo4j_env
+from tests.helpers import neo4j_env, wait_for
 
 GRAPHSVC = [sys.executable, "-m", "graphsvc"]
 CHAINS, LENGTH = 100, 6  # 600 steps: 100 chains of 6
-
-
-def _wait_for(predicate: Callable[[], bool], timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.2)
-    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
 
 
 class Processes:
@@ -93,7 +83,7 @@ def _serve(procs: Processes, port: int) -> subprocess.Popen[bytes]:
         except httpx.HTTPError:
             return False
 
-    _wait_for(answers, 60, "graphsvc serve to answer")
+    wait_for(answers, 60, "graphsvc serve to answer")
     return proc
 
 
@@ -134,7 +124,7 @@ def test_a_plan_survives_three_server_kills_and_a_worker_kill(
 
     total = CHAINS * LENGTH
     for share, victim in ((0.1, "server"), (0.25, "worker"), (0.4, "server"), (0.6, "server")):
-        _wait_for(lambda share=share: completed() >= share * total, 180, f"{share:.0%} done")
+        wait_for(lambda share=share: completed() >= share * total, 180, f"{share:.0%} done")
         if victim == "worker":
             Processes.kill(workers[0])
         else:
@@ -149,7 +139,7 @@ def test_a_plan_survives_three_server_kills_and_a_worker_kill(
         )
         return status != "EXECUTING"
 
-    _wait_for(finished, 240, "the plan to finish")
+    wait_for(finished, 240, "the plan to finish")
     rows = db.read(
         lambda tx: tx.run(
             "MATCH (p:ExecutionPlan {id: $id})-[:CONTAINS_STEP]->(s:ExecutionStep) "

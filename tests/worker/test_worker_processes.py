@@ -23,18 +23,9 @@ import pytest
 from graphsvc.domain import parse_spec
 from graphsvc.store import Database, Neo4jTarget, lifecycle, plans
 from graphsvc.store.lifecycle import list_events
-from tests.helpers import KEYS, auth, neo4j_env
+from tests.helpers import KEYS, auth, neo4j_env, wait_for
 
 GRAPHSVC = [sys.executable, "-m", "graphsvc"]
-
-
-def _wait_for(predicate: Callable[[], bool], timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.1)
-    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
 
 
 @pytest.fixture
@@ -91,12 +82,12 @@ def test_a_killed_worker_loses_its_lease_and_another_worker_reruns_the_step(
     plan_id = plans.create_plan(db, spec).id
     lifecycle.transition_plan(db, plan_id, "start", actor="test")
     first = _start_worker(live_api, tmp_path, worker_processes)
-    _wait_for((tmp_path / "first-attempt").exists, 30, "the first attempt to start")
+    wait_for((tmp_path / "first-attempt").exists, 30, "the first attempt to start")
 
     os.killpg(first.pid, signal.SIGKILL)  # the worker and its shell die without a word
     first.wait(10)
     _start_worker(live_api, tmp_path, worker_processes)
-    _wait_for(lambda: plans.get_plan(db, plan_id).status.value == "COMPLETED", 60, "plan COMPLETED")
+    wait_for(lambda: plans.get_plan(db, plan_id).status.value == "COMPLETED", 60, "plan COMPLETED")
 
     work_step = next(s for s in plans.get_plan(db, plan_id).steps if s.key == "WORK")
     # Losing the worker is not the step's failure: a lease lost, no retry spent.
@@ -312,7 +303,7 @@ def test_cancelling_a_running_command_step_kills_its_processes(
     plan_id = plans.create_plan(db, spec).id
     lifecycle.transition_plan(db, plan_id, "start", actor="test")
     _start_worker(live_api, tmp_path, worker_processes)
-    _wait_for((tmp_path / "child.pid").exists, 30, "the step to start its child")
+    wait_for((tmp_path / "child.pid").exists, 30, "the step to start its child")
     time.sleep(0.2)
     child = int((tmp_path / "child.pid").read_text())
     [step] = plans.get_plan(db, plan_id).steps
@@ -330,4 +321,4 @@ def test_cancelling_a_running_command_step_kills_its_processes(
             return True
         return state in ("Z", "X")
 
-    _wait_for(gone, 15, "the step's background child to be killed")
+    wait_for(gone, 15, "the step's background child to be killed")

@@ -1,5 +1,6 @@
-// record_modifications_by_agent: APPLIED PlanModifications requested by an Agent (created on first use).
-// Parameters: $actor_id, $actor_name, $plan_id, $reason, $rows
+// record_modifications: APPLIED PlanModifications, requested by a User or (with $is_agent)
+// an Agent, either created on first use.
+// Parameters: $actor_id, $actor_name, $is_agent, $plan_id, $reason, $rows
 // Result columns: none
 MATCH (p:ExecutionPlan {id: $plan_id})
 WITH p, coalesce(p.version, 1) AS base
@@ -17,7 +18,12 @@ FOREACH (_ IN CASE WHEN s IS NOT NULL AND NOT row.creates THEN [1] ELSE [] END |
          CREATE (m)-[:MODIFIES_STEP]->(s))
 FOREACH (_ IN CASE WHEN s IS NOT NULL AND row.creates THEN [1] ELSE [] END |
          CREATE (m)-[:CREATES_STEP]->(s))
-WITH m
-MERGE (a:Agent {id: $actor_id})
-  ON CREATE SET a.name = coalesce($actor_name, $actor_id), a.status = 'ACTIVE'
-CREATE (a)-[:REQUESTS_MODIFICATION]->(m)
+WITH collect(DISTINCT m) AS modifications
+FOREACH (_ IN CASE WHEN $is_agent THEN [1] ELSE [] END |
+  MERGE (a:Agent {id: $actor_id})
+    ON CREATE SET a.name = coalesce($actor_name, $actor_id), a.status = 'ACTIVE'
+  FOREACH (m IN modifications | CREATE (a)-[:REQUESTS_MODIFICATION]->(m)))
+FOREACH (_ IN CASE WHEN $is_agent THEN [] ELSE [1] END |
+  MERGE (u:User {id: $actor_id})
+    ON CREATE SET u.name = coalesce($actor_name, $actor_id), u.created_at = datetime()
+  FOREACH (m IN modifications | CREATE (u)-[:REQUESTS_MODIFICATION]->(m)))
