@@ -14,7 +14,8 @@ def test_every_event_in_the_graph_is_a_transition_of_the_table(db: Database) -> 
     rows = db.read(
         lambda tx: tx.run(
             "MATCH (e:Event) RETURN e.type AS type, e.from_status AS from_status, "
-            "e.to_status AS to_status, count(*) AS n ORDER BY type"
+            "e.to_status AS to_status, count(*) AS n, collect(e.message)[..3] AS messages "
+            "ORDER BY type"
         ).data()
     )
     strays = [

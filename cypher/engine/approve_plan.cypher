@@ -1,6 +1,7 @@
 // approve_plan: A DRAFT plan awaiting approval becomes APPROVED.
-// Parameters: $plan_id
+// Parameters: $plan_approve_from, $plan_approve_to, $plan_id
 // Result columns: id
-MATCH (p:ExecutionPlan {id: $plan_id, status: 'DRAFT'})
-SET p.status = 'APPROVED', p.approved_at = datetime()
+MATCH (p:ExecutionPlan {id: $plan_id})
+WHERE p.status IN $plan_approve_from
+SET p.status = $plan_approve_to, p.approved_at = datetime()
 RETURN p.id AS id

@@ -1,13 +1,13 @@
 // claim_steps: Claim READY steps of EXECUTING plans for an agent, with a lease.
-// Parameters: $agent_id, $capabilities, $kinds, $lease_hashes, $lease_seconds, $max_steps
+// Parameters: $agent_active, $agent_id, $capabilities, $kinds, $lease_hashes, $lease_seconds, $max_steps, $plan_executing, $step_claim_to, $step_completed, $step_ready
 // Result columns: steps
 MERGE (a:Agent {id: $agent_id})
-  ON CREATE SET a.name = $agent_id, a.status = 'ACTIVE', a.last_seen_at = datetime()
+  ON CREATE SET a.name = $agent_id, a.status = $agent_active, a.last_seen_at = datetime()
 // Written at most once a second: idle long-polls of one agent's slots do not queue on its lock.
-FOREACH (_ IN CASE WHEN a.status <> 'ACTIVE' OR a.last_seen_at IS NULL
+FOREACH (_ IN CASE WHEN a.status <> $agent_active OR a.last_seen_at IS NULL
                         OR a.last_seen_at < datetime() - duration({seconds: 1})
                    THEN [1] ELSE [] END |
-  SET a.last_seen_at = datetime(), a.status = 'ACTIVE')
+  SET a.last_seen_at = datetime(), a.status = $agent_active)
 WITH a, $capabilities + [(a)-[:HAS_CAPABILITY]->(own:Capability) | own.name] AS capabilities
 CALL (a, capabilities) {
   // Through the (status, kind, routing_capability) index: only READY steps of these kinds
@@ -16,18 +16,18 @@ CALL (a, capabilities) {
   // candidates before it locks them, and 64 claimers of one star claimed 1,017 - 1,357
   // steps/s instead of 329 - 516, most of the UNWIND form's claims losing steps.)
   MATCH (s:ExecutionStep)
-  WHERE s.status = 'READY' AND s.kind IN $kinds AND s.routing_capability IN [''] + capabilities
+  WHERE s.status = $step_ready AND s.kind IN $kinds AND s.routing_capability IN [''] + capabilities
     AND (s.not_before IS NULL OR s.not_before <= datetime())
     AND NOT EXISTS { (s)-[:ASSIGNED_TO {reserved: true}]->(other:Agent)
                      WHERE other.id <> $agent_id }
     AND all(c IN [(s)-[:REQUIRES_CAPABILITY]->(cap:Capability) | cap.name]
             WHERE c IN capabilities)
-    AND EXISTS { (:ExecutionPlan {status: 'EXECUTING'})-[:CONTAINS_STEP]->(s) }
+    AND EXISTS { (:ExecutionPlan {status: $plan_executing})-[:CONTAINS_STEP]->(s) }
   // DISTINCT: a step seen twice by an index seek racing other writers is claimed once.
   WITH DISTINCT s LIMIT $max_steps
   SET s.lock_seq = coalesce(s.lock_seq, 0) + 1
   // Checked again under the lock: a racing claimer may have taken it.
-  RETURN collect(CASE WHEN s.status = 'READY' THEN s END) AS won
+  RETURN collect(CASE WHEN s.status = $step_ready THEN s END) AS won
 }
 CALL (a, won) {
   // Each won step gets one of the token hashes the caller made (domain.leases): the graph
@@ -39,7 +39,7 @@ CALL (a, won) {
   WHERE NOT coalesce(old.reserved, false)
   DELETE old
   WITH DISTINCT a, s, p, lease_hash
-  SET s.status = 'ASSIGNED', s.lease_token_hash = lease_hash,
+  SET s.status = $step_claim_to, s.lease_token_hash = lease_hash,
       s.lease_expires_at = datetime() + duration({seconds: $lease_seconds}),
       s.attempt_deadline = CASE WHEN s.timeout_seconds IS NULL THEN null
                                 ELSE datetime() + duration({seconds: s.timeout_seconds}) END,
@@ -53,7 +53,7 @@ CALL (a, won) {
        context: head([(p)-[:EXECUTES_IN]->(c:ExecutionContext {is_active: true}) |
                       c {.id, .environment, .variables, .constraints, .resources,
                          .policies, .permissions}]),
-       prior_work: [(s)-[:DEPENDS_ON]->(d:ExecutionStep) WHERE d.status = 'COMPLETED' |
+       prior_work: [(s)-[:DEPENDS_ON]->(d:ExecutionStep) WHERE d.status = $step_completed |
                     {key: d.key, name: d.name, outputs: d.outputs}]}) AS steps
 }
 RETURN steps

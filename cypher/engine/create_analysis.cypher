@@ -1,5 +1,5 @@
 // create_analysis: An analysis of a message, maybe superseding an earlier one.
-// Parameters: $category, $confidence, $id, $intent, $message_id, $reasoning, $replaces, $status
+// Parameters: $analysis_superseded, $category, $confidence, $id, $intent, $message_id, $reasoning, $replaces, $status
 // Result columns: id, replaced
 MATCH (m:Message {id: $message_id})
 CREATE (a:Analysis {id: $id, intent: $intent, category: $category, confidence: $confidence,
@@ -8,5 +8,5 @@ CREATE (m)-[:TRIGGERS_ANALYSIS]->(a)
 WITH a
 OPTIONAL MATCH (old:Analysis {id: $replaces})
 FOREACH (_ IN CASE WHEN old IS NULL THEN [] ELSE [1] END |
-  SET old.status = 'SUPERSEDED', old.superseded_at = datetime())
+  SET old.status = $analysis_superseded, old.superseded_at = datetime())
 RETURN a.id AS id, old IS NOT NULL AS replaced

@@ -1,16 +1,18 @@
 // fail_plan_fast: A critical failure under FAIL_FAST: the plan FAILED, its unstarted steps CANCELLED.
-// Parameters: $plan_id
+// Parameters: $plan_fail_from, $plan_fail_to, $plan_id, $step_cancel_to, $step_unstarted
 // Each of the cancelled is {id, old}: the step and its status before.
 // Result columns: cancelled
 MATCH (p:ExecutionPlan {id: $plan_id})
-WHERE p.status IN ['EXECUTING', 'PAUSED']
-SET p.status = 'FAILED', p.completed_at = datetime()
+WHERE p.status IN $plan_fail_from
+SET p.status = $plan_fail_to, p.completed_at = datetime()
 WITH p
 OPTIONAL MATCH (p)-[:CONTAINS_STEP]->(s:ExecutionStep)
-WHERE s.status IN ['PENDING', 'READY']
-WITH p, s, s.status AS old
-SET s.status = 'CANCELLED', s.completed_at = datetime(), s.cancelled_by_fail_fast = true,
-    s.error_message = 'cancelled: the plan failed (on_failure FAIL_FAST)'
-WITH p, collect(CASE WHEN s IS NOT NULL THEN {id: s.id, old: old} END) AS cancelled
-SET p.unfinished = p.unfinished - size(cancelled)
-RETURN cancelled
+WHERE s.status IN $step_unstarted
+// Each step's old status is collected before any is set.
+WITH p, collect(CASE WHEN s IS NOT NULL THEN {step: s, old: s.status} END) AS rows
+FOREACH (r IN rows |
+  SET r.step.status = $step_cancel_to, r.step.completed_at = datetime(),
+      r.step.cancelled_by_fail_fast = true,
+      r.step.error_message = 'cancelled: the plan failed (on_failure FAIL_FAST)')
+SET p.unfinished = p.unfinished - size(rows)
+RETURN [r IN rows | {id: r.step.id, old: r.old}] AS cancelled

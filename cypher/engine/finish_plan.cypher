@@ -1,14 +1,14 @@
 // finish_plan: End a plan whose steps are all terminal: COMPLETED, or FAILED if a critical step failed.
-// Parameters: $plan_id
+// Parameters: $plan_complete_from, $plan_complete_to, $plan_fail_to, $plan_id, $step_runnable
 // Result columns: old, new
 MATCH (p:ExecutionPlan {id: $plan_id})
-WHERE p.status IN ['EXECUTING', 'PAUSED']
+WHERE p.status IN $plan_complete_from
   AND (p.unfinished <= 0
        OR (p.failed_critical > 0 AND p.on_failure = 'CONTINUE'
            AND NOT EXISTS { (p)-[:CONTAINS_STEP]->(s:ExecutionStep)
-                            WHERE s.status IN ['READY', 'ASSIGNED', 'EXECUTING', 'WAITING'] }))
+                            WHERE s.status IN $step_runnable }))
 WITH p, p.status AS old
-SET p.status = CASE WHEN p.failed_critical > 0 THEN 'FAILED' ELSE 'COMPLETED' END,
+SET p.status = CASE WHEN p.failed_critical > 0 THEN $plan_fail_to ELSE $plan_complete_to END,
     p.completed_at = datetime(),
     p.actual_duration = duration.inSeconds(p.started_at, datetime()).seconds / 60.0
 RETURN old, p.status AS new

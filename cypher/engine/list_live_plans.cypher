@@ -1,6 +1,6 @@
 // list_live_plans: The ids of plans that have not ended.
-// Parameters: none
+// Parameters: $plan_live
 // Result columns: id
 MATCH (p:ExecutionPlan)
-WHERE p.status IN ['DRAFT', 'APPROVED', 'EXECUTING', 'PAUSED']
+WHERE p.status IN $plan_live
 RETURN p.id AS id

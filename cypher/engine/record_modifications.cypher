@@ -1,6 +1,6 @@
 // record_modifications: APPLIED PlanModifications, requested by a User or (with $is_agent)
 // an Agent, either created on first use.
-// Parameters: $actor_id, $actor_name, $is_agent, $plan_id, $reason, $rows
+// Parameters: $actor_id, $actor_name, $agent_active, $is_agent, $modification_applied, $plan_id, $reason, $rows
 // Result columns: none
 MATCH (p:ExecutionPlan {id: $plan_id})
 WITH p, coalesce(p.version, 1) AS base
@@ -10,7 +10,7 @@ UNWIND range(0, size($rows) - 1) AS i
 WITH p, base + i + 1 AS version, $rows[i] AS row
 CREATE (m:PlanModification {id: row.id, modification_type: row.type, old_value: row.old,
                             new_value: row.new, reason: $reason, timestamp: datetime(),
-                            status: 'APPLIED', plan_version: version})
+                            status: $modification_applied, plan_version: version})
 CREATE (m)-[:MODIFIES_PLAN]->(p)
 WITH m, row
 OPTIONAL MATCH (s:ExecutionStep {id: row.step_id})
@@ -21,7 +21,7 @@ FOREACH (_ IN CASE WHEN s IS NOT NULL AND row.creates THEN [1] ELSE [] END |
 WITH collect(DISTINCT m) AS modifications
 FOREACH (_ IN CASE WHEN $is_agent THEN [1] ELSE [] END |
   MERGE (a:Agent {id: $actor_id})
-    ON CREATE SET a.name = coalesce($actor_name, $actor_id), a.status = 'ACTIVE'
+    ON CREATE SET a.name = coalesce($actor_name, $actor_id), a.status = $agent_active
   FOREACH (m IN modifications | CREATE (a)-[:REQUESTS_MODIFICATION]->(m)))
 FOREACH (_ IN CASE WHEN $is_agent THEN [] ELSE [1] END |
   MERGE (u:User {id: $actor_id})

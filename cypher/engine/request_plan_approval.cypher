@@ -1,8 +1,8 @@
 // request_plan_approval: A PENDING EXECUTE decision for a plan that requires approval.
-// Parameters: $id, $plan_id
+// Parameters: $decision_request_approval_to, $id, $plan_id
 // Result columns: none
 MATCH (p:ExecutionPlan {id: $plan_id})
-CREATE (d:Decision {id: $id, type: 'EXECUTE', status: 'PENDING', requires_approval: true,
+CREATE (d:Decision {id: $id, type: 'EXECUTE', status: $decision_request_approval_to, requires_approval: true,
                     action: 'start plan ' + p.name, reasoning: p.description,
                     timestamp: datetime()})
 CREATE (d)-[:AFFECTS_PLAN]->(p)

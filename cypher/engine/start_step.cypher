@@ -1,12 +1,12 @@
 // start_step: ASSIGNED to EXECUTING; the lease's agent seen.
-// Parameters: $step_id
+// Parameters: $agent_active, $step_id, $step_start_to
 // Result columns: none
 MATCH (s:ExecutionStep {id: $step_id})
-SET s.status = 'EXECUTING', s.started_at = coalesce(s.started_at, datetime())
+SET s.status = $step_start_to, s.started_at = coalesce(s.started_at, datetime())
 WITH s
 OPTIONAL MATCH (s)-[held:ASSIGNED_TO]->(a:Agent)
 WHERE NOT coalesce(held.reserved, false)
-FOREACH (_ IN CASE WHEN a IS NOT NULL AND (a.status <> 'ACTIVE' OR a.last_seen_at IS NULL
+FOREACH (_ IN CASE WHEN a IS NOT NULL AND (a.status <> $agent_active OR a.last_seen_at IS NULL
                         OR a.last_seen_at < datetime() - duration({seconds: 1}))
                    THEN [1] ELSE [] END |
-  SET a.last_seen_at = datetime(), a.status = 'ACTIVE')
+  SET a.last_seen_at = datetime(), a.status = $agent_active)

@@ -6,9 +6,15 @@ from __future__ import annotations
 from enum import StrEnum
 
 __all__ = [
+    "PLAN_RUNNING",
     "PLAN_TERMINAL",
     "SATISFIED_DEPENDENCY",
+    "STEP_LEASED",
+    "STEP_RUNNABLE",
     "STEP_TERMINAL",
+    "STEP_UNSTARTED",
+    "AgentStatus",
+    "AnalysisStatus",
     "PlanStatus",
     "StepStatus",
 ]
@@ -24,6 +30,20 @@ class StepStatus(StrEnum):
     FAILED = "FAILED"
     SKIPPED = "SKIPPED"
     CANCELLED = "CANCELLED"
+
+
+class AgentStatus(StrEnum):
+    """An agent is ACTIVE when seen within ``inactive_after`` seconds (a claim, heartbeat
+    or completion), else INACTIVE."""
+
+    ACTIVE = "ACTIVE"
+    INACTIVE = "INACTIVE"
+
+
+class AnalysisStatus(StrEnum):
+    DRAFT = "DRAFT"
+    COMPLETED = "COMPLETED"
+    SUPERSEDED = "SUPERSEDED"
 
 
 class PlanStatus(StrEnum):
@@ -48,3 +68,14 @@ PLAN_TERMINAL = frozenset(
 # when the dependency is not critical (is_critical = false). The store's queries take
 # this set as a parameter; the Browser files in cypher/ spell it out.
 SATISFIED_DEPENDENCY = frozenset({StepStatus.COMPLETED, StepStatus.SKIPPED, StepStatus.CANCELLED})
+
+# Steps not yet started (their dependencies decide between the two).
+STEP_UNSTARTED = frozenset({StepStatus.PENDING, StepStatus.READY})
+# Steps under a lease.
+STEP_LEASED = frozenset({StepStatus.ASSIGNED, StepStatus.EXECUTING})
+# Steps that may still end without anyone acting on the plan: ready, leased or waiting.
+STEP_RUNNABLE = frozenset(
+    {StepStatus.READY, StepStatus.ASSIGNED, StepStatus.EXECUTING, StepStatus.WAITING}
+)
+# Plans whose steps move on: running, or paused (its running steps still end).
+PLAN_RUNNING = frozenset({PlanStatus.EXECUTING, PlanStatus.PAUSED})

@@ -5,9 +5,9 @@ type of the ``Event`` it writes.
 
 Every ``Event`` the service writes is one of these transitions (a test checks every
 event in the graph at the end of the suite), and the checks of worker and plan
-transitions (``STEP_TRANSITIONS``, ``PLAN_TRANSITIONS``) come from here. The write
-queries in ``cypher/engine/`` still spell their statuses out; passing them in from
-this table (``allowed_from``) is the open part of issue 19. Events of a plan
+transitions (``STEP_TRANSITIONS``, ``PLAN_TRANSITIONS``) come from here. The queries
+of ``cypher/engine/`` spell no status out: they name them as parameters
+(``query_parameters``) that the store fills from this table. Events of a plan
 modification that changes no status (``PLAN_MODIFIED_*`` other than ``ADD_STEP``) go
 from ``None`` to ``None``.
 """
@@ -17,7 +17,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from graphsvc.domain.states import PlanStatus, StepStatus
+from graphsvc.domain.states import (
+    PLAN_RUNNING,
+    PLAN_TERMINAL,
+    SATISFIED_DEPENDENCY,
+    STEP_LEASED,
+    STEP_RUNNABLE,
+    STEP_TERMINAL,
+    STEP_UNSTARTED,
+    AgentStatus,
+    AnalysisStatus,
+    PlanStatus,
+    StepStatus,
+)
 
 __all__ = [
     "COMMUNICATION_STATUSES",
@@ -31,6 +43,7 @@ __all__ = [
     "Transition",
     "allowed_from",
     "find_transition",
+    "query_parameters",
     "transition",
 ]
 
@@ -214,3 +227,52 @@ def find_transition(
         if t.event_type == event_type and t.to_status == to_status and t.allows(from_status):
             return t
     return None
+
+
+def _status_group(statuses: frozenset[StepStatus] | frozenset[PlanStatus]) -> list[str]:
+    return sorted(str(s) for s in statuses)
+
+
+def query_parameters() -> dict[str, str | list[str]]:
+    """Every status the service's queries name, as query parameters (issue 19): each
+    written status comes from a transition and each read one from a status or group.
+
+    - ``<subject>_<transition>_to`` and ``<subject>_<transition>_from``: a transition's
+      to-status and its from-statuses (a sorted list), e.g. ``$step_claim_to`` is
+      ASSIGNED and ``$plan_cancel_from`` the live plan statuses;
+    - ``<subject>_<status>``: one status, e.g. ``$step_ready``, ``$agent_active``;
+    - groups: ``$step_terminal``, ``$step_unstarted``, ``$step_leased``,
+      ``$step_runnable``, ``$step_satisfied``, ``$plan_terminal``, ``$plan_live``,
+      ``$plan_running``.
+    Subjects are step, plan, decision, modification, communication, agent and analysis.
+    """
+    params: dict[str, str | list[str]] = {}
+    statuses: dict[str, tuple[str, ...]] = {
+        "step": tuple(StepStatus),
+        "plan": tuple(PlanStatus),
+        "decision": DECISION_STATUSES,
+        "modification": MODIFICATION_STATUSES,
+        "communication": COMMUNICATION_STATUSES,
+        "agent": tuple(AgentStatus),
+        "analysis": tuple(AnalysisStatus),
+    }
+    for subject, names in statuses.items():
+        for status in names:
+            params[f"{subject}_{status.lower()}"] = str(status)
+    for t in TRANSITIONS:
+        if t.to_status is not None:
+            params[f"{t.subject}_{t.name}_to"] = str(t.to_status)
+        froms = sorted(str(s) for s in t.from_statuses if s is not None)
+        if froms:
+            params[f"{t.subject}_{t.name}_from"] = froms
+    params.update(
+        step_terminal=_status_group(STEP_TERMINAL),
+        step_unstarted=_status_group(STEP_UNSTARTED),
+        step_leased=_status_group(STEP_LEASED),
+        step_runnable=_status_group(STEP_RUNNABLE),
+        step_satisfied=_status_group(SATISFIED_DEPENDENCY),
+        plan_terminal=_status_group(PLAN_TERMINAL),
+        plan_live=sorted(str(s) for s in _PLAN_LIVE),
+        plan_running=_status_group(PLAN_RUNNING),
+    )
+    return params

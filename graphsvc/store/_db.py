@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal, TypeVar
 
@@ -20,9 +20,14 @@ import neo4j
 from graphsvc._errors import TooLarge, Unavailable
 from graphsvc.domain.leases import hash_token
 from graphsvc.settings import Settings
-from graphsvc.store._queries import engine_query, schema_statements
+from graphsvc.store._queries import engine_query, schema_statements, table_parameters
 
-__all__ = ["Database", "Neo4jTarget", "resolve_target"]
+__all__ = [
+    "Database",
+    "Neo4jTarget",
+    "Tx",
+    "resolve_target",
+]
 
 T = TypeVar("T")
 
@@ -158,6 +163,24 @@ _APPLIED = engine_query("list_migrations")
 _RECORD = engine_query("record_migration")
 
 
+class Tx:
+    """A transaction of the service, as the store's functions receive it: ``run`` adds
+    the status parameters its query names, from the transition table
+    (``table_parameters``), to the caller's parameters, and runs it in the driver's
+    transaction. Statuses thus travel as parameters and never as Cypher text."""
+
+    __slots__ = ("_tx",)
+
+    def __init__(self, tx: neo4j.Transaction) -> None:
+        self._tx = tx
+
+    def run(
+        self, query: str, parameters: Mapping[str, Any] | None = None, **kwargs: Any
+    ) -> neo4j.Result:
+        """``neo4j.Transaction.run`` with the table's parameters added."""
+        return self._tx.run(query, {**table_parameters(query), **(parameters or {}), **kwargs})
+
+
 class Database:
     """A Neo4j driver bound to one database.
 
@@ -251,7 +274,7 @@ class Database:
                     self.driver.session(database=self.name, default_access_mode=mode) as session,
                     session.begin_transaction() as tx,
                 ):
-                    result = fn(tx, *args, **kwargs)
+                    result = fn(Tx(tx), *args, **kwargs)
                     tx.commit()
                     return result
             except (neo4j.exceptions.Neo4jError, neo4j.exceptions.DriverError) as exc:
@@ -302,7 +325,9 @@ class Database:
                     session.run(statement).consume()
                     session.run(_RECORD, id=name).consume()
             if _LEGACY_TOKENS not in applied:
-                live = session.run(_LIVE_LEGACY_TOKENS).data()
+                live = session.run(
+                    _LIVE_LEGACY_TOKENS, table_parameters(_LIVE_LEGACY_TOKENS)
+                ).data()
                 rows = [{"id": r["id"], "hash": hash_token(r["token"])} for r in live]
                 session.run(_HASH_TOKENS, rows=rows).consume()
                 session.run(_DROP_TOKENS).consume()

@@ -12,10 +12,9 @@ from __future__ import annotations
 
 from typing import Any
 
-import neo4j
-
 from graphsvc.ids import new_id
 from graphsvc.store._convert import to_json
+from graphsvc.store._db import Tx
 from graphsvc.store._gates import GATE_KINDS, open_gates
 from graphsvc.store._queries import engine_query
 
@@ -24,7 +23,7 @@ __all__ = ["gate_events", "write_plan_events"]
 _WRITE_EVENTS = engine_query("write_events")
 
 
-def gate_events(tx: neo4j.ManagedTransaction, events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def gate_events(tx: Tx, events: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Open the human gates among the steps that ``events`` made READY (``_gates``): an
     ``approval`` or ``human_input`` step goes WAITING for a person. Returns the
     events of that; a READY event that names its step's ``kind`` is looked up only
@@ -39,9 +38,7 @@ def gate_events(tx: neo4j.ManagedTransaction, events: list[dict[str, Any]]) -> l
     return open_gates(tx, ready) if ready else []
 
 
-def write_plan_events(
-    tx: neo4j.ManagedTransaction, events: list[dict[str, Any]], gates_opened: bool = False
-) -> None:
+def write_plan_events(tx: Tx, events: list[dict[str, Any]], gates_opened: bool = False) -> None:
     """Write events, each ``{plan_id, step_id?, decision_id?, type, from_status?,
     to_status?, message?, detail?, actor?, kind?}``; with ``step_id`` (``decision_id``)
     the event is about that step (decision) too. One query for any number of

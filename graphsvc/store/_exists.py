@@ -6,9 +6,8 @@ so every lookup is an index seek on the label's ``id`` constraint.
 
 from __future__ import annotations
 
-import neo4j
-
 from graphsvc._errors import Problem
+from graphsvc.store._db import Tx
 from graphsvc.store._queries import engine_query
 
 __all__ = ["missing_ids"]
@@ -16,9 +15,7 @@ __all__ = ["missing_ids"]
 _FOUND = engine_query("find_missing_ids")
 
 
-def missing_ids(
-    tx: neo4j.ManagedTransaction, refs: dict[str, tuple[str, str | None]]
-) -> list[Problem]:
+def missing_ids(tx: Tx, refs: dict[str, tuple[str, str | None]]) -> list[Problem]:
     """``refs`` maps a request field to ``(label, id)``; a field whose id is None is not
     checked. One ``Problem`` per field naming an id that no node of its label has,
     in the order of ``refs``."""

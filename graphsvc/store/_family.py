@@ -14,11 +14,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import neo4j
-
 from graphsvc.domain.changesets import merge_changesets
 from graphsvc.domain.states import PlanStatus, StepStatus
 from graphsvc.store._convert import to_json
+from graphsvc.store._db import Tx
 from graphsvc.store._progress import after_terminal
 from graphsvc.store._queries import engine_query
 
@@ -36,7 +35,7 @@ FollowUp = tuple[str, list[str], bool, str]  # plan_id, ended step ids, critical
 
 
 def settle(
-    tx: neo4j.ManagedTransaction,
+    tx: Tx,
     plan_id: str,
     step_ids: list[str],
     critical_failure: bool,
@@ -48,18 +47,14 @@ def settle(
     return carry(tx, [(plan_id, step_ids, critical_failure, on_failure)], actor)
 
 
-def plan_ended(
-    tx: neo4j.ManagedTransaction, plan_id: str, actor: str | None
-) -> list[dict[str, Any]]:
+def plan_ended(tx: Tx, plan_id: str, actor: str | None) -> list[dict[str, Any]]:
     """``plan_id`` was ended by a coordinator (cancelled): carry it up to the step that
     spawned it, if any. Returns the events to write."""
     events, follow = child_plan_ended(tx, plan_id, actor)
     return events + carry(tx, follow, actor)
 
 
-def carry(
-    tx: neo4j.ManagedTransaction, queue: list[FollowUp], actor: str | None
-) -> list[dict[str, Any]]:
+def carry(tx: Tx, queue: list[FollowUp], actor: str | None) -> list[dict[str, Any]]:
     """Apply each follow-up, and those they lead to, until none is left; the events."""
     events: list[dict[str, Any]] = []
     while queue:
@@ -74,7 +69,7 @@ def carry(
 
 
 def child_plan_ended(
-    tx: neo4j.ManagedTransaction, plan_id: str, actor: str | None
+    tx: Tx, plan_id: str, actor: str | None
 ) -> tuple[list[dict[str, Any]], list[FollowUp]]:
     """``plan_id`` reached a terminal status: if a step spawned it, schedule that
     step's children again (start the next, or finish the step)."""
@@ -85,7 +80,7 @@ def child_plan_ended(
 
 
 def schedule_children(
-    tx: neo4j.ManagedTransaction, step_id: str, actor: str | None
+    tx: Tx, step_id: str, actor: str | None
 ) -> tuple[list[dict[str, Any]], list[FollowUp]]:
     """For a WAITING step: start children (creation order) while fewer than its
     ``max_parallel_children`` run; when all are terminal, complete the step with
@@ -138,7 +133,7 @@ def _child_outcome(plan: dict[str, Any], steps: list[dict[str, Any]]) -> str:
 
 
 def _finish_spawner(
-    tx: neo4j.ManagedTransaction,
+    tx: Tx,
     step: dict[str, Any],
     plan: dict[str, Any],
     children: list[dict[str, Any]],

@@ -7,9 +7,8 @@ from __future__ import annotations
 
 from typing import Any
 
-import neo4j
-
 from graphsvc.ids import new_id
+from graphsvc.store._db import Tx
 from graphsvc.store._queries import engine_query
 
 __all__ = ["GATE_KINDS", "open_gates", "request_plan_approval"]
@@ -19,7 +18,7 @@ GATE_KINDS = ("approval", "human_input")
 _OPEN_GATES = engine_query("open_gates")
 
 
-def open_gates(tx: neo4j.ManagedTransaction, step_ids: list[str]) -> list[dict[str, Any]]:
+def open_gates(tx: Tx, step_ids: list[str]) -> list[dict[str, Any]]:
     """Turn the gate steps among ``step_ids`` that are READY into WAITING ones; the events."""
     ids = {sid: new_id() for sid in step_ids}
     rows = tx.run(_OPEN_GATES, step_ids=step_ids, kinds=list(GATE_KINDS), decision_ids=ids)
@@ -42,7 +41,7 @@ def open_gates(tx: neo4j.ManagedTransaction, step_ids: list[str]) -> list[dict[s
 _PLAN_APPROVAL = engine_query("request_plan_approval")
 
 
-def request_plan_approval(tx: neo4j.ManagedTransaction, plan_id: str) -> dict[str, Any]:
+def request_plan_approval(tx: Tx, plan_id: str) -> dict[str, Any]:
     """A plan that requires approval stays DRAFT with a PENDING ``EXECUTE`` decision
     (``AFFECTS_PLAN``, informed by the analysis that created the plan); the event."""
     decision_id = new_id()

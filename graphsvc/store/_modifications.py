@@ -14,11 +14,10 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-import neo4j
-
 from graphsvc.domain.states import StepStatus
 from graphsvc.ids import new_id
 from graphsvc.store._convert import to_json
+from graphsvc.store._db import Tx
 from graphsvc.store._queries import engine_query
 
 __all__ = ["Actor", "Change", "ModificationType", "record_modification", "record_modifications"]
@@ -63,7 +62,7 @@ class Change:
 
 
 def record_modifications(
-    tx: neo4j.ManagedTransaction,
+    tx: Tx,
     plan_id: str,
     changes: list[Change],
     actor: Actor,
@@ -110,7 +109,7 @@ def record_modifications(
 
 
 def record_modification(
-    tx: neo4j.ManagedTransaction,
+    tx: Tx,
     plan_id: str,
     step_id: str | None,
     kind: ModificationType,

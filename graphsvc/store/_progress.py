@@ -8,9 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-import neo4j
-
 from graphsvc.domain.states import SATISFIED_DEPENDENCY, PlanStatus, StepStatus
+from graphsvc.store._db import Tx
 from graphsvc.store._queries import engine_query, load_query
 
 __all__ = ["after_terminal", "mark_initial_ready", "mark_ready", "recheck"]
@@ -22,7 +21,7 @@ _FINALIZE = engine_query("finish_plan")
 _FAIL_FAST = engine_query("fail_plan_fast")
 
 
-def mark_ready(tx: neo4j.ManagedTransaction, step_ids: list[str]) -> list[dict[str, Any]]:
+def mark_ready(tx: Tx, step_ids: list[str]) -> list[dict[str, Any]]:
     """Make READY every PENDING dependent of ``step_ids`` whose dependencies are all
     satisfied, in running plans; returns the events to write."""
     rows = tx.run(_PROPAGATE, step_ids=step_ids, satisfied=sorted(SATISFIED_DEPENDENCY)).data()
@@ -45,9 +44,7 @@ _SET_READY = engine_query("set_steps_ready")
 _RECHECK = engine_query("recheck_steps")
 
 
-def recheck(
-    tx: neo4j.ManagedTransaction, step_ids: list[str], actor: str | None
-) -> list[dict[str, Any]]:
+def recheck(tx: Tx, step_ids: list[str], actor: str | None) -> list[dict[str, Any]]:
     """Re-derive READY or PENDING for the not-started steps among ``step_ids`` after their
     dependencies changed (added, removed, re-armed): READY when every dependency
     is satisfied and the plan runs, else PENDING. Returns the events to write."""
@@ -65,9 +62,7 @@ def recheck(
     ]
 
 
-def mark_initial_ready(
-    tx: neo4j.ManagedTransaction, plan_id: str, actor: str | None
-) -> list[dict[str, Any]]:
+def mark_initial_ready(tx: Tx, plan_id: str, actor: str | None) -> list[dict[str, Any]]:
     """When a plan starts or resumes: make READY every PENDING step that
     ``cypher/get_ready_steps.cypher`` (the from-scratch answer) says may run.
     Returns the events to write."""
@@ -91,7 +86,7 @@ def mark_initial_ready(
 
 
 def after_terminal(
-    tx: neo4j.ManagedTransaction,
+    tx: Tx,
     plan_id: str,
     step_ids: list[str],
     critical_failure: bool,

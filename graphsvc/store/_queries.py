@@ -19,6 +19,7 @@ from importlib.resources.abc import Traversable
 from pathlib import Path
 
 from graphsvc._errors import NotFoundError
+from graphsvc.domain.transitions import query_parameters
 
 __all__ = [
     "QueryFile",
@@ -28,6 +29,7 @@ __all__ = [
     "list_queries",
     "load_query",
     "schema_statements",
+    "table_parameters",
 ]
 
 _PARAM = re.compile(r"(?<![\w$])\$([A-Za-z_][A-Za-z0-9_]*)")
@@ -116,6 +118,22 @@ def engine_query(name: str) -> str:
     """The body of ``cypher/engine/<name>.cypher`` (loaded once); ``KeyError`` if there is
     none: a missing file is a packaging bug, found at import."""
     return engine_queries()[name].body
+
+
+@cache
+def _table_parameters_by_body() -> dict[str, dict[str, object]]:
+    table = query_parameters()
+    return {
+        query.body: {name: table[name] for name in query.used_params if name in table}
+        for query in engine_queries().values()
+    }
+
+
+def table_parameters(query: str) -> dict[str, object]:
+    """The statuses a service query (the body of a ``cypher/engine`` file) names as
+    parameters, with their values from the transition table
+    (``graphsvc.domain.transitions.query_parameters``); ``{}`` for any other text."""
+    return _table_parameters_by_body().get(query, {})
 
 
 def list_queries() -> list[QueryFile]:

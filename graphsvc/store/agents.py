@@ -5,12 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
-import neo4j
-
 from graphsvc._errors import ConflictError, NotFoundError, PermissionDenied, ValidationFailed
 from graphsvc.ids import new_id
 from graphsvc.store._convert import from_neo4j, node_props, to_json
-from graphsvc.store._db import Database
+from graphsvc.store._db import Database, Tx
 from graphsvc.store._exists import missing_ids
 from graphsvc.store._queries import engine_query, load_query
 
@@ -73,7 +71,7 @@ def send_communication(db: Database, body: dict[str, Any], agent: str | None = N
     sent to it."""
     comm_id = new_id()
 
-    def work(tx: neo4j.ManagedTransaction) -> str:
+    def work(tx: Tx) -> str:
         if agent is not None and body.get("responds_to"):
             answered = tx.run(_STATUS, id=body["responds_to"]).single()
             if answered is not None and answered["receiver"] != agent:
@@ -120,7 +118,7 @@ def set_communication_status(
     ``PermissionDenied`` when ``agent`` (the one agent the caller may act as) is not
     its receiver."""
 
-    def work(tx: neo4j.ManagedTransaction) -> str:
+    def work(tx: Tx) -> str:
         record = tx.run(_STATUS, id=comm_id).single()
         if record is None:
             raise NotFoundError(f"no communication with id {comm_id!r}", {"id": comm_id})
@@ -150,7 +148,7 @@ def create_context(db: Database, plan_id: str, body: dict[str, Any]) -> str:
     ``resources``, ``policies``, ``permissions``. Returns its id."""
     context_id = new_id()
 
-    def work(tx: neo4j.ManagedTransaction) -> str:
+    def work(tx: Tx) -> str:
         payloads: dict[str, Any] = {
             k: to_json(body.get(k) or {})
             for k in ("variables", "constraints", "resources", "policies", "permissions")

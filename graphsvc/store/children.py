@@ -4,13 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-import neo4j
-
 from graphsvc._errors import Problem, ValidationFailed
 from graphsvc.domain.models import PlanSpec
 from graphsvc.domain.states import StepStatus
 from graphsvc.ids import new_id
-from graphsvc.store._db import Database
+from graphsvc.store._db import Database, Tx
 from graphsvc.store._events import write_plan_events
 from graphsvc.store._family import carry, schedule_children
 from graphsvc.store._queries import engine_query
@@ -60,7 +58,7 @@ def spawn(
     if problems:
         raise ValidationFailed(problems)
 
-    def work(tx: neo4j.ManagedTransaction) -> list[str]:
+    def work(tx: Tx) -> list[str]:
         step, plan = lock_step(tx, step_id)
         check_lease(step, token, "wait", agent)
         actor_ = step["lease_holder"] or actor

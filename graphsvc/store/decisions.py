@@ -6,14 +6,12 @@ from __future__ import annotations
 
 from typing import Any
 
-import neo4j
-
 from graphsvc._errors import ConflictError, NotFoundError, ValidationFailed
 from graphsvc.domain.models import DecisionPublic, DecisionSpec
 from graphsvc.domain.states import PlanStatus, StepStatus
 from graphsvc.ids import new_id
 from graphsvc.store._convert import node_props, to_json
-from graphsvc.store._db import Database
+from graphsvc.store._db import Database, Tx
 from graphsvc.store._events import write_plan_events
 from graphsvc.store._exists import missing_ids
 from graphsvc.store._family import settle
@@ -49,7 +47,7 @@ def create_decision(db: Database, spec: DecisionSpec, actor: str | None = None) 
     decision_id = new_id()
     links = {field: (label, getattr(spec, field)) for field, label in _LABELS.items()}
 
-    def work(tx: neo4j.ManagedTransaction) -> str:
+    def work(tx: Tx) -> str:
         missing = missing_ids(tx, links)
         if missing:
             raise ValidationFailed(missing)
@@ -100,7 +98,7 @@ def list_decisions(
 
 
 def _gate_done(
-    tx: neo4j.ManagedTransaction,
+    tx: Tx,
     step_id: str,
     status: StepStatus,
     outputs: dict[str, Any] | None,
@@ -149,7 +147,7 @@ def decide(
     """
     status = "APPROVED" if approve else "REJECTED"
 
-    def work(tx: neo4j.ManagedTransaction) -> DecisionPublic:
+    def work(tx: Tx) -> DecisionPublic:
         record = tx.run(_LOCK, id=decision_id).single()
         if record is None:
             raise NotFoundError(f"no decision with id {decision_id!r}", {"id": decision_id})
@@ -198,7 +196,7 @@ def decide(
 
 
 def _apply_plan_decision(
-    tx: neo4j.ManagedTransaction,
+    tx: Tx,
     plan_id: str,
     decision_id: str,
     approve: bool,
@@ -233,7 +231,7 @@ def provide_input(db: Database, step_id: str, text: str, user_id: str) -> None:
     ``NotFoundError``, or ``ConflictError`` when the step is not a waiting
     ``human_input`` step."""
 
-    def work(tx: neo4j.ManagedTransaction) -> None:
+    def work(tx: Tx) -> None:
         step, _ = lock_step(tx, step_id)
         if step["kind"] != "human_input" or step["status"] != StepStatus.WAITING.value:
             raise ConflictError(

@@ -4,14 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-import neo4j
-
 from graphsvc._errors import ConflictError, NotFoundError
 from graphsvc.domain.models import EventPublic
 from graphsvc.domain.states import PLAN_TERMINAL, PlanStatus
 from graphsvc.domain.transitions import PLAN_TRANSITIONS
 from graphsvc.store._convert import node_props
-from graphsvc.store._db import Database
+from graphsvc.store._db import Database, Tx
 from graphsvc.store._events import write_plan_events
 from graphsvc.store._family import plan_ended, settle
 from graphsvc.store._progress import mark_initial_ready
@@ -28,7 +26,7 @@ _EVENTS = engine_query("list_plan_events")
 
 
 def transition_tx(
-    tx: neo4j.ManagedTransaction, plan_id: str, name: str, actor: str | None, reason: str | None
+    tx: Tx, plan_id: str, name: str, actor: str | None, reason: str | None
 ) -> PlanStatus:
     """``transition_plan`` inside the caller's transaction (without the descendants'
     cancel, which runs in transactions of its own). Same errors."""
@@ -95,7 +93,7 @@ def transition_plan(
 
 
 def _cancel_plans(
-    tx: neo4j.ManagedTransaction,
+    tx: Tx,
     plan_ids: list[str],
     actor: str | None,
     reason: str | None,
@@ -131,9 +129,7 @@ def _cancel_plans(
     return events
 
 
-def _cancel_batch(
-    tx: neo4j.ManagedTransaction, plan_ids: list[str], actor: str | None, reason: str | None
-) -> None:
+def _cancel_batch(tx: Tx, plan_ids: list[str], actor: str | None, reason: str | None) -> None:
     write_plan_events(tx, _cancel_plans(tx, sorted(plan_ids), actor, reason))
 
 
@@ -167,7 +163,7 @@ def list_events(
 ) -> list[EventPublic]:
     """A plan's events with ``seq > after``, in order, at most ``limit``. 404 if no plan."""
 
-    def work(tx: neo4j.ManagedTransaction) -> dict[str, Any] | None:
+    def work(tx: Tx) -> dict[str, Any] | None:
         record = tx.run(_EVENTS, plan_id=plan_id, after=after, limit=limit).single()
         return None if record is None else record.data()
 

@@ -17,8 +17,6 @@ from collections.abc import Callable
 from contextlib import suppress
 from typing import Any
 
-import neo4j
-
 from graphsvc._errors import ConflictError, NotFoundError, Problem, ValidationFailed
 from graphsvc.domain.models import StepSpec
 from graphsvc.domain.states import PLAN_TERMINAL, STEP_TERMINAL, PlanStatus, StepStatus
@@ -26,7 +24,7 @@ from graphsvc.domain.validation import graph_problems, parse_step
 from graphsvc.ids import new_id
 from graphsvc.store import lifecycle
 from graphsvc.store._convert import node_props, to_json
-from graphsvc.store._db import Database
+from graphsvc.store._db import Database, Tx
 from graphsvc.store._events import gate_events, write_plan_events
 from graphsvc.store._family import settle
 from graphsvc.store._modifications import (
@@ -90,7 +88,7 @@ def _check_plan(plan: dict[str, Any], allow_failed: bool = False) -> None:
 
 
 def _changeable_step(
-    tx: neo4j.ManagedTransaction,
+    tx: Tx,
     step_id: str,
     allowed: tuple[str, ...],
     what: str,
@@ -110,9 +108,7 @@ def _changeable_step(
     return step, plan
 
 
-def _lock_plan(
-    tx: neo4j.ManagedTransaction, plan_id: str, added: int = 0
-) -> tuple[int, PlanStatus]:
+def _lock_plan(tx: Tx, plan_id: str, added: int = 0) -> tuple[int, PlanStatus]:
     """Lock the plan, count ``added`` new unfinished steps; the step number of the
     first of them and the plan's status. ``ConflictError`` if the plan has ended."""
     record = tx.run(_LOCK_PLAN, plan_id=plan_id, added=added).single(strict=True)
@@ -125,9 +121,7 @@ def _lock_plan(
     return int(record["first_number"]), status
 
 
-def _resolve(
-    tx: neo4j.ManagedTransaction, plan_id: str, refs: list[str], where: str
-) -> list[dict[str, Any]]:
+def _resolve(tx: Tx, plan_id: str, refs: list[str], where: str) -> list[dict[str, Any]]:
     """Steps of the plan by id or key, locked; ``ValidationFailed`` naming each bad one."""
     found: list[dict[str, Any]] = []
     problems: list[Problem] = []
@@ -229,7 +223,7 @@ def _add(
         raise ValidationFailed(problems)
     ids = {s.key: new_id() for s in steps}
 
-    def work(tx: neo4j.ManagedTransaction) -> list[dict[str, Any]]:
+    def work(tx: Tx) -> list[dict[str, Any]]:
         record = tx.run(_PLAN, plan_id=plan_id).single()
         if record is None:
             raise NotFoundError(f"no plan with id {plan_id!r}", {"plan_id": plan_id})
@@ -317,9 +311,7 @@ def _add(
     return db.write(work)
 
 
-def _result(
-    step_id: str, tx: neo4j.ManagedTransaction, event: dict[str, Any] | None
-) -> dict[str, Any]:
+def _result(step_id: str, tx: Tx, event: dict[str, Any] | None) -> dict[str, Any]:
     status = tx.run(engine_query("get_step_status"), id=step_id).single(strict=True)["status"]
     return {
         "step_id": step_id,
@@ -342,7 +334,7 @@ def add_dependency(
     unmodifiable plan or step); nothing is written then.
     """
 
-    def work(tx: neo4j.ManagedTransaction) -> dict[str, Any]:
+    def work(tx: Tx) -> dict[str, Any]:
         step, plan = _changeable_step(tx, step_id, _NOT_STARTED, "add a dependency to")
         [dep] = _resolve(tx, plan["id"], [depends_on], "depends_on")
         if dep["id"] == step_id:
@@ -383,7 +375,7 @@ def remove_dependency(
     not started. Returns ``{"step_id", "status", "modification_id"}`` (None when
     nothing changed). Raises ``NotFoundError`` or ``ConflictError``."""
 
-    def work(tx: neo4j.ManagedTransaction) -> dict[str, Any]:
+    def work(tx: Tx) -> dict[str, Any]:
         _, plan = _changeable_step(tx, step_id, _NOT_STARTED, "remove a dependency of")
         removed = tx.run(_DELETE_EDGE, from_id=step_id, dep=depends_on).data()
         if not removed:
@@ -415,7 +407,7 @@ def _end_step(
     )
     verb = "cancel" if status == StepStatus.CANCELLED else "skip"
 
-    def work(tx: neo4j.ManagedTransaction) -> tuple[dict[str, Any], list[str]]:
+    def work(tx: Tx) -> tuple[dict[str, Any], list[str]]:
         step, plan = _changeable_step(tx, step_id, _LIVE_STEP, verb)
         children = tx.run(
             _END_STEP,
@@ -496,7 +488,7 @@ def retry_step(
     ``NotFoundError`` or ``ConflictError`` (not FAILED; plan COMPLETED or
     CANCELLED; not modifiable)."""
 
-    def work(tx: neo4j.ManagedTransaction) -> dict[str, Any]:
+    def work(tx: Tx) -> dict[str, Any]:
         step, plan = _changeable_step(
             tx, step_id, (StepStatus.FAILED.value,), "retry", allow_failed_plan=True
         )
@@ -592,7 +584,7 @@ def update_step(
             ]
         )
 
-    def work(tx: neo4j.ManagedTransaction) -> dict[str, Any]:
+    def work(tx: Tx) -> dict[str, Any]:
         step, plan = _changeable_step(tx, step_id, _NOT_STARTED, "edit")
         current = node_props(step)
         links = tx.run(_CURRENT_LINKS, id=step_id).single(strict=True)

@@ -5,11 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
-import neo4j
-
 from graphsvc._errors import NotFoundError
 from graphsvc.ids import new_id
-from graphsvc.store._db import Database
+from graphsvc.store._db import Database, Tx
 from graphsvc.store._queries import engine_query
 
 __all__ = ["create_analysis", "create_message"]
@@ -24,7 +22,7 @@ def create_message(
     """Record a user's message (the ``User`` is created on first use). ``{"id", "timestamp"}``."""
     message_id = new_id()
 
-    def work(tx: neo4j.ManagedTransaction) -> dict[str, Any]:
+    def work(tx: Tx) -> dict[str, Any]:
         record = tx.run(
             _MESSAGE, user_id=user_id, user_name=user_name, id=message_id, content=content
         ).single(strict=True)
@@ -48,7 +46,7 @@ def create_analysis(
     ``NotFoundError`` for an unknown message or replaced analysis (nothing written)."""
     analysis_id = new_id()
 
-    def work(tx: neo4j.ManagedTransaction) -> dict[str, Any]:
+    def work(tx: Tx) -> dict[str, Any]:
         record = tx.run(
             _ANALYSIS,
             message_id=message_id,

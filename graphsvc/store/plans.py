@@ -6,8 +6,6 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-import neo4j
-
 from graphsvc._errors import NotFoundError, Problem, ValidationFailed
 from graphsvc.domain.models import (
     PlanCreated,
@@ -20,7 +18,7 @@ from graphsvc.domain.models import (
 from graphsvc.domain.states import STEP_TERMINAL, PlanStatus, StepStatus
 from graphsvc.ids import new_id
 from graphsvc.store._convert import node_props, to_json
-from graphsvc.store._db import Database
+from graphsvc.store._db import Database, Tx
 from graphsvc.store._events import write_plan_events
 from graphsvc.store._gates import request_plan_approval
 from graphsvc.store._queries import engine_query, load_query
@@ -112,7 +110,7 @@ def step_row(
 
 
 def write_steps(
-    tx: neo4j.ManagedTransaction,
+    tx: Tx,
     rows: list[tuple[str, dict[str, Any]]],
     edges: list[list[str]],
     capabilities: list[tuple[str, str]],
@@ -144,7 +142,7 @@ class NewPlan:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-def write_plans(tx: neo4j.ManagedTransaction, new: list[NewPlan], actor: str | None) -> None:
+def write_plans(tx: Tx, new: list[NewPlan], actor: str | None) -> None:
     """Write validated plans in ``tx``, batched with UNWIND across all of them: a
     handful of queries whether it is one plan of 10,000 steps or 100 plans of 10.
     Raises ``ValidationFailed`` for an unknown ``analysis_id``."""
@@ -210,7 +208,7 @@ def create_plan(
     plan_id = new_id()
     ids = {step.key: new_id() for step in spec.steps}
 
-    def work(tx: neo4j.ManagedTransaction) -> PlanStatus:
+    def work(tx: Tx) -> PlanStatus:
         from graphsvc.store.lifecycle import transition_tx  # lifecycle builds on this module
 
         write_plans(tx, [NewPlan(plan_id, spec, ids)], actor)
@@ -243,7 +241,7 @@ def progress_of(statuses: list[str]) -> Progress:
     )
 
 
-def _plan_record(tx: neo4j.ManagedTransaction, plan_id: str) -> dict[str, Any] | None:
+def _plan_record(tx: Tx, plan_id: str) -> dict[str, Any] | None:
     record = tx.run(load_query("get_plan").body, plan_id=plan_id).single()
     return None if record is None else {"plan": record["plan"], "steps": record["steps"]}
 
@@ -275,7 +273,7 @@ def list_plans(
     """Plans newest first with progress; root plans only unless ``root_only`` is False."""
     query = load_query("list_root_plans").body
 
-    def work(tx: neo4j.ManagedTransaction) -> list[dict[str, Any]]:
+    def work(tx: Tx) -> list[dict[str, Any]]:
         return tx.run(
             query, root_only=root_only, status=status and status.value, limit=limit
         ).data()
@@ -293,7 +291,7 @@ def plan_query(db: Database, name: str, plan_id: str) -> list[dict[str, Any]]:
     read in one transaction with the plan's existence; ``NotFoundError`` if no such plan."""
     query = load_query(name).body
 
-    def work(tx: neo4j.ManagedTransaction) -> list[dict[str, Any]] | None:
+    def work(tx: Tx) -> list[dict[str, Any]] | None:
         if tx.run(engine_query("find_plan"), id=plan_id).single() is None:
             return None
         return tx.run(query, plan_id=plan_id).data()

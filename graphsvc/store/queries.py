@@ -4,12 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-import neo4j
-
 from graphsvc._errors import Problem, ValidationFailed
 from graphsvc.domain.models import MAX_SEQ
 from graphsvc.store._convert import from_neo4j
-from graphsvc.store._db import Database
+from graphsvc.store._db import Database, Tx
 from graphsvc.store._queries import load_query
 
 __all__ = ["run_named_query", "run_read_only"]
@@ -22,7 +20,7 @@ def run_read_only(db: Database, text: str, parameters: dict[str, Any]) -> dict[s
     with code ``Neo.ClientError.Statement.AccessMode``).
     """
 
-    def work(tx: neo4j.ManagedTransaction) -> dict[str, Any]:
+    def work(tx: Tx) -> dict[str, Any]:
         result = tx.run(text, parameters)
         rows = [from_neo4j(record.data()) for record in result]
         return {"columns": list(result.keys()), "rows": rows}

@@ -14,10 +14,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-import neo4j
-
 from graphsvc.domain.states import PLAN_TERMINAL, STEP_TERMINAL, PlanStatus, StepStatus
-from graphsvc.store._db import Database
+from graphsvc.store._db import Database, Tx
 from graphsvc.store._events import write_plan_events
 from graphsvc.store._family import settle
 from graphsvc.store._queries import engine_query, load_query
@@ -52,7 +50,7 @@ class ReconcileReport:
 
 
 def _set_status(
-    tx: neo4j.ManagedTransaction,
+    tx: Tx,
     plan_id: str,
     step_ids: list[str],
     old: StepStatus,
@@ -77,7 +75,7 @@ def _set_status(
     return changed, events
 
 
-def _reconcile_plan(tx: neo4j.ManagedTransaction, plan_id: str) -> ReconcileReport:
+def _reconcile_plan(tx: Tx, plan_id: str) -> ReconcileReport:
     # The report is built inside the transaction function, so a retried
     # transaction (deadlock, leader switch) starts from an empty one.
     report = ReconcileReport(plans_checked=1)

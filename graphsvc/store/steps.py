@@ -4,12 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-import neo4j
-
 from graphsvc._errors import NotFoundError
 from graphsvc.domain.models import StepDetail
 from graphsvc.store._convert import node_props
-from graphsvc.store._db import Database
+from graphsvc.store._db import Database, Tx
 from graphsvc.store._queries import load_query
 
 __all__ = ["get_step"]
@@ -22,7 +20,7 @@ def get_step(db: Database, step_id: str) -> StepDetail:
     """
     query = load_query("get_step").body
 
-    def work(tx: neo4j.ManagedTransaction) -> dict[str, Any] | None:
+    def work(tx: Tx) -> dict[str, Any] | None:
         record = tx.run(query, step_id=step_id).single()
         return None if record is None else record.data()
 

@@ -36,7 +36,7 @@ from graphsvc.domain.models import DEFAULT_MAX_LEASE_LOSSES
 from graphsvc.domain.states import PLAN_TERMINAL, StepStatus
 from graphsvc.domain.transitions import STEP_TRANSITIONS
 from graphsvc.store._convert import node_props, to_json
-from graphsvc.store._db import Database
+from graphsvc.store._db import Database, Tx
 from graphsvc.store._events import gate_events, write_plan_events
 from graphsvc.store._family import settle
 from graphsvc.store._queries import engine_query
@@ -121,7 +121,7 @@ class ClaimSpec:
     plan_ids: tuple[str, ...] = ()
 
 
-def _with_running_descendants(tx: neo4j.ManagedTransaction, plan_ids: list[str]) -> list[str]:
+def _with_running_descendants(tx: Tx, plan_ids: list[str]) -> list[str]:
     """``plan_ids`` and every child plan running under them, level by level."""
     family = list(dict.fromkeys(plan_ids))
     level = family
@@ -134,9 +134,7 @@ def _with_running_descendants(tx: neo4j.ManagedTransaction, plan_ids: list[str])
     return family
 
 
-def _claim_rows(
-    tx: neo4j.ManagedTransaction, spec: ClaimSpec
-) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+def _claim_rows(tx: Tx, spec: ClaimSpec) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """Claim as ``spec`` asks; the claimed steps and their events (not yet written)."""
     tokens = new_tokens(spec.max_steps)
     plan_ids = _with_running_descendants(tx, list(spec.plan_ids)) if spec.plan_ids else []
@@ -164,7 +162,7 @@ def _claim_rows(
     return [_step_view(r, tokens) for r in rows], events
 
 
-def _claim_in(tx: neo4j.ManagedTransaction, spec: ClaimSpec) -> list[dict[str, Any]]:
+def _claim_in(tx: Tx, spec: ClaimSpec) -> list[dict[str, Any]]:
     claimed, events = _claim_rows(tx, spec)
     write_plan_events(tx, events, gates_opened=True)  # no step became READY here
     return claimed
@@ -199,7 +197,7 @@ def claim_with(db: Database, spec: ClaimSpec) -> list[dict[str, Any]]:
     return db.write(_claim_in, spec)
 
 
-def lock_step(tx: neo4j.ManagedTransaction, step_id: str) -> tuple[dict[str, Any], dict[str, Any]]:
+def lock_step(tx: Tx, step_id: str) -> tuple[dict[str, Any], dict[str, Any]]:
     """Lock a step (a write to it) and return it with its plan; ``NotFoundError`` if none.
 
     The step carries ``lease_hash`` (its lease token's hash) and ``lease_holder`` (the
@@ -256,7 +254,7 @@ def start(
     ``PermissionDenied`` when ``agent`` is given and does not hold the lease. The event
     names the lease's holder as its actor (``actor`` when none)."""
 
-    def work(tx: neo4j.ManagedTransaction) -> None:
+    def work(tx: Tx) -> None:
         step, plan = lock_step(tx, step_id)
         repeat = step["status"] == StepStatus.EXECUTING and step.get("lease_hash") == hash_token(
             token
@@ -290,7 +288,7 @@ def heartbeat(
     new expiry. ``ConflictError`` when the lease is no longer the caller's,
     ``PermissionDenied`` when ``agent`` is given and does not hold it."""
 
-    def work(tx: neo4j.ManagedTransaction) -> Any:
+    def work(tx: Tx) -> Any:
         step, _ = lock_step(tx, step_id)
         check_lease(step, token, "complete", agent)  # heartbeats are allowed while complete is
         record = tx.run(_HEARTBEAT, step_id=step_id, lease_seconds=lease_seconds).single()
@@ -352,7 +350,7 @@ class BatchCompletion:
 
 
 def _complete_in(
-    tx: neo4j.ManagedTransaction,
+    tx: Tx,
     items: list[Completion],
     actor: str | None,
     then_claim: ClaimSpec | None,
@@ -457,7 +455,7 @@ def complete(
 
 
 def _fail_locked(
-    tx: neo4j.ManagedTransaction,
+    tx: Tx,
     step: dict[str, Any],
     plan: dict[str, Any],
     error: str,
@@ -506,7 +504,7 @@ def _fail_locked(
 
 
 def _cancel_orphan(
-    tx: neo4j.ManagedTransaction,
+    tx: Tx,
     step: dict[str, Any],
     plan: dict[str, Any],
     error: str,
@@ -544,7 +542,7 @@ def fail(
     stale token or a status that cannot fail; ``PermissionDenied`` when ``agent`` is
     given and does not hold the lease. Events name the lease's holder as actor."""
 
-    def work(tx: neo4j.ManagedTransaction) -> str:
+    def work(tx: Tx) -> str:
         step, plan = lock_step(tx, step_id)
         check_lease(step, token, "fail", agent)
         return _fail_locked(tx, step, plan, error, retryable, step["lease_holder"] or actor)
@@ -552,7 +550,7 @@ def fail(
     return db.write(work)
 
 
-def _take_back(tx: neo4j.ManagedTransaction, row: dict[str, Any]) -> bool:
+def _take_back(tx: Tx, row: dict[str, Any]) -> bool:
     """One expired lease or timed-out attempt, checked again under the step's lock: the
     same lease, still leased, and still expired (a heartbeat may have renewed it since
     the sweep read it)."""

@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-from graphsvc.domain.states import PLAN_TERMINAL, STEP_TERMINAL, PlanStatus, StepStatus
+from graphsvc.domain.states import (
+    PLAN_TERMINAL,
+    SATISFIED_DEPENDENCY,
+    STEP_TERMINAL,
+    PlanStatus,
+    StepStatus,
+)
 from graphsvc.domain.transitions import (
     COMMUNICATION_STATUSES,
     DECISION_STATUSES,
@@ -13,6 +19,7 @@ from graphsvc.domain.transitions import (
     Subject,
     allowed_from,
     find_transition,
+    query_parameters,
 )
 
 STATUSES: dict[Subject, set[str]] = {
@@ -53,3 +60,17 @@ def test_an_event_is_found_by_its_type_and_statuses() -> None:
     assert find_transition("PLAN_MODIFIED_ADD_STEP", None, "READY") is not None
     assert find_transition("PLAN_MODIFIED_CANCEL_STEP", None, None) is not None
     assert find_transition("STEP_COMPLETED", "COMPLETED", "COMPLETED") is None
+
+
+def test_query_parameters_come_from_the_table() -> None:
+    """The statuses the service's queries name are the table's (issue 19)."""
+    params = query_parameters()
+    for t in TRANSITIONS:
+        if t.to_status is not None:
+            assert params[f"{t.subject}_{t.name}_to"] == t.to_status
+        froms = sorted(s for s in t.from_statuses if s is not None)
+        assert params.get(f"{t.subject}_{t.name}_from", []) == froms
+    assert params["step_claim_to"] == "ASSIGNED"
+    assert params["plan_cancel_from"] == ["APPROVED", "DRAFT", "EXECUTING", "PAUSED"]
+    assert params["step_satisfied"] == sorted(SATISFIED_DEPENDENCY)
+    assert params["agent_active"] == "ACTIVE"

@@ -10,12 +10,28 @@ from pathlib import Path
 
 import pytest
 
+from graphsvc.domain.states import AgentStatus, AnalysisStatus, PlanStatus, StepStatus
+from graphsvc.domain.transitions import (
+    COMMUNICATION_STATUSES,
+    DECISION_STATUSES,
+    MODIFICATION_STATUSES,
+)
 from graphsvc.store import Database
-from graphsvc.store._queries import QueryFile, engine_queries
+from graphsvc.store._queries import QueryFile, engine_queries, table_parameters
 
 QUERIES = list(engine_queries().values())
 CLAUSE = re.compile(r"\b(MATCH|MERGE|UNWIND|RETURN|DETACH DELETE|CALL \w+\.|CREATE \()")
 PACKAGE = Path(__file__).resolve().parents[2] / "graphsvc"
+STATUSES = {
+    *StepStatus,
+    *PlanStatus,
+    *AgentStatus,
+    *AnalysisStatus,
+    *DECISION_STATUSES,
+    *MODIFICATION_STATUSES,
+    *COMMUNICATION_STATUSES,
+}
+STATUS_LITERAL = re.compile("'(" + "|".join(sorted(STATUSES)) + ")'")
 
 
 def test_verb_noun_names() -> None:
@@ -32,12 +48,19 @@ def test_header_declares_exactly_the_used_parameters(query: QueryFile) -> None:
 
 @pytest.mark.parametrize("query", QUERIES, ids=lambda q: q.name)
 def test_explain_runs_and_returns_the_declared_columns(query: QueryFile, db: Database) -> None:
-    params = {p: None for p in query.declared_params}
+    params = {**{p: None for p in query.declared_params}, **table_parameters(query.body)}
     with db.driver.session(database=db.name) as session:
         result = session.run("EXPLAIN " + query.body, params)
         columns = list(result.keys())
         result.consume()
     assert tuple(columns) == query.result_columns
+
+
+@pytest.mark.parametrize("query", QUERIES, ids=lambda q: q.name)
+def test_statuses_travel_as_parameters_from_the_table(query: QueryFile) -> None:
+    """No service query spells a status out: each names it as a parameter the store
+    fills from the transition table."""
+    assert STATUS_LITERAL.findall(query.body) == []
 
 
 def test_no_python_module_of_graphsvc_holds_cypher() -> None:

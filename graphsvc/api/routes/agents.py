@@ -10,14 +10,10 @@ from pydantic import BaseModel, Field
 
 from graphsvc.api.deps import Coordinator, DbDep, Reader, Worker, act_as
 from graphsvc.domain.models import Created
+from graphsvc.domain.states import AgentStatus
 from graphsvc.store import agents
 
 router = APIRouter(prefix="/v1", tags=["agents"])
-
-
-class AgentStatus(StrEnum):
-    ACTIVE = "ACTIVE"
-    INACTIVE = "INACTIVE"
 
 
 class AgentBody(BaseModel):
