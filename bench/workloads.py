@@ -17,9 +17,11 @@ import httpx
 
 from bench.shapes import SHAPES, plan_spec
 from graphsvc.domain import parse_spec
+from graphsvc.engine import children, lifecycle, work
+from graphsvc.engine.plans import create_plan
 from graphsvc.ids import new_id
 from graphsvc.localdb import free_port
-from graphsvc.store import Database, children, lifecycle, plans, tree, work
+from graphsvc.store import Database, tree
 from graphsvc.worker import ApiClient, ExecutorConfig, Worker
 
 __all__ = ["RESULTS", "WORKLOADS", "api_process", "w1_end_to_end"]
@@ -163,7 +165,7 @@ def _frontier_plan(db: Database, n: int, cap: str) -> str:
     ]
     steps += [{"key": f"R{i}", "kind": "noop", "requires_capabilities": [cap]} for i in range(10)]
     steps += [{"key": f"P{i}", "kind": "noop", "depends_on": ["GATE"]} for i in range(n - 11)]
-    plan_id = plans.create_plan(db, parse_spec({"name": f"frontier {n}", "steps": steps})).id
+    plan_id = create_plan(db, parse_spec({"name": f"frontier {n}", "steps": steps})).id
     lifecycle.transition_plan(db, plan_id, "start")
     return plan_id
 
@@ -232,7 +234,7 @@ def w2_claim_latency(
         {"key": f"B{i}", "kind": "noop", "requires_capabilities": [f"{cap}-nobody"]}
         for i in range(W2_BACKLOG)
     ]
-    backlog = plans.create_plan(db, parse_spec({"name": "w2 backlog", "steps": unheld})).id
+    backlog = create_plan(db, parse_spec({"name": "w2 backlog", "steps": unheld})).id
     lifecycle.transition_plan(db, backlog, "start")
     plan_id = _frontier_plan(db, min(sizes), cap)
     figures.append(
@@ -264,7 +266,7 @@ def w3_tree(db: Database, sizes: list[int], progress: Callable[[str], None]) -> 
             }
         )
 
-    root = plans.create_plan(db, spec(["SPLIT"] + [f"S{i}" for i in range(9)])).id
+    root = create_plan(db, spec(["SPLIT"] + [f"S{i}" for i in range(9)])).id
     lifecycle.transition_plan(db, root, "start")
     for level in (1, 2, 3):
         claimed = [
@@ -311,7 +313,7 @@ def w4_contention(db: Database, sizes: list[int], progress: Callable[[str], None
         "steps": [{"key": "ROOT", "kind": "noop"}]
         + [{"key": f"L{i}", "kind": "noop", "requires_capabilities": [cap]} for i in range(n)],
     }
-    plan_id = plans.create_plan(db, parse_spec(spec)).id
+    plan_id = create_plan(db, parse_spec(spec)).id
     db.write(
         lambda tx: tx.run(
             "MATCH (p:ExecutionPlan {id: $id})-[:CONTAINS_STEP]->(s) SET s.status = 'READY', "
@@ -395,7 +397,7 @@ def w6_ingestion(db: Database, sizes: list[int], progress: Callable[[str], None]
     progress("W6")
     spec = parse_spec(plan_spec("layered", 10_000))
     began = time.perf_counter()
-    created = plans.create_plan(db, spec)
+    created = create_plan(db, spec)
     seconds = time.perf_counter() - began
     lifecycle.transition_plan(db, created.id, "cancel")
     return [{"workload": "W6", "system": "graphsvc", "steps": 10_000, "seconds": round(seconds, 3)}]

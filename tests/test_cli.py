@@ -6,8 +6,10 @@ import subprocess
 import sys
 
 from graphsvc.domain import parse_spec
+from graphsvc.engine import children, decisions, lifecycle, work
+from graphsvc.engine.plans import create_plan
 from graphsvc.ids import new_id
-from graphsvc.store import Database, Neo4jTarget, children, decisions, lifecycle, plans, work
+from graphsvc.store import Database, Neo4jTarget, plans
 from graphsvc.store.modifications import list_modifications
 from tests.helpers import neo4j_env
 
@@ -28,7 +30,7 @@ def test_changing_a_running_plan_from_the_command_line(
 ) -> None:
     human = {"kind": "task", "description": "by hand", "requires_capabilities": [new_id()]}
     spec = parse_spec({"name": "cli", "steps": [{"key": "A", **human}, {"key": "B", **human}]})
-    plan_id = plans.create_plan(db, spec).id
+    plan_id = create_plan(db, spec).id
     lifecycle.transition_plan(db, plan_id, "start")
 
     added = _cli(
@@ -81,7 +83,7 @@ def test_deciding_and_auditing_from_the_command_line(
             "steps": [{"key": "GATE", "kind": "approval", "description": "ok?"}],
         }
     )
-    plan_id = plans.create_plan(db, spec).id
+    plan_id = create_plan(db, spec).id
     listed = _cli(neo4j_target, "--help")  # the plan group answers
     assert listed.returncode == 0
     pending = subprocess.run(
@@ -123,7 +125,7 @@ def test_the_status_tree_of_a_family_from_the_command_line(
 ) -> None:
     cap = new_id()
     split = {"kind": "subplan", "requires_capabilities": [cap]}
-    plan_id = plans.create_plan(
+    plan_id = create_plan(
         db, parse_spec({"name": "parent", "steps": [{"key": "SPLIT", **split}]})
     ).id
     lifecycle.transition_plan(db, plan_id, "start")

@@ -17,12 +17,12 @@ from graphsvc.api.auth import LOCAL_PRINCIPAL, Principal, parse_api_keys
 from graphsvc.api.errors import ERROR_RESPONSES, install_error_handlers
 from graphsvc.api.routes import agents, changes, health, people, plans, queries, steps, work
 from graphsvc.engine import Sweeper
+from graphsvc.engine.reconcile import reconcile
 from graphsvc.localkey import KEY_FILE, local_key
 from graphsvc.settings import Settings
 from graphsvc.store import Database, resolve_target
-from graphsvc.store.reconcile import reconcile
 
-__all__ = ["api_keys_of", "create_app"]
+__all__ = ["Database", "api_keys_of", "connect_database", "create_app"]
 
 log = logging.getLogger("graphsvc.api")
 
@@ -42,10 +42,25 @@ def api_keys_of(settings: Settings) -> dict[str, Principal]:
     return {key: LOCAL_PRINCIPAL}
 
 
+def connect_database(settings: Settings) -> Database:
+    """The database ``settings`` name (``NEO4J_URI``, else the local Neo4j, started if it
+    is not running), connected and checked on the caller's thread, so that a Neo4j that
+    cannot be reached is one clear ``Unavailable``, not a server's traceback; the
+    schema applied (this is an API's start-up). The caller closes it."""
+    db = Database(resolve_target(settings, announce=log.warning), timeout=settings.db_timeout)
+    try:
+        db.check()
+        db.apply_schema()
+    except BaseException:
+        db.close()
+        raise
+    return db
+
+
 def create_app(settings: Settings | None = None, db: Database | None = None) -> FastAPI:
     """Build the app. With ``db`` given it is used as is (and not closed); otherwise the
     app connects at start-up (``NEO4J_URI`` or the local Neo4j) and applies the schema.
-    At start-up it reconciles readiness (``store.reconcile``) unless
+    At start-up it reconciles readiness (``engine.reconcile``) unless
     ``reconcile_on_start`` is off, and starts the lease sweeper.
 
     Keys are always on (``api_keys_of``). CORS answers only the origins of

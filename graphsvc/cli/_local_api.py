@@ -12,12 +12,12 @@ from typing import TYPE_CHECKING
 import uvicorn
 
 from graphsvc._errors import GraphsvcError
-from graphsvc.api.app import create_app
+from graphsvc.api.app import connect_database, create_app
 from graphsvc.localdb import free_port
 from graphsvc.settings import Settings
 
 if TYPE_CHECKING:
-    from graphsvc.store import Database
+    from graphsvc.api.app import Database
 
 __all__ = ["LocalApi"]
 
@@ -47,25 +47,9 @@ class LocalApi:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def _connect(self) -> Database:
-        """The database, connected and checked on the caller's thread, so that a Neo4j that
-        cannot be reached is one clear error, not a server's traceback; the schema applied
-        (this is the API's start-up)."""
-        from graphsvc.store import Database, resolve_target
-
-        target = resolve_target(self.settings, announce=log.warning)
-        db = Database(target, timeout=self.settings.db_timeout)
-        try:
-            db.check()
-            db.apply_schema()
-        except BaseException:
-            db.close()
-            raise
-        return db
-
     def __enter__(self) -> LocalApi:
         if self.db is None:
-            self._own_db = self._connect()
+            self._own_db = connect_database(self.settings)
         config = uvicorn.Config(
             create_app(self._app_settings, db=self.db or self._own_db),
             host="127.0.0.1",

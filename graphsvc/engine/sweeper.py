@@ -1,5 +1,5 @@
 """The lease sweeper: a thread in each API process that takes back expired leases and
-timed-out attempts (``store.work.sweep``) and marks agents not seen INACTIVE. Several
+timed-out attempts (``engine.work.sweep``) and marks agents not seen INACTIVE. Several
 API processes may sweep at once: the store re-checks each step under its lock.
 
 The thread survives every error: it logs it and tries again at the next interval.
@@ -12,9 +12,9 @@ import logging
 import threading
 import time
 
+from graphsvc.engine.work import sweep
 from graphsvc.store import Database
 from graphsvc.store.agents import mark_inactive
-from graphsvc.store.work import sweep
 
 __all__ = ["Sweeper"]
 

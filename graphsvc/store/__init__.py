@@ -1,17 +1,20 @@
-"""The store: the only code that runs Cypher.
+"""The store: the only code that talks to the driver, and it decides nothing.
 
-Every query graphsvc runs either lives in ``cypher/`` (the public, named
-queries) or in a store module as a constant, always with parameters: values
-never become Cypher text.
+It loads and runs the query files (``cypher/`` the public named queries,
+``cypher/engine/`` the service's own), reads, writes plain records, keeps the event
+and modification journal and takes locks, always with parameters (values never
+become Cypher text; statuses come from the transition table, ``Tx``). What to
+write, and when, is the engine's (``graphsvc.engine``).
 """
 
-from graphsvc.store._db import Database, Neo4jTarget, resolve_target
+from graphsvc.store._db import Database, Neo4jTarget, Tx, resolve_target
 from graphsvc.store._queries import QueryFile, cypher_dir, list_queries, load_query
 
 __all__ = [
     "Database",
     "Neo4jTarget",
     "QueryFile",
+    "Tx",
     "cypher_dir",
     "list_queries",
     "load_query",

@@ -15,42 +15,22 @@ from typing import Any
 from graphsvc.ids import new_id
 from graphsvc.store._convert import to_json
 from graphsvc.store._db import Tx
-from graphsvc.store._gates import GATE_KINDS, open_gates
 from graphsvc.store._queries import engine_query
 
-__all__ = ["gate_events", "write_plan_events"]
+__all__ = ["write_plan_events"]
 
 _WRITE_EVENTS = engine_query("write_events")
 
 
-def gate_events(tx: Tx, events: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Open the human gates among the steps that ``events`` made READY (``_gates``): an
-    ``approval`` or ``human_input`` step goes WAITING for a person. Returns the
-    events of that; a READY event that names its step's ``kind`` is looked up only
-    when that kind is a gate."""
-    ready = [
-        e["step_id"]
-        for e in events
-        if e.get("to_status") == "READY"
-        and e.get("step_id")
-        and e.get("kind", GATE_KINDS[0]) in GATE_KINDS  # no kind given: look it up
-    ]
-    return open_gates(tx, ready) if ready else []
-
-
-def write_plan_events(tx: Tx, events: list[dict[str, Any]], gates_opened: bool = False) -> None:
+def write_plan_events(tx: Tx, events: list[dict[str, Any]]) -> None:
     """Write events, each ``{plan_id, step_id?, decision_id?, type, from_status?,
     to_status?, message?, detail?, actor?, kind?}``; with ``step_id`` (``decision_id``)
     the event is about that step (decision) too. One query for any number of
     plans; plans are locked in id order (no deadlock between two writers of the
-    same plans).
-
-    Every transition commits through here, so this is also where human gates
-    open (``gate_events``), in the same transaction, unless the caller did that
-    already (``gates_opened``: it had to before claiming in the same transaction).
+    same plans). The journal only records: what follows from the events (a gate
+    step that became READY waiting for a person) is the engine's
+    (``graphsvc.engine.progress.record``).
     """
-    if not gates_opened:
-        events = events + gate_events(tx, events)
     rows = [
         {
             "id": new_id(),

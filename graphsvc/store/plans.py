@@ -1,37 +1,31 @@
-"""Plans in the graph: ingestion of a validated spec, and the plan read queries."""
+"""Plans in the graph: the records of a validated spec, and the plan read queries."""
 
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
 from graphsvc._errors import NotFoundError, Problem, ValidationFailed
 from graphsvc.domain.models import (
-    PlanCreated,
     PlanPublic,
     PlanSpec,
     PlanSummary,
-    Progress,
     StepSpec,
 )
-from graphsvc.domain.states import STEP_TERMINAL, PlanStatus, StepStatus
+from graphsvc.domain.rules import progress_of, routing_capability
+from graphsvc.domain.states import PlanStatus, StepStatus
 from graphsvc.ids import new_id
 from graphsvc.store._convert import node_props, to_json
 from graphsvc.store._db import Database, Tx
 from graphsvc.store._events import write_plan_events
-from graphsvc.store._gates import request_plan_approval
 from graphsvc.store._queries import engine_query, load_query
 
 __all__ = [
     "NewPlan",
-    "create_plan",
     "get_plan",
     "list_plans",
     "plan_query",
-    "progress_of",
     "ready_steps",
-    "routing_capability",
     "step_row",
     "steps_settled",
     "write_plans",
@@ -68,18 +62,6 @@ def _plan_props(plan_id: str, spec: PlanSpec) -> dict[str, Any]:
 
 def _chunks(rows: list[Any], size: int = _BATCH) -> list[list[Any]]:
     return [rows[i : i + size] for i in range(0, len(rows), size)]
-
-
-def routing_capability(required: list[str]) -> str:
-    """The capability a claim finds a step by: the first of its ``required`` capability
-    names in sorted order, ``""`` when it requires none.
-
-    Claims seek READY steps through the ``(status, kind, routing_capability)`` index
-    with ``""`` and each capability the agent has, then check the rest of each
-    step's requirements: READY steps that need a capability the claimer lacks
-    are not read at all (unless it has their first one), so a backlog no live
-    worker can take does not slow everyone else's claims."""
-    return min(required, default="")
 
 
 def step_row(
@@ -187,57 +169,6 @@ def write_plans(tx: Tx, new: list[NewPlan], actor: str | None) -> None:
             }
             for n in new
         ],
-    )
-
-
-def create_plan(
-    db: Database, spec: PlanSpec, actor: str | None = None, start: bool = False
-) -> PlanCreated:
-    """Store a validated plan in one write transaction; the plan starts DRAFT, or with
-    ``start`` EXECUTING, started in the same transaction (a start that is refused, or a
-    crash between the two, leaves no plan behind: the caller may simply try again).
-
-    Creates the ``ExecutionPlan``, its steps (``CONTAINS_STEP {order}``,
-    ``step_number`` 1..n), ``DEPENDS_ON`` edges, ``REQUIRES_CAPABILITY`` links,
-    ``CREATES_PLAN`` from ``spec.analysis_id`` and a ``PLAN_CREATED`` event; a plan
-    that ``requires_approval`` also gets a PENDING ``EXECUTE`` decision.
-    Batched with UNWIND: a 10,000-step plan is a handful of queries.
-    Raises ``ValidationFailed`` (nothing written) for an unknown analysis, and
-    ``ConflictError`` (nothing written) when ``start`` and the plan needs approval.
-    """
-    plan_id = new_id()
-    ids = {step.key: new_id() for step in spec.steps}
-
-    def work(tx: Tx) -> PlanStatus:
-        from graphsvc.store.lifecycle import transition_tx  # lifecycle builds on this module
-
-        write_plans(tx, [NewPlan(plan_id, spec, ids)], actor)
-        if spec.requires_approval:
-            write_plan_events(tx, [request_plan_approval(tx, plan_id)])
-        if start:
-            return transition_tx(tx, plan_id, "start", actor, None)
-        return PlanStatus.DRAFT
-
-    status = db.write(work)
-    return PlanCreated(
-        id=plan_id,
-        name=spec.name,
-        status=status,
-        step_count=len(spec.steps),
-        step_ids=ids,
-    )
-
-
-def progress_of(statuses: list[str]) -> Progress:
-    """Progress from step statuses: terminal / all, counted now (DESIGN.md section 2)."""
-    counts = Counter(statuses)
-    terminal = sum(n for status, n in counts.items() if status in STEP_TERMINAL)
-    total = len(statuses)
-    return Progress(
-        total=total,
-        terminal=terminal,
-        percent=round(100.0 * terminal / total, 1) if total else 0.0,
-        by_status=dict(sorted(counts.items())),
     )
 
 

@@ -6,10 +6,11 @@ from typing import Any, cast
 
 from graphsvc._errors import NotFoundError
 from graphsvc.domain.models import StatusTree, StepKind, TreePlan
+from graphsvc.domain.rules import progress_of
 from graphsvc.domain.states import PlanStatus, StepStatus
 from graphsvc.store._db import Database
 from graphsvc.store._queries import load_query
-from graphsvc.store.plans import progress_of, steps_settled
+from graphsvc.store.plans import steps_settled
 
 __all__ = ["status_tree"]
 

@@ -21,8 +21,9 @@ from schemathesis.specs.openapi.checks import (
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from graphsvc.api.app import create_app
+from graphsvc.engine import lifecycle
 from graphsvc.settings import Settings
-from graphsvc.store import Database, lifecycle
+from graphsvc.store import Database
 from tests.helpers import auth
 
 CHECKS = [

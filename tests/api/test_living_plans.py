@@ -16,8 +16,11 @@ from fastapi.testclient import TestClient
 
 from graphsvc import ConflictError, ValidationFailed
 from graphsvc.domain import parse_spec
+from graphsvc.engine import changes as modify
+from graphsvc.engine import lifecycle, work
+from graphsvc.engine.plans import create_plan
 from graphsvc.ids import new_id
-from graphsvc.store import Database, lifecycle, modify, plans, work
+from graphsvc.store import Database, plans
 from graphsvc.worker import ApiClient, ExecutorConfig, Worker
 from tests.helpers import KEYS, auth
 
@@ -308,7 +311,7 @@ def race(*fns: Callable[[], Any]) -> list[Any]:
 
 
 def _started(db: Database, steps: list[dict[str, Any]]) -> str:
-    plan_id = plans.create_plan(db, parse_spec({"name": "race", "steps": steps})).id
+    plan_id = create_plan(db, parse_spec({"name": "race", "steps": steps})).id
     lifecycle.transition_plan(db, plan_id, "start")
     return plan_id
 
@@ -534,7 +537,7 @@ def test_added_steps_are_created_ready_waiting_or_pending_as_they_may_run(db: Da
         ("AFTER", "PLAN_MODIFIED_ADD_STEP", "PENDING"),
         ("GATE", "STEP_WAITING", "WAITING"),
     ]
-    draft = plans.create_plan(db, parse_spec({"name": "draft", "steps": [human("A")]})).id
+    draft = create_plan(db, parse_spec({"name": "draft", "steps": [human("A")]})).id
     [later] = modify.add_steps(db, draft, [human("B")], modify.Actor("ada"))
     assert later["status"] == "PENDING"
     lifecycle.transition_plan(db, plan_id, "cancel")

@@ -7,8 +7,11 @@ import pytest
 
 from graphsvc import TooLarge, ValidationFailed
 from graphsvc.domain import parse_spec
+from graphsvc.engine import changes as modify
+from graphsvc.engine import lifecycle, work
+from graphsvc.engine.plans import create_plan
 from graphsvc.ids import new_id
-from graphsvc.store import Database, lifecycle, modify, plans, work
+from graphsvc.store import Database, plans
 from graphsvc.store._queries import schema_statements
 
 LABELS = [
@@ -143,7 +146,7 @@ def test_what_earlier_versions_did_not_store_is_filled_in_when_the_schema_is_app
             {"key": "B", "kind": "noop", "requires_capabilities": [f"{cap}-a"]},
         ],
     }
-    plan_id = plans.create_plan(db, parse_spec(spec)).id
+    plan_id = create_plan(db, parse_spec(spec)).id
     strip = (
         "MATCH (p:ExecutionPlan {id: $id})-[:CONTAINS_STEP]->(s) "
         "REMOVE s.plan_id, s.routing_capability, p.last_step_number"
@@ -185,7 +188,7 @@ def test_each_fill_in_runs_once_per_database_and_later_starts_skip_it(db: Databa
     """Once recorded, a fill-in is not run again: a start does not scan every step."""
     db.apply_schema()
     spec = {"name": "after", "steps": [{"key": "A", "kind": "noop"}]}
-    plan_id = plans.create_plan(db, parse_spec(spec)).id
+    plan_id = create_plan(db, parse_spec(spec)).id
     strip = "MATCH (:ExecutionPlan {id: $id})-[:CONTAINS_STEP]->(s) REMOVE s.plan_id"
     db.write(lambda tx: tx.run(strip, id=plan_id).consume())
     db.apply_schema()
@@ -227,7 +230,7 @@ def test_plain_lease_tokens_of_earlier_versions_become_hashes_and_keep_working(
     """A step leased by an earlier version stored its token in plain text: at start-up
     the live lease gets its hash (its holder can still complete), every plain token goes."""
     spec = {"name": "legacy lease", "steps": [{"key": "A", "kind": "noop"}]}
-    plan_id = plans.create_plan(db, parse_spec(spec)).id
+    plan_id = create_plan(db, parse_spec(spec)).id
     lifecycle.transition_plan(db, plan_id, "start", actor="test")
     [step] = work.claim(db, f"legacy-{new_id()}", ["noop"], [], 1, 60, plan_ids=[plan_id])
     legacy = (

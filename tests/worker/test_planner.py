@@ -12,8 +12,10 @@ import pytest
 
 from graphsvc.domain import compile_tickets, parse_spec
 from graphsvc.domain.models import PlanPublic
+from graphsvc.engine import lifecycle
+from graphsvc.engine.plans import create_plan
 from graphsvc.ids import new_id
-from graphsvc.store import Database, lifecycle, plans, steps
+from graphsvc.store import Database, plans, steps
 from graphsvc.worker import ApiClient, ExecutorConfig, Worker
 from tests.helpers import KEYS
 
@@ -34,7 +36,7 @@ def worker(live_api: str, tmp_path: Path) -> Iterator[Worker]:
 
 
 def _run(db: Database, text: str) -> PlanPublic:
-    plan_id = plans.create_plan(db, compile_tickets(text)).id
+    plan_id = create_plan(db, compile_tickets(text)).id
     lifecycle.transition_plan(db, plan_id, "start")
     return _wait(db, plan_id)
 
@@ -100,7 +102,7 @@ def test_nested_subplan_steps_complete_up_the_family_with_merged_changesets(
             {"key": "AFTER", "kind": "noop", "depends_on": ["OUTER"]},
         ],
     }
-    plan_id = plans.create_plan(db, parse_spec(spec)).id
+    plan_id = create_plan(db, parse_spec(spec)).id
     lifecycle.transition_plan(db, plan_id, "start")
     plan = _wait(db, plan_id)
     assert plan.status.value == "COMPLETED"

@@ -21,8 +21,10 @@ import httpx
 import pytest
 
 from graphsvc.domain import parse_spec
-from graphsvc.store import Database, Neo4jTarget, lifecycle, plans
-from graphsvc.store.lifecycle import list_events
+from graphsvc.engine import lifecycle
+from graphsvc.engine.lifecycle import list_events
+from graphsvc.engine.plans import create_plan
+from graphsvc.store import Database, Neo4jTarget, plans
 from tests.helpers import KEYS, auth, neo4j_env, wait_for
 
 GRAPHSVC = [sys.executable, "-m", "graphsvc"]
@@ -79,7 +81,7 @@ def test_a_killed_worker_loses_its_lease_and_another_worker_reruns_the_step(
             ],
         }
     )
-    plan_id = plans.create_plan(db, spec).id
+    plan_id = create_plan(db, spec).id
     lifecycle.transition_plan(db, plan_id, "start", actor="test")
     first = _start_worker(live_api, tmp_path, worker_processes)
     wait_for((tmp_path / "first-attempt").exists, 30, "the first attempt to start")
@@ -109,7 +111,7 @@ def test_a_long_poll_claim_waits_for_work_and_returns_when_it_appears(
             "steps": [{"key": "S", "kind": "synthesize", "description": "sum up"}],
         }
     )
-    plan_id = plans.create_plan(db, spec).id
+    plan_id = create_plan(db, spec).id
     body = {"agent_id": "poller", "kinds": ["synthesize"], "wait_seconds": 10}
     with httpx.Client(base_url=live_api, headers=auth("admin"), timeout=30) as http:  # any agent
         began = time.monotonic()
@@ -274,7 +276,7 @@ def test_graphsvc_run_leaves_other_plans_steps_alone(
             "steps": [{"key": "EVIL", "kind": "command", "description": f"touch {marker}"}],
         }
     )
-    stranger = plans.create_plan(db, spec).id
+    stranger = create_plan(db, spec).id
     lifecycle.transition_plan(db, stranger, "start", actor="test")
     (tmp_path / "mine.json").write_text(
         json.dumps(
@@ -300,7 +302,7 @@ def test_cancelling_a_running_command_step_kills_its_processes(
     spec = parse_spec(
         {"name": "cancel me", "steps": [{"key": "LONG", "kind": "command", "description": body}]}
     )
-    plan_id = plans.create_plan(db, spec).id
+    plan_id = create_plan(db, spec).id
     lifecycle.transition_plan(db, plan_id, "start", actor="test")
     _start_worker(live_api, tmp_path, worker_processes)
     wait_for((tmp_path / "child.pid").exists, 30, "the step to start its child")

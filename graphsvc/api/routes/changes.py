@@ -13,8 +13,8 @@ from graphsvc._errors import Problem, ValidationFailed
 from graphsvc.api.auth import Principal
 from graphsvc.api.deps import Coordinator, DbDep
 from graphsvc.domain.models import StepKind
-from graphsvc.store import modify
-from graphsvc.store.modify import Actor
+from graphsvc.engine import changes as modify
+from graphsvc.engine.changes import Actor
 
 router = APIRouter(prefix="/v1", tags=["live changes"])
 

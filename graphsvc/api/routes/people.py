@@ -9,7 +9,8 @@ from pydantic import BaseModel, Field
 
 from graphsvc.api.deps import Author, Coordinator, DbDep, Reader
 from graphsvc.domain.models import Created, DecisionPublic, DecisionSpec
-from graphsvc.store import decisions, people
+from graphsvc.engine import decisions
+from graphsvc.store import people
 
 router = APIRouter(prefix="/v1", tags=["people"])
 

@@ -20,7 +20,9 @@ from graphsvc.domain.models import (
     PlanSummary,
     StatusTree,
 )
-from graphsvc.store import audit, lifecycle, modifications, tree
+from graphsvc.engine import lifecycle
+from graphsvc.engine import plans as plan_engine
+from graphsvc.store import audit, modifications, tree
 from graphsvc.store import plans as plan_store
 
 router = APIRouter(prefix="/v1/plans", tags=["plans"])
@@ -43,7 +45,7 @@ def _submit(db: DbDep, spec: PlanSpec, who: str, start: bool) -> PlanCreated:
             "?start=true, then approve its EXECUTE decision (graphsvc decide approve --start)",
             {"requires_approval": True},
         )
-    return plan_store.create_plan(db, spec, actor=who, start=start)
+    return plan_engine.create_plan(db, spec, actor=who, start=start)
 
 
 @router.post("", status_code=201, response_model=PlanCreated)

@@ -15,7 +15,8 @@ from graphsvc.api.auth import Principal
 from graphsvc.api.deps import DbDep, Worker, act_as
 from graphsvc.domain.children import parse_children
 from graphsvc.domain.models import StepKind
-from graphsvc.store import children, work
+from graphsvc.domain.rules import Completion
+from graphsvc.engine import children, work
 
 router = APIRouter(prefix="/v1/steps", tags=["workers"])
 
@@ -189,9 +190,7 @@ def complete_batch(
     the others apply, so the answer is 200. A step id given twice is a 422 and
     changes nothing.
     """
-    items = [
-        work.Completion(r.step_id, r.lease_token, r.outputs, r.changeset) for r in body.results
-    ]
+    items = [Completion(r.step_id, r.lease_token, r.outputs, r.changeset) for r in body.results]
     spec = body.claim.to_spec(who) if body.claim is not None else None
     done = work.complete_many(db, items, actor=who.name, then_claim=spec, agent=who.agent)
     # Every step these made READY went to this caller: waiting claims need not wake.

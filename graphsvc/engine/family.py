@@ -3,7 +3,7 @@ waits while they run, at most ``max_parallel`` at a time in creation order, and
 finishes when they all have.
 
 ``settle`` is what every write that ends steps calls: it applies the plan's own
-follow-ups (``_progress.after_terminal``) and, when that ends a child plan,
+follow-ups (``progress.after_terminal``) and, when that ends a child plan,
 carries it up: the next sibling starts, or the spawning step completes (its
 children's changesets merged) or fails, which may in turn end its plan, and
 so on up the family, all in the caller's transaction.
@@ -15,10 +15,11 @@ import json
 from typing import Any
 
 from graphsvc.domain.changesets import merge_changesets
+from graphsvc.domain.rules import child_outcome
 from graphsvc.domain.states import PlanStatus, StepStatus
+from graphsvc.engine.progress import after_terminal
 from graphsvc.store._convert import to_json
 from graphsvc.store._db import Tx
-from graphsvc.store._progress import after_terminal
 from graphsvc.store._queries import engine_query
 
 __all__ = ["carry", "plan_ended", "schedule_children", "settle"]
@@ -125,13 +126,6 @@ def schedule_children(
     return _finish_spawner(tx, step, plan, children, actor)
 
 
-def _child_outcome(plan: dict[str, Any], steps: list[dict[str, Any]]) -> str:
-    failed = [s for s in steps if s["status"] == StepStatus.FAILED.value and s["error"]]
-    first = failed[0] if failed else None
-    why = f": step {first['key']}: {first['error']}" if first else ""
-    return f"child plan {plan['name']!r} ({plan['id']}) {plan['status']}{why}"
-
-
 def _finish_spawner(
     tx: Tx,
     step: dict[str, Any],
@@ -151,7 +145,7 @@ def _finish_spawner(
     merged: dict[str, Any] = {}
     unfinished = [c for c in children if c["status"] != PlanStatus.COMPLETED.value]
     if unfinished:
-        error = "; ".join(_child_outcome(c, results.get(c["id"], [])) for c in unfinished)
+        error = "; ".join(child_outcome(c, results.get(c["id"], [])) for c in unfinished)
     else:
         parts = [
             (f"{c['name']!r} ({c['id']}) step {s['key']}", json.loads(s["changeset"]))

@@ -9,15 +9,15 @@ from typing import Any
 from graphsvc._errors import ConflictError, NotFoundError, ValidationFailed
 from graphsvc.domain.models import DecisionPublic, DecisionSpec
 from graphsvc.domain.states import PlanStatus, StepStatus
+from graphsvc.engine.family import settle
+from graphsvc.engine.lifecycle import transition_tx
+from graphsvc.engine.progress import record_events
 from graphsvc.ids import new_id
 from graphsvc.store._convert import node_props, to_json
 from graphsvc.store._db import Database, Tx
-from graphsvc.store._events import write_plan_events
 from graphsvc.store._exists import missing_ids
-from graphsvc.store._family import settle
 from graphsvc.store._queries import engine_query
-from graphsvc.store.lifecycle import transition_tx
-from graphsvc.store.work import lock_step
+from graphsvc.store.locks import lock_step
 
 __all__ = ["create_decision", "decide", "list_decisions", "provide_input"]
 
@@ -70,7 +70,7 @@ def create_decision(db: Database, spec: DecisionSpec, actor: str | None = None) 
             escalate_to=spec.escalate_to,
         ).single(strict=True)
         if record["plan_id"]:
-            write_plan_events(
+            record_events(
                 tx,
                 [
                     {
@@ -179,14 +179,12 @@ def decide(
             "message": comment,
         }
         if plan_id:
-            write_plan_events(tx, [recorded])
+            record_events(tx, [recorded])
         if decision["type"] == "APPROVAL" and step_id:
             error = None if approve else f"rejected by {user_id}: {comment or 'no reason given'}"
             outputs = {"approved": approve, "decided_by": user_id, "comment": comment}
             done = StepStatus.COMPLETED if approve else StepStatus.FAILED
-            write_plan_events(
-                tx, _gate_done(tx, step_id, done, outputs, error, user_id, decision_id)
-            )
+            record_events(tx, _gate_done(tx, step_id, done, outputs, error, user_id, decision_id))
         elif decision["type"] == "EXECUTE" and plan_id and not step_id:
             _apply_plan_decision(tx, plan_id, decision_id, approve, user_id, comment, start)
         view = tx.run(_VIEW_BY_ID, id=decision_id).single(strict=True)["decision"]
@@ -220,7 +218,7 @@ def _apply_plan_decision(
         "actor": user_id,
         "message": comment,
     }
-    write_plan_events(tx, [approved])
+    record_events(tx, [approved])
     if start:
         transition_tx(tx, plan_id, "start", user_id, comment)
 
@@ -242,6 +240,6 @@ def provide_input(db: Database, step_id: str, text: str, user_id: str) -> None:
         events = _gate_done(
             tx, step_id, StepStatus.COMPLETED, {"text": text, "user_id": user_id}, None, user_id
         )
-        write_plan_events(tx, events)
+        record_events(tx, events)
 
     db.write(work)

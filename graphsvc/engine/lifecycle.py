@@ -8,11 +8,10 @@ from graphsvc._errors import ConflictError, NotFoundError
 from graphsvc.domain.models import EventPublic
 from graphsvc.domain.states import PLAN_TERMINAL, PlanStatus
 from graphsvc.domain.transitions import PLAN_TRANSITIONS
+from graphsvc.engine.family import plan_ended, settle
+from graphsvc.engine.progress import mark_initial_ready, record_events
 from graphsvc.store._convert import node_props
 from graphsvc.store._db import Database, Tx
-from graphsvc.store._events import write_plan_events
-from graphsvc.store._family import plan_ended, settle
-from graphsvc.store._progress import mark_initial_ready
 from graphsvc.store._queries import engine_query
 
 __all__ = ["cancel_descendants", "list_events", "transition_plan", "transition_tx"]
@@ -71,7 +70,7 @@ def transition_tx(
     if name == "start":
         # A plan whose steps are all already terminal (e.g. all skipped) ends at once.
         events += settle(tx, plan_id, [], False, record["on_failure"], actor)
-    write_plan_events(tx, events)
+    record_events(tx, events)
     return target
 
 
@@ -130,7 +129,7 @@ def _cancel_plans(
 
 
 def _cancel_batch(tx: Tx, plan_ids: list[str], actor: str | None, reason: str | None) -> None:
-    write_plan_events(tx, _cancel_plans(tx, sorted(plan_ids), actor, reason))
+    record_events(tx, _cancel_plans(tx, sorted(plan_ids), actor, reason))
 
 
 def cancel_descendants(

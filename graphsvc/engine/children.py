@@ -5,15 +5,16 @@ from __future__ import annotations
 from typing import Any
 
 from graphsvc._errors import Problem, ValidationFailed
+from graphsvc.domain.leases import check_lease
 from graphsvc.domain.models import PlanSpec
 from graphsvc.domain.states import StepStatus
+from graphsvc.engine.family import carry, schedule_children
+from graphsvc.engine.progress import record_events
 from graphsvc.ids import new_id
 from graphsvc.store._db import Database, Tx
-from graphsvc.store._events import write_plan_events
-from graphsvc.store._family import carry, schedule_children
 from graphsvc.store._queries import engine_query
+from graphsvc.store.locks import lock_step
 from graphsvc.store.plans import NewPlan, write_plans
-from graphsvc.store.work import check_lease, lock_step
 
 __all__ = ["SUMMARY_LIMIT", "spawn"]
 
@@ -89,7 +90,7 @@ def spawn(
         ]
         more, follow = schedule_children(tx, step_id, actor_)
         events += more + carry(tx, follow, actor_)
-        write_plan_events(tx, events)
+        record_events(tx, events)
         return ids
 
     return db.write(work)

@@ -12,15 +12,16 @@ from typing import Any
 import pytest
 
 from graphsvc.domain import parse_spec
-from graphsvc.engine import Sweeper
+from graphsvc.engine import Sweeper, children, lifecycle, work
+from graphsvc.engine.plans import create_plan
 from graphsvc.ids import new_id
 from graphsvc.localdb import free_port
-from graphsvc.store import Database, Neo4jTarget, children, lifecycle, plans, work
+from graphsvc.store import Database, Neo4jTarget, plans
 from tests.helpers import event_numbers
 
 
 def _plan(db: Database, steps: list[dict[str, Any]], **extra: Any) -> str:
-    created = plans.create_plan(db, parse_spec({"name": "leases", "steps": steps, **extra}))
+    created = create_plan(db, parse_spec({"name": "leases", "steps": steps, **extra}))
     lifecycle.transition_plan(db, created.id, "start", actor="test")
     return created.id
 

@@ -15,61 +15,56 @@ forbidden transition is a ``ConflictError`` that writes nothing.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-import neo4j
-
 from graphsvc._errors import (
-    ConflictError,
-    NotFoundError,
-    PermissionDenied,
     Problem,
     ValidationFailed,
 )
-from graphsvc.domain.leases import hash_token, new_tokens
+from graphsvc.domain.leases import check_holder, check_lease, hash_token, new_tokens
 from graphsvc.domain.models import DEFAULT_MAX_LEASE_LOSSES
+from graphsvc.domain.rules import (
+    Completion,
+    backoff_seconds,
+    completion_digest,
+    judge_completion,
+)
 from graphsvc.domain.states import PLAN_TERMINAL, StepStatus
 from graphsvc.domain.transitions import STEP_TRANSITIONS
+from graphsvc.engine.family import settle
+from graphsvc.engine.gates import gate_events
+from graphsvc.engine.progress import record_events
 from graphsvc.store._convert import node_props, to_json
 from graphsvc.store._db import Database, Tx
-from graphsvc.store._events import gate_events, write_plan_events
-from graphsvc.store._family import settle
+from graphsvc.store._events import write_plan_events
 from graphsvc.store._queries import engine_query
+from graphsvc.store.locks import lock_step, lock_steps
 
 __all__ = [
     "BatchCompletion",
     "ClaimSpec",
-    "Completion",
-    "backoff_seconds",
-    "check_lease",
     "claim",
     "claim_with",
     "complete",
     "complete_many",
     "fail",
     "heartbeat",
-    "lock_step",
     "start",
     "sweep",
 ]
 
 log = logging.getLogger("graphsvc.sweeper")
 
-BACKOFF_BASE_SECONDS = 1.0
-BACKOFF_MAX_SECONDS = 300.0
 
 _CLAIM = engine_query("claim_steps")
 _CLAIM_IN_PLANS = engine_query("claim_steps_in_plans")
 _RUNNING_CHILDREN = engine_query("find_running_child_plans")
 _FAMILY_DEPTH = 100
 
-_LOCK_STEP = engine_query("lock_step")
-_LOCK_STEPS = engine_query("lock_steps")
 _START = engine_query("start_step")
 _HEARTBEAT = engine_query("extend_lease")
 _COMPLETE = engine_query("complete_steps")
@@ -78,11 +73,6 @@ _FAIL = engine_query("fail_step")
 _EXPIRED = engine_query("find_expired_leases")
 _LEASE_LOST = engine_query("return_lost_lease")
 _CANCEL_ORPHAN = engine_query("cancel_orphaned_step")
-
-
-def backoff_seconds(retry_count: int) -> float:
-    """Exponential backoff before retry ``retry_count + 1``: 1 s, 2 s, 4 s, ... at most 300 s."""
-    return float(min(BACKOFF_MAX_SECONDS, BACKOFF_BASE_SECONDS * 2**retry_count))
 
 
 def _step_view(row: dict[str, Any], tokens: dict[str, str]) -> dict[str, Any]:
@@ -164,7 +154,7 @@ def _claim_rows(tx: Tx, spec: ClaimSpec) -> tuple[list[dict[str, Any]], list[dic
 
 def _claim_in(tx: Tx, spec: ClaimSpec) -> list[dict[str, Any]]:
     claimed, events = _claim_rows(tx, spec)
-    write_plan_events(tx, events, gates_opened=True)  # no step became READY here
+    write_plan_events(tx, events)  # no step became READY here
     return claimed
 
 
@@ -197,54 +187,6 @@ def claim_with(db: Database, spec: ClaimSpec) -> list[dict[str, Any]]:
     return db.write(_claim_in, spec)
 
 
-def lock_step(tx: Tx, step_id: str) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Lock a step (a write to it) and return it with its plan; ``NotFoundError`` if none.
-
-    The step carries ``lease_hash`` (its lease token's hash) and ``lease_holder`` (the
-    id of the agent that holds its lease, or None)."""
-    record = tx.run(_LOCK_STEP, step_id=step_id).single()
-    if record is None:
-        raise NotFoundError(f"no step with id {step_id!r}", {"step_id": step_id})
-    return _locked(record)
-
-
-def _locked(record: neo4j.Record) -> tuple[dict[str, Any], dict[str, Any]]:
-    """A locked step (with ``lease_holder``) and its plan, from a lock query's record."""
-    return {**node_props(record["step"]), "lease_holder": record["holder"]}, dict(record["plan"])
-
-
-def check_holder(step: dict[str, Any], agent: str | None) -> None:
-    """``PermissionDenied`` when ``agent`` (the one agent a worker key may act as; None
-    for a key that may act as any) is not the agent that holds the step's lease."""
-    holder = step.get("lease_holder")
-    if agent is not None and holder is not None and holder != agent:
-        raise PermissionDenied(
-            f"step {step['id']} is leased to agent {holder!r}; this API key acts only as "
-            f"agent {agent!r}",
-            {"step_id": step["id"]},
-        )
-
-
-def check_lease(
-    step: dict[str, Any], token: str, transition: str, agent: str | None = None
-) -> None:
-    """``PermissionDenied`` when ``agent`` is not the lease's holder (``check_holder``);
-    ``ConflictError`` unless ``token`` is the step's lease and ``transition`` (a name in
-    ``STEP_TRANSITIONS``) is allowed from its status."""
-    check_holder(step, agent)
-    if step.get("lease_hash") != hash_token(token):
-        raise ConflictError(
-            "stale or wrong lease token: this step's lease was lost, revoked or never yours",
-            {"step_id": step["id"], "status": step["status"]},
-        )
-    allowed, _ = STEP_TRANSITIONS[transition]
-    if StepStatus(step["status"]) not in allowed:
-        raise ConflictError(
-            f"cannot {transition} a step that is {step['status']}",
-            {"step_id": step["id"], "status": step["status"]},
-        )
-
-
 def start(
     db: Database, step_id: str, token: str, actor: str | None = None, agent: str | None = None
 ) -> None:
@@ -264,7 +206,7 @@ def start(
             return
         check_lease(step, token, "start", agent)
         tx.run(_START, step_id=step_id).consume()
-        write_plan_events(
+        record_events(
             tx,
             [
                 {
@@ -297,46 +239,6 @@ def heartbeat(
     return db.write(work)
 
 
-def _digest(outputs: Any, changeset: Any) -> str:
-    blob = json.dumps({"o": outputs, "c": changeset}, sort_keys=True, default=str)
-    return hashlib.sha256(blob.encode()).hexdigest()
-
-
-@dataclass(frozen=True)
-class Completion:
-    """One step's result: its id, the caller's lease token, outputs and changeset (JSON objects)."""
-
-    step_id: str
-    lease_token: str
-    outputs: dict[str, Any] | None = None
-    changeset: dict[str, Any] | None = None
-
-
-def _check_completion(
-    step: dict[str, Any] | None, item: Completion, digest: str, agent: str | None
-) -> dict[str, Any] | None:
-    """The outcome of ``item`` if it is not to be applied (repeat or refusal), else None."""
-    if step is None:
-        missing = NotFoundError(f"no step with id {item.step_id!r}", {"step_id": item.step_id})
-        return {"step_id": item.step_id, "status": None, "error": missing}
-    try:
-        check_holder(step, agent)
-    except PermissionDenied as error:
-        return {"step_id": item.step_id, "status": step["status"], "error": error}
-    if step["status"] == "COMPLETED" and step.get("lease_hash") == hash_token(item.lease_token):
-        if step.get("completion_digest") == digest:
-            return {"step_id": item.step_id, "status": "COMPLETED", "repeated": True}
-        differs = ConflictError(
-            "this step was already completed with a different body", {"step_id": item.step_id}
-        )
-        return {"step_id": item.step_id, "status": "COMPLETED", "error": differs}
-    try:
-        check_lease(step, item.lease_token, "complete")
-    except ConflictError as error:
-        return {"step_id": item.step_id, "status": step["status"], "error": error}
-    return None
-
-
 @dataclass(frozen=True)
 class BatchCompletion:
     """What ``complete_many`` did: one outcome per item in order, ``{"step_id",
@@ -356,14 +258,14 @@ def _complete_in(
     then_claim: ClaimSpec | None,
     agent: str | None,
 ) -> BatchCompletion:
-    digests = {i.step_id: _digest(i.outputs, i.changeset) for i in items}
+    digests = {i.step_id: completion_digest(i.outputs, i.changeset) for i in items}
     # Lock the steps in id order: two batches sharing steps take them in one order.
-    locked = {r["step"]["id"]: _locked(r) for r in tx.run(_LOCK_STEPS, step_ids=sorted(digests))}
+    locked = lock_steps(tx, list(digests))
     outcomes: dict[str, dict[str, Any]] = {}
     apply: list[Completion] = []
     for item in items:
         step = locked.get(item.step_id, (None, {}))[0]
-        outcome = _check_completion(step, item, digests[item.step_id], agent)
+        outcome = judge_completion(step, item, digests[item.step_id], agent)
         if outcome is None:
             apply.append(item)
             outcome = {"step_id": item.step_id, "status": "COMPLETED", "repeated": False}
@@ -403,7 +305,7 @@ def _complete_in(
         events += settle(tx, plan_id, ids, False, on_failure, actor)
     events += gate_events(tx, events)  # before the claim: a gate step waits for a person
     claimed, claim_events = _claim_rows(tx, then_claim) if then_claim else ([], [])
-    write_plan_events(tx, events + claim_events, gates_opened=True)
+    write_plan_events(tx, events + claim_events)
     made_ready = {e["step_id"] for e in events if e.get("to_status") == "READY"}
     left = made_ready - {e["step_id"] for e in claim_events}
     return BatchCompletion([outcomes[i.step_id] for i in items], claimed, bool(left))
@@ -468,7 +370,7 @@ def _fail_locked(
     if retryable and step["retry_count"] < step["max_retries"]:
         delay = backoff_seconds(step["retry_count"])
         tx.run(_RETRY_LATER, step_id=step_id, error=error, delay_ms=int(delay * 1000)).consume()
-        write_plan_events(
+        record_events(
             tx,
             [
                 {
@@ -499,7 +401,7 @@ def _fail_locked(
     events += settle(
         tx, plan["id"], [step_id], bool(step["is_critical"]), plan["on_failure"], actor
     )
-    write_plan_events(tx, events)
+    record_events(tx, events)
     return "FAILED"
 
 
@@ -522,7 +424,7 @@ def _cancel_orphan(
         "actor": actor,
         "message": message,
     }
-    write_plan_events(tx, [event], gates_opened=True)
+    write_plan_events(tx, [event])
     return "CANCELLED"
 
 
@@ -581,7 +483,7 @@ def _take_back(tx: Tx, row: dict[str, Any]) -> bool:
         "message": f"lease of agent {step['lease_holder']} expired; the step is READY again",
         "detail": {"lease_losses": losses + 1, "max_lease_losses": budget},
     }
-    write_plan_events(tx, [event], gates_opened=True)
+    write_plan_events(tx, [event])
     return True
 
 

@@ -10,13 +10,15 @@ import pytest
 
 from graphsvc import ConflictError
 from graphsvc.domain import parse_spec
+from graphsvc.engine import lifecycle, work
+from graphsvc.engine.lifecycle import list_events
+from graphsvc.engine.plans import create_plan
 from graphsvc.ids import new_id
-from graphsvc.store import Database, agents, lifecycle, plans, work
-from graphsvc.store.lifecycle import list_events
+from graphsvc.store import Database, agents, plans
 
 
 def _plan(db: Database, steps: list[dict[str, Any]], **extra: Any) -> str:
-    created = plans.create_plan(db, parse_spec({"name": "t", "steps": steps, **extra}))
+    created = create_plan(db, parse_spec({"name": "t", "steps": steps, **extra}))
     lifecycle.transition_plan(db, created.id, "start", actor="test")
     return created.id
 

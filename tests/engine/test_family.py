@@ -9,8 +9,10 @@ from fastapi.testclient import TestClient
 
 from graphsvc.domain import parse_spec
 from graphsvc.domain.models import PlanSpec
+from graphsvc.engine import children, lifecycle, work
+from graphsvc.engine.plans import create_plan
 from graphsvc.ids import new_id
-from graphsvc.store import Database, children, lifecycle, plans, work
+from graphsvc.store import Database
 from tests.helpers import auth
 
 
@@ -29,7 +31,7 @@ def _walk(plan: dict[str, Any]) -> list[dict[str, Any]]:
 
 def test_the_tree_of_a_family_of_1111_plans(db: Database, client: TestClient) -> None:
     cap = f"cap-{new_id()}"
-    root = plans.create_plan(db, _spec("level 0", cap, ["SPLIT"])).id
+    root = create_plan(db, _spec("level 0", cap, ["SPLIT"])).id
     lifecycle.transition_plan(db, root, "start")
     # Three levels: every plan's step spawns 10 children (all at once), down to 1,000 leaves.
     for level in (1, 2, 3):

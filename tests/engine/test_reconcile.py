@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from graphsvc.domain import parse_spec
+from graphsvc.engine import lifecycle
+from graphsvc.engine.lifecycle import list_events
+from graphsvc.engine.plans import create_plan
+from graphsvc.engine.reconcile import reconcile
 from graphsvc.ids import new_id
-from graphsvc.store import Database, lifecycle, plans
-from graphsvc.store.lifecycle import list_events
-from graphsvc.store.reconcile import reconcile
+from graphsvc.store import Database, plans
 
 
 def _statuses(db: Database, plan_id: str) -> dict[str, str]:
@@ -41,7 +43,7 @@ def _new_plan(db: Database) -> str:
             ],
         }
     )
-    plan_id = plans.create_plan(db, spec).id
+    plan_id = create_plan(db, spec).id
     lifecycle.transition_plan(db, plan_id, "start", actor="test")
     return plan_id
 
@@ -85,7 +87,7 @@ def test_reconcile_ends_a_plan_whose_steps_all_finished(db: Database) -> None:
 
 
 def test_reconcile_leaves_a_draft_plan_without_ready_steps(db: Database) -> None:
-    plan_id = plans.create_plan(
+    plan_id = create_plan(
         db, parse_spec({"name": "draft", "steps": [{"key": "A", "kind": "noop"}]})
     ).id
     _drift(db, plan_id, {"A": "READY"})

@@ -19,14 +19,17 @@ from typing import Any
 
 from graphsvc._errors import ConflictError, NotFoundError, Problem, ValidationFailed
 from graphsvc.domain.models import StepSpec
+from graphsvc.domain.rules import check_changeable, routing_capability
 from graphsvc.domain.states import PLAN_TERMINAL, STEP_TERMINAL, PlanStatus, StepStatus
 from graphsvc.domain.validation import graph_problems, parse_step
+from graphsvc.engine import lifecycle
+from graphsvc.engine.family import settle
+from graphsvc.engine.gates import gate_events
+from graphsvc.engine.progress import recheck, record_events
 from graphsvc.ids import new_id
-from graphsvc.store import lifecycle
 from graphsvc.store._convert import node_props, to_json
 from graphsvc.store._db import Database, Tx
-from graphsvc.store._events import gate_events, write_plan_events
-from graphsvc.store._family import settle
+from graphsvc.store._events import write_plan_events
 from graphsvc.store._modifications import (
     Actor,
     Change,
@@ -34,10 +37,9 @@ from graphsvc.store._modifications import (
     record_modification,
     record_modifications,
 )
-from graphsvc.store._progress import recheck
 from graphsvc.store._queries import engine_query
-from graphsvc.store.plans import routing_capability, step_row, write_steps
-from graphsvc.store.work import lock_step
+from graphsvc.store.locks import lock_step
+from graphsvc.store.plans import step_row, write_steps
 
 __all__ = [
     "Actor",
@@ -74,19 +76,6 @@ _CURRENT_LINKS = engine_query("get_step_links")
 _SET_CAPABILITIES = engine_query("set_step_capabilities")
 
 
-def _check_plan(plan: dict[str, Any], allow_failed: bool = False) -> None:
-    status = PlanStatus(plan["status"])
-    if status in PLAN_TERMINAL and not (allow_failed and status == PlanStatus.FAILED):
-        raise ConflictError(
-            f"the plan is {status.value}: a finished plan cannot be changed",
-            {"plan_id": plan["id"], "status": status.value},
-        )
-    if not plan.get("can_modify", True):
-        raise ConflictError(
-            "this plan does not allow changes (can_modify is false)", {"plan_id": plan["id"]}
-        )
-
-
 def _changeable_step(
     tx: Tx,
     step_id: str,
@@ -95,7 +84,7 @@ def _changeable_step(
     allow_failed_plan: bool = False,
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     step, plan = lock_step(tx, step_id)
-    _check_plan(plan, allow_failed_plan)
+    check_changeable(plan, allow_failed_plan)
     if not step.get("can_modify", True):
         raise ConflictError(
             "this step does not allow changes (can_modify is false)", {"step_id": step_id}
@@ -227,7 +216,7 @@ def _add(
         record = tx.run(_PLAN, plan_id=plan_id).single()
         if record is None:
             raise NotFoundError(f"no plan with id {plan_id!r}", {"plan_id": plan_id})
-        _check_plan(dict(record["plan"]))
+        check_changeable(dict(record["plan"]))
         outside = list(dict.fromkeys(d for s in steps for d in s.depends_on if d not in ids))
         found: list[dict[str, Any]] = []
         unresolved: list[Problem] = []
@@ -295,7 +284,7 @@ def _add(
         blocked = [ids[s.key] for s in steps if created[s.key] == StepStatus.PENDING]
         events = recorded + (recheck(tx, blocked, actor.id) if blocked else [])
         events += gate_events(tx, events)  # a gate step added READY waits for a person
-        write_plan_events(tx, events, gates_opened=True)
+        write_plan_events(tx, events)
         # Each new step's status is the last one its events moved it to.
         statuses = {e["step_id"]: e["to_status"] for e in events if e.get("to_status")}
         return [
@@ -360,7 +349,7 @@ def add_dependency(
             None,
             {"depends_on": dep["key"], "depends_on_id": dep["id"]},
         )
-        write_plan_events(tx, [*events, event])
+        record_events(tx, [*events, event])
         return _result(step_id, tx, event)
 
     return db.write(work)
@@ -391,7 +380,7 @@ def remove_dependency(
             {"depends_on": removed[0]["dep_key"], "depends_on_id": removed[0]["dep_id"]},
             None,
         )
-        write_plan_events(tx, [*events, event])
+        record_events(tx, [*events, event])
         return _result(step_id, tx, event)
 
     return db.write(work)
@@ -440,7 +429,7 @@ def _end_step(
         events.append(event)
         # The step stops gating: its dependents proceed, and the plan may end.
         events += settle(tx, plan["id"], [step_id], False, plan["on_failure"], actor.id)
-        write_plan_events(tx, events)
+        record_events(tx, events)
         return _result(step_id, tx, event), list(children)
 
     result, children = db.write(work)
@@ -546,7 +535,7 @@ def retry_step(
             {"reset": keys, "reset_downstream": reset_downstream},
         )
         events.append(event)
-        write_plan_events(tx, events)
+        record_events(tx, events)
         return {**_result(step_id, tx, event), "reset": keys}
 
     return db.write(work)
@@ -638,7 +627,7 @@ def update_step(
             {k: before[k] for k in changed},
             changed,
         )
-        write_plan_events(tx, [event])
+        record_events(tx, [event])
         return _result(step_id, tx, event)
 
     return db.write(work)

@@ -11,7 +11,7 @@ from graphsvc.ids import new_id
 from graphsvc.store._db import Tx
 from graphsvc.store._queries import engine_query
 
-__all__ = ["GATE_KINDS", "open_gates", "request_plan_approval"]
+__all__ = ["GATE_KINDS", "gate_events", "open_gates", "request_plan_approval"]
 
 GATE_KINDS = ("approval", "human_input")
 
@@ -36,6 +36,21 @@ def open_gates(tx: Tx, step_ids: list[str]) -> list[dict[str, Any]]:
         }
         for r in rows
     ]
+
+
+def gate_events(tx: Tx, events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Open the human gates among the steps that ``events`` made READY (``open_gates``): an
+    ``approval`` or ``human_input`` step goes WAITING for a person. Returns the
+    events of that; a READY event that names its step's ``kind`` is looked up only
+    when that kind is a gate."""
+    ready = [
+        e["step_id"]
+        for e in events
+        if e.get("to_status") == "READY"
+        and e.get("step_id")
+        and e.get("kind", GATE_KINDS[0]) in GATE_KINDS  # no kind given: look it up
+    ]
+    return open_gates(tx, ready) if ready else []
 
 
 _PLAN_APPROVAL = engine_query("request_plan_approval")

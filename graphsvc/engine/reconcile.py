@@ -15,9 +15,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from graphsvc.domain.states import PLAN_TERMINAL, STEP_TERMINAL, PlanStatus, StepStatus
+from graphsvc.engine.family import settle
+from graphsvc.engine.progress import record_events
 from graphsvc.store._db import Database, Tx
-from graphsvc.store._events import write_plan_events
-from graphsvc.store._family import settle
 from graphsvc.store._queries import engine_query, load_query
 
 __all__ = ["ReconcileReport", "reconcile"]
@@ -113,7 +113,7 @@ def _reconcile_plan(tx: Tx, plan_id: str) -> ReconcileReport:
         if any(e["type"].startswith("PLAN_") and e["plan_id"] == plan_id for e in finished):
             report.plans_finished.append(plan_id)
         events += finished
-    write_plan_events(tx, events)
+    record_events(tx, events)
     return report
 
 

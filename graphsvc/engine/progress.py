@@ -9,16 +9,27 @@ from __future__ import annotations
 from typing import Any
 
 from graphsvc.domain.states import SATISFIED_DEPENDENCY, PlanStatus, StepStatus
+from graphsvc.engine.gates import gate_events
 from graphsvc.store._db import Tx
+from graphsvc.store._events import write_plan_events
 from graphsvc.store._queries import engine_query, load_query
 
-__all__ = ["after_terminal", "mark_initial_ready", "mark_ready", "recheck"]
+__all__ = ["after_terminal", "mark_initial_ready", "mark_ready", "recheck", "record_events"]
 
 _PROPAGATE = engine_query("find_dependents")
 
 _FINALIZE = engine_query("finish_plan")
 
 _FAIL_FAST = engine_query("fail_plan_fast")
+
+
+def record_events(tx: Tx, events: list[dict[str, Any]]) -> None:
+    """Take the step of progress ``events`` call for, then journal them all: each gate
+    step (approval, human_input) they made READY opens, going WAITING for a person
+    (``gates.gate_events``), in the same transaction. Commands whose events make no
+    step READY, or that opened the gates already (a claim must, before it claims),
+    write to the journal directly (``store._events.write_plan_events``)."""
+    write_plan_events(tx, events + gate_events(tx, events))
 
 
 def mark_ready(tx: Tx, step_ids: list[str]) -> list[dict[str, Any]]:
@@ -96,7 +107,7 @@ def after_terminal(
     """Follow-ups of ``step_ids`` having become terminal (counters already updated):
     dependents made READY, FAIL_FAST on a critical failure, the plan's end.
     Returns the events to write and the plan's new status if it just ended.
-    (Callers use ``_family.settle``, which also carries a child plan's end to
+    (Callers use ``family.settle``, which also carries a child plan's end to
     the step that spawned it.)"""
     events = mark_ready(tx, step_ids)
     if critical_failure and on_failure == "FAIL_FAST":

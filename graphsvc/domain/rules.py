@@ -1,0 +1,134 @@
+"""The pure rules of the engine (issue 19): no Neo4j, no I/O, each tested on its own
+(``tests/domain/test_rules.py``). The engine applies them inside its transactions."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import Counter
+from dataclasses import dataclass
+from typing import Any
+
+from graphsvc._errors import ConflictError, NotFoundError, PermissionDenied
+from graphsvc.domain.leases import check_holder, check_lease, hash_token
+from graphsvc.domain.models import Progress
+from graphsvc.domain.states import PLAN_TERMINAL, STEP_TERMINAL, PlanStatus, StepStatus
+
+__all__ = [
+    "BACKOFF_BASE_SECONDS",
+    "BACKOFF_MAX_SECONDS",
+    "Completion",
+    "backoff_seconds",
+    "check_changeable",
+    "child_outcome",
+    "completion_digest",
+    "judge_completion",
+    "progress_of",
+    "routing_capability",
+]
+
+BACKOFF_BASE_SECONDS = 1.0
+BACKOFF_MAX_SECONDS = 300.0
+
+
+def backoff_seconds(retry_count: int) -> float:
+    """Exponential backoff before retry ``retry_count + 1``: 1 s, 2 s, 4 s, ... at most 300 s."""
+    return float(min(BACKOFF_MAX_SECONDS, BACKOFF_BASE_SECONDS * 2**retry_count))
+
+
+def completion_digest(outputs: Any, changeset: Any) -> str:
+    """A completion's fingerprint (SHA-256 of its outputs and changeset as sorted JSON):
+    a repeat with the same body is answered as the first was, one with another is a
+    conflict."""
+    blob = json.dumps({"o": outputs, "c": changeset}, sort_keys=True, default=str)
+    return hashlib.sha256(blob.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class Completion:
+    """One step's result: its id, the caller's lease token, outputs and changeset (JSON objects)."""
+
+    step_id: str
+    lease_token: str
+    outputs: dict[str, Any] | None = None
+    changeset: dict[str, Any] | None = None
+
+
+def judge_completion(
+    step: dict[str, Any] | None, item: Completion, digest: str, agent: str | None
+) -> dict[str, Any] | None:
+    """Judge a completion against its locked step (None: no such step): the outcome of
+    ``item`` when it is not to be applied, ``{"step_id", "status", "repeated": True}``
+    for a repeat of the same body or ``{"step_id", "status", "error"}`` with a
+    ``NotFoundError``, ``PermissionDenied`` (``agent`` does not hold the lease) or
+    ``ConflictError`` (stale token, another status, a different body); None when it is
+    to be applied. ``digest`` is ``completion_digest`` of the item."""
+    if step is None:
+        missing = NotFoundError(f"no step with id {item.step_id!r}", {"step_id": item.step_id})
+        return {"step_id": item.step_id, "status": None, "error": missing}
+    try:
+        check_holder(step, agent)
+    except PermissionDenied as error:
+        return {"step_id": item.step_id, "status": step["status"], "error": error}
+    if step["status"] == "COMPLETED" and step.get("lease_hash") == hash_token(item.lease_token):
+        if step.get("completion_digest") == digest:
+            return {"step_id": item.step_id, "status": "COMPLETED", "repeated": True}
+        differs = ConflictError(
+            "this step was already completed with a different body", {"step_id": item.step_id}
+        )
+        return {"step_id": item.step_id, "status": "COMPLETED", "error": differs}
+    try:
+        check_lease(step, item.lease_token, "complete")
+    except ConflictError as error:
+        return {"step_id": item.step_id, "status": step["status"], "error": error}
+    return None
+
+
+def routing_capability(required: list[str]) -> str:
+    """The capability a claim finds a step by: the first of its ``required`` capability
+    names in sorted order, ``""`` when it requires none.
+
+    Claims seek READY steps through the ``(status, kind, routing_capability)`` index
+    with ``""`` and each capability the agent has, then check the rest of each
+    step's requirements: READY steps that need a capability the claimer lacks
+    are not read at all (unless it has their first one), so a backlog no live
+    worker can take does not slow everyone else's claims."""
+    return min(required, default="")
+
+
+def progress_of(statuses: list[str]) -> Progress:
+    """Progress from step statuses: terminal / all, counted now (DESIGN.md section 2)."""
+    counts = Counter(statuses)
+    terminal = sum(n for status, n in counts.items() if status in STEP_TERMINAL)
+    total = len(statuses)
+    return Progress(
+        total=total,
+        terminal=terminal,
+        percent=round(100.0 * terminal / total, 1) if total else 0.0,
+        by_status=dict(sorted(counts.items())),
+    )
+
+
+def check_changeable(plan: dict[str, Any], allow_failed: bool = False) -> None:
+    """``ConflictError`` unless a coordinator may change ``plan`` (``{id, status,
+    can_modify}``): not finished (a FAILED one too with ``allow_failed``, for a retry)
+    and not created with ``can_modify: false``."""
+    status = PlanStatus(plan["status"])
+    if status in PLAN_TERMINAL and not (allow_failed and status == PlanStatus.FAILED):
+        raise ConflictError(
+            f"the plan is {status.value}: a finished plan cannot be changed",
+            {"plan_id": plan["id"], "status": status.value},
+        )
+    if not plan.get("can_modify", True):
+        raise ConflictError(
+            "this plan does not allow changes (can_modify is false)", {"plan_id": plan["id"]}
+        )
+
+
+def child_outcome(plan: dict[str, Any], steps: list[dict[str, Any]]) -> str:
+    """Why a child plan let its spawner down, in one line: its name, id and status, and
+    the first failed step's key and error (``steps``: ``{key, status, error}``)."""
+    failed = [s for s in steps if s["status"] == StepStatus.FAILED.value and s["error"]]
+    first = failed[0] if failed else None
+    why = f": step {first['key']}: {first['error']}" if first else ""
+    return f"child plan {plan['name']!r} ({plan['id']}) {plan['status']}{why}"
