@@ -1,7 +1,13 @@
-// lock_plan: Lock a plan and read what its transitions are judged by.
-// Parameters: $plan_id
-// Result columns: status, requires_approval, on_failure, is_child
+// lock_plan: Lock a plan, number $added new steps after its last one, and read what commands on it are judged by.
+// The one plan lock of the service (store.locks.lock_plan): a write to the plan node,
+// so concurrent commands on one plan take turns. With $added > 0 it also counts that
+// many new unfinished steps and takes their step numbers (plans stored before
+// ``last_step_number`` existed get it at start-up: ``Database.apply_schema``).
+// Parameters: $added, $plan_id
+// Result columns: plan
 MATCH (p:ExecutionPlan {id: $plan_id})
-SET p.lock_seq = coalesce(p.lock_seq, 0) + 1
-RETURN p.status AS status, p.requires_approval AS requires_approval, p.on_failure AS on_failure,
-       EXISTS { (:ExecutionStep)-[:SPAWNED]->(p) } AS is_child
+SET p.lock_seq = coalesce(p.lock_seq, 0) + 1, p.unfinished = p.unfinished + $added,
+    p.last_step_number = p.last_step_number + $added
+RETURN p {.id, .status, .requires_approval, .on_failure, .can_modify, .unfinished,
+          .failed_critical, first_number: p.last_step_number - $added + 1,
+          is_child: EXISTS { (:ExecutionStep)-[:SPAWNED]->(p) }} AS plan

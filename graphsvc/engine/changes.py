@@ -38,7 +38,7 @@ from graphsvc.store._modifications import (
     record_modifications,
 )
 from graphsvc.store._queries import engine_query
-from graphsvc.store.locks import lock_step
+from graphsvc.store.locks import lock_plan, lock_step
 from graphsvc.store.plans import step_row, write_steps
 
 __all__ = [
@@ -59,7 +59,6 @@ _LIVE_STEP = (*_NOT_STARTED, "ASSIGNED", "EXECUTING", "WAITING")
 _PLAN = engine_query("get_plan_for_change")
 _TAKEN_KEYS = engine_query("find_taken_keys")
 _RESOLVE = engine_query("resolve_step_refs")
-_LOCK_PLAN = engine_query("lock_plan_for_change")
 _HAS_EDGE = engine_query("has_dependency")
 _PATH = engine_query("find_dependency_path")
 _ADD_EDGE = engine_query("add_dependency")
@@ -100,7 +99,7 @@ def _changeable_step(
 def _lock_plan(tx: Tx, plan_id: str, added: int = 0) -> tuple[int, PlanStatus]:
     """Lock the plan, count ``added`` new unfinished steps; the step number of the
     first of them and the plan's status. ``ConflictError`` if the plan has ended."""
-    record = tx.run(_LOCK_PLAN, plan_id=plan_id, added=added).single(strict=True)
+    record = lock_plan(tx, plan_id, added)
     status = PlanStatus(record["status"])
     if status in PLAN_TERMINAL:  # it ended while we took our locks
         raise ConflictError(

@@ -13,10 +13,10 @@ from graphsvc.engine.progress import mark_initial_ready, record_events
 from graphsvc.store._convert import node_props
 from graphsvc.store._db import Database, Tx
 from graphsvc.store._queries import engine_query
+from graphsvc.store.locks import lock_plan
 
 __all__ = ["cancel_descendants", "list_events", "transition_plan", "transition_tx"]
 
-_LOCK_PLAN = engine_query("lock_plan")
 _CHILD_PLANS = engine_query("list_child_plans")
 _CANCEL_BATCH = 200
 _SET_STATUS = engine_query("set_plan_status")
@@ -29,9 +29,7 @@ def transition_tx(
 ) -> PlanStatus:
     """``transition_plan`` inside the caller's transaction (without the descendants'
     cancel, which runs in transactions of its own). Same errors."""
-    record = tx.run(_LOCK_PLAN, plan_id=plan_id).single()
-    if record is None:
-        raise NotFoundError(f"no plan with id {plan_id!r}", {"plan_id": plan_id})
+    record = lock_plan(tx, plan_id)
     allowed, target = PLAN_TRANSITIONS[name]
     current = PlanStatus(record["status"])
     if current not in allowed:

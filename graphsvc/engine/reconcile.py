@@ -14,18 +14,20 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from graphsvc.domain.states import PLAN_TERMINAL, STEP_TERMINAL, PlanStatus, StepStatus
+from graphsvc._errors import NotFoundError
+from graphsvc.domain.states import PLAN_TERMINAL, PlanStatus, StepStatus
 from graphsvc.engine.family import settle
 from graphsvc.engine.progress import record_events
 from graphsvc.store._db import Database, Tx
 from graphsvc.store._queries import engine_query, load_query
+from graphsvc.store.locks import lock_plan
 
 __all__ = ["ReconcileReport", "reconcile"]
 
 ACTOR = "reconciler"
 
 _LIVE_PLANS = engine_query("list_live_plans")
-_LOCK_PLAN = engine_query("lock_plan_for_reconcile")
+_COUNT_STEPS = engine_query("count_plan_steps")
 _SET_COUNTS = engine_query("set_plan_counters")
 _SET_STATUS = engine_query("set_step_statuses")
 _READY_OF_PLAN = engine_query("get_plan_readiness")
@@ -79,9 +81,11 @@ def _reconcile_plan(tx: Tx, plan_id: str) -> ReconcileReport:
     # The report is built inside the transaction function, so a retried
     # transaction (deadlock, leader switch) starts from an empty one.
     report = ReconcileReport(plans_checked=1)
-    plan = tx.run(_LOCK_PLAN, plan_id=plan_id, terminal=sorted(STEP_TERMINAL)).single()
-    if plan is None:
+    try:
+        plan = lock_plan(tx, plan_id)
+    except NotFoundError:
         return report
+    plan.update(tx.run(_COUNT_STEPS, plan_id=plan_id).single(strict=True).data())
     status = PlanStatus(plan["status"])
     if status in PLAN_TERMINAL:
         return report

@@ -14,8 +14,9 @@ from graphsvc.store._convert import node_props
 from graphsvc.store._db import Tx
 from graphsvc.store._queries import engine_query
 
-__all__ = ["lock_step", "lock_steps"]
+__all__ = ["lock_plan", "lock_step", "lock_steps"]
 
+_LOCK_PLAN = engine_query("lock_plan")
 _LOCK_STEP = engine_query("lock_step")
 _LOCK_STEPS = engine_query("lock_steps")
 
@@ -39,3 +40,15 @@ def _locked(record: neo4j.Record) -> tuple[dict[str, Any], dict[str, Any]]:
 def lock_steps(tx: Tx, step_ids: list[str]) -> dict[str, tuple[dict[str, Any], dict[str, Any]]]:
     """Lock steps in id order; each found one by id, as ``lock_step`` returns it."""
     return {r["step"]["id"]: _locked(r) for r in tx.run(_LOCK_STEPS, step_ids=sorted(step_ids))}
+
+
+def lock_plan(tx: Tx, plan_id: str, added: int = 0) -> dict[str, Any]:
+    """Lock a plan (the one plan lock: ``cypher/engine/lock_plan.cypher``) and return
+    ``{id, status, requires_approval, on_failure, can_modify, unfinished,
+    failed_critical, is_child, first_number}``; with ``added`` > 0 the plan also counts
+    that many new unfinished steps, numbered from ``first_number``.
+    ``NotFoundError`` if there is no such plan."""
+    record = tx.run(_LOCK_PLAN, plan_id=plan_id, added=added).single()
+    if record is None:
+        raise NotFoundError(f"no plan with id {plan_id!r}", {"plan_id": plan_id})
+    return dict(record["plan"])
