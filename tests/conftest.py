@@ -19,7 +19,7 @@ from graphsvc.api.app import create_app
 from graphsvc.cli._local_api import LocalApi
 from graphsvc.settings import Settings
 from graphsvc.store import Database, Neo4jTarget
-from tests.helpers import KEYS
+from tests.helpers import KEYS, end_live_plans
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -94,3 +94,19 @@ def client(db: Database) -> Iterator[TestClient]:
     settings = Settings(api_keys=",".join(f"{k}:{r}:{r}-user" for r, k in KEYS.items()))
     with TestClient(create_app(settings, db=db)) as test_client:
         yield test_client
+
+
+# Fixtures through which a test reaches the graph.
+_GRAPH_FIXTURES = frozenset({"db", "client", "live_api"})
+
+
+@pytest.fixture(autouse=True)
+def isolated(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Each test that reaches the graph starts with no live plan of another test: before
+    it, every plan left running or in DRAFT is cancelled (``end_live_plans``), so no
+    READY step of an earlier test (or an earlier run on the same database) is there
+    for its claims. Tests without Neo4j pay nothing. The test database must be one of
+    its own (``NEO4J_URI``): its live plans are cancelled."""
+    if not _GRAPH_FIXTURES.isdisjoint(request.fixturenames):
+        end_live_plans(request.getfixturevalue("db"))
+    yield

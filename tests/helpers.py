@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable
+from contextlib import suppress
 from typing import Any
 
 from graphsvc.store import Database, Neo4jTarget
@@ -51,3 +52,25 @@ def event_numbers(db: Database, plan_id: str) -> dict[str, Any]:
         ).single(strict=True)
     )
     return dict(record)
+
+
+def end_live_plans(db: Database) -> int:
+    """Cancel every plan that has not ended (root plans; their children go with them),
+    so that no READY step of one test is left for another test's claims. Returns how
+    many plans it cancelled."""
+    from graphsvc._errors import ConflictError
+    from graphsvc.engine import lifecycle
+
+    roots = db.read(
+        lambda tx: [
+            r["id"]
+            for r in tx.run(
+                "MATCH (p:ExecutionPlan) WHERE p.status IN ['DRAFT', 'APPROVED', 'EXECUTING', "
+                "'PAUSED'] AND NOT EXISTS { (:ExecutionStep)-[:SPAWNED]->(p) } RETURN p.id AS id"
+            )
+        ]
+    )
+    for plan_id in roots:
+        with suppress(ConflictError):  # it ended meanwhile
+            lifecycle.transition_plan(db, plan_id, "cancel", actor="test-isolation")
+    return len(roots)

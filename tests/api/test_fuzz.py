@@ -6,7 +6,6 @@ status, the declared content type, the declared body (errors: the error body).""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime
 
 import pytest
 import schemathesis
@@ -21,9 +20,7 @@ from schemathesis.specs.openapi.checks import (
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from graphsvc.api.app import create_app
-from graphsvc.engine import lifecycle
 from graphsvc.settings import Settings
-from graphsvc.store import Database
 from tests.helpers import auth
 
 CHECKS = [
@@ -59,24 +56,11 @@ schema = schemathesis.openapi.from_asgi("/openapi.json", APP)
 
 
 @pytest.fixture(autouse=True, scope="module")
-def fuzzed_app(client: TestClient, db: Database) -> Iterator[None]:
-    """Requests go to the test app (on the test Neo4j). Plans the fuzz run started are
-    cancelled afterwards: their READY steps must not be left for other tests' claims."""
-    since = datetime.now(UTC)
+def fuzzed_app(client: TestClient) -> Iterator[None]:
+    """Requests go to the test app (on the test Neo4j); the plans the fuzz run started
+    are cancelled after each test, as for every test (``tests.conftest.isolated``)."""
     APP.target = client.app
     yield
-    started = db.read(
-        lambda tx: [
-            r["id"]
-            for r in tx.run(
-                "MATCH (p:ExecutionPlan) WHERE p.created_at >= $since "
-                "AND p.status IN ['DRAFT', 'APPROVED', 'EXECUTING', 'PAUSED'] RETURN p.id AS id",
-                since=since,
-            )
-        ]
-    )
-    for plan_id in started:
-        lifecycle.transition_plan(db, plan_id, "cancel", actor="fuzz-cleanup")
 
 
 FUZZ = settings(
