@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 
@@ -147,3 +148,26 @@ def test_the_status_tree_of_a_family_from_the_command_line(
     assert cut.returncode == 0 and "the child" not in cut.stdout
     assert "1 child plan(s) below the depth limit" in cut.stdout
     lifecycle.transition_plan(db, plan_id, "cancel")
+
+
+def test_mcp_config_prints_each_clients_snippet() -> None:
+    def config(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "graphsvc", "mcp", "config", *args],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+
+    stdio = config()
+    assert stdio.returncode == 0 and stdio.stdout.startswith("claude mcp add graphsvc --env")
+    assert "-m graphsvc mcp --api http://127.0.0.1:8765" in stdio.stdout
+    http = config("--transport", "http", "--api", "http://h:1")
+    assert http.stdout.startswith("claude mcp add --transport http graphsvc http://h:1/mcp")
+    assert "Authorization: Bearer" in http.stdout
+    cursor = config("--transport", "http", "--client", "cursor")
+    entry = json.loads(cursor.stdout.split("\n", 1)[1])["mcpServers"]["graphsvc"]
+    assert entry["url"] == "http://127.0.0.1:8765/mcp" and "Authorization" in entry["headers"]
+    desktop = config("--transport", "http", "--client", "claude-desktop")
+    assert desktop.returncode == 1 and "--transport stdio" in desktop.stderr

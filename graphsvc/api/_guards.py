@@ -54,7 +54,7 @@ def json_too_deep(value: Any, limit: int = MAX_JSON_DEPTH) -> str | None:
     return None
 
 
-async def _send_error(send: Send, status: int, body: dict[str, Any]) -> None:
+async def send_error(send: Send, status: int, body: dict[str, Any]) -> None:
     payload = json.dumps(body).encode()
     await send(
         {
@@ -69,7 +69,7 @@ async def _send_error(send: Send, status: int, body: dict[str, Any]) -> None:
     await send({"type": "http.response.body", "body": payload})
 
 
-def _bearer(headers: dict[bytes, bytes]) -> str | None:
+def bearer_key(headers: dict[bytes, bytes]) -> str | None:
     scheme, _, key = headers.get(b"authorization", b"").decode("latin-1").partition(" ")
     return key.strip() if scheme.lower() == "bearer" else None
 
@@ -101,11 +101,11 @@ class LimitBodies:
             await self.app(scope, receive, send)
             return
         headers = dict(scope.get("headers") or [])
-        if scope["path"].startswith("/v1/"):
+        if scope["path"].startswith("/v1/") or scope["path"] == "/mcp":
             try:
-                authenticate(self.keys, _bearer(headers))
+                authenticate(self.keys, bearer_key(headers))
             except AuthenticationFailed as exc:
-                await _send_error(send, 401, error_body(exc.code, exc.message))
+                await send_error(send, 401, error_body(exc.code, exc.message))
                 return
         declared = headers.get(b"content-length", b"").decode() or "0"
         if not declared.isdigit() or int(declared) > self.max_bytes:
@@ -130,7 +130,7 @@ class LimitBodies:
             where = await run_in_threadpool(_depth_problem, body)
             if where is not None:
                 problem = {"location": where, "message": f"nested deeper than {MAX_JSON_DEPTH}"}
-                await _send_error(
+                await send_error(
                     send,
                     422,
                     error_body(
@@ -157,7 +157,7 @@ class LimitBodies:
             f"the request body is larger than {self.max_bytes} bytes (GRAPHSVC_MAX_BODY_BYTES); "
             "send less per request"
         )
-        await _send_error(send, 413, error_body("too_large", message))
+        await send_error(send, 413, error_body("too_large", message))
 
 
 class CatchAll:
@@ -185,4 +185,4 @@ class CatchAll:
             if started:
                 raise
             message = "an unexpected server error; the server logged it with its traceback"
-            await _send_error(send, 500, error_body("internal_error", message))
+            await send_error(send, 500, error_body("internal_error", message))

@@ -9,9 +9,11 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from starlette.concurrency import run_in_threadpool
+from starlette.routing import Route
 
 import graphsvc
 from graphsvc.api._guards import CatchAll, LimitBodies
+from graphsvc.api._mcp import McpEndpoint
 from graphsvc.api._signal import WakeClaims, WorkSignal
 from graphsvc.api.auth import LOCAL_PRINCIPAL, Principal, parse_api_keys
 from graphsvc.api.errors import ERROR_RESPONSES, install_error_handlers
@@ -69,6 +71,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     """
     settings = settings or Settings()
     api_keys = api_keys_of(settings)
+    mcp = McpEndpoint(api_keys)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -87,7 +90,8 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         app.state.sweeper = sweeper
         sweeper.start()
         try:
-            yield
+            async with mcp.running():
+                yield
         finally:
             sweeper.stop()
             if own:
@@ -121,4 +125,6 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     app.include_router(health.router)
     for module in (plans, work, steps, changes, people, agents, queries):
         app.include_router(module.router, responses=ERROR_RESPONSES)
+    # MCP over streamable HTTP (graphsvc.api._mcp): the same tools as `graphsvc mcp`.
+    app.router.routes.append(Route("/mcp", endpoint=mcp, methods=["GET", "POST", "DELETE"]))
     return app

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import shlex
 import sys
+from collections.abc import Mapping
 from enum import StrEnum
 from typing import Annotated
 
@@ -26,6 +27,11 @@ ApiUrl = Annotated[
     str, typer.Option("--api", envvar="GRAPHSVC_API_URL", help="The API's base URL.")
 ]
 DEFAULT_API = "http://127.0.0.1:8765"
+
+
+class Transport(StrEnum):
+    STDIO = "stdio"
+    HTTP = "http"
 
 
 class ClientName(StrEnum):
@@ -72,18 +78,47 @@ def mcp_serve(
 def mcp_config(
     client: Annotated[ClientName, typer.Option(help="The agent client.")] = ClientName.CLAUDE_CODE,
     api: ApiUrl = DEFAULT_API,
+    transport: Annotated[
+        Transport,
+        typer.Option(
+            help="stdio: the client launches `graphsvc mcp`; http: it connects to "
+            "/mcp of a running `graphsvc serve`."
+        ),
+    ] = Transport.STDIO,
 ) -> None:
-    """Print the snippet that registers this MCP server with an agent client. The key goes
-    in the environment variable GRAPHSVC_API_KEY, shown as a placeholder to fill in: a
-    worker key for an agent that does steps, a coordinator key for one that plans."""
-    command = [sys.executable, "-m", "graphsvc", "mcp", "--api", api]
+    """Print the snippet that registers this MCP server with an agent client. The key is
+    shown as a placeholder to fill in (a worker key for an agent that does steps, a
+    coordinator key for one that plans): over stdio it goes in the environment variable
+    GRAPHSVC_API_KEY, over http in the header 'Authorization: Bearer <key>'."""
     placeholder = "<a worker or coordinator key>"
+    if transport == Transport.HTTP:
+        _print_http_config(client, f"{api.rstrip('/')}/mcp", placeholder)
+        return
+    command = [sys.executable, "-m", "graphsvc", "mcp", "--api", api]
     if client == ClientName.CLAUDE_CODE:
         env = shlex.quote(f"GRAPHSVC_API_KEY={placeholder}")
         line = f"claude mcp add graphsvc --env {env} -- {shlex.join(command)}"
         console.print(line, highlight=False, soft_wrap=True)
         return
     entry = {"command": command[0], "args": command[1:], "env": {"GRAPHSVC_API_KEY": placeholder}}
+    _print_json_config(client, entry)
+
+
+def _print_http_config(client: ClientName, url: str, placeholder: str) -> None:
+    header = f"Authorization: Bearer {placeholder}"
+    if client == ClientName.CLAUDE_CODE:
+        line = f"claude mcp add --transport http graphsvc {url} --header {shlex.quote(header)}"
+        console.print(line, highlight=False, soft_wrap=True)
+        return
+    if client == ClientName.CLAUDE_DESKTOP:
+        raise GraphsvcError(
+            "Claude Desktop's config file launches local servers only: use --transport stdio "
+            "(or add the URL as a custom connector in its settings)"
+        )
+    _print_json_config(client, {"url": url, "headers": {"Authorization": f"Bearer {placeholder}"}})
+
+
+def _print_json_config(client: ClientName, entry: Mapping[str, object]) -> None:
     where = (
         "claude_desktop_config.json" if client == ClientName.CLAUDE_DESKTOP else ".cursor/mcp.json"
     )

@@ -14,8 +14,10 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+import httpx2
 from mcp import ClientSession, StdioServerParameters
 from mcp.client.stdio import stdio_client
+from mcp.client.streamable_http import streamable_http_client
 
 from graphsvc.mcp.server import COORDINATOR_TOOLS, VIEWER_TOOLS, WORKER_TOOLS
 from graphsvc.store import Database, plans
@@ -23,7 +25,19 @@ from tests.helpers import KEYS
 
 
 @asynccontextmanager
-async def _session(api: str, role: str) -> AsyncIterator[ClientSession]:
+async def _session(api: str, role: str, transport: str = "stdio") -> AsyncIterator[ClientSession]:
+    """A client session with the MCP server of ``role``'s key: ``graphsvc mcp`` launched
+    over stdio, or (``transport="http"``) the server mounted at ``/mcp`` of the API."""
+    if transport == "http":
+        headers = {"Authorization": f"Bearer {KEYS[role]}"}
+        async with (
+            httpx2.AsyncClient(headers=headers, timeout=60) as http,
+            streamable_http_client(f"{api}/mcp", http_client=http) as streams,
+            ClientSession(streams[0], streams[1]) as session,
+        ):
+            await session.initialize()
+            yield session
+        return
     params = StdioServerParameters(
         command=sys.executable, args=["-m", "graphsvc", "mcp", "--api", api, "--key", KEYS[role]]
     )
@@ -39,8 +53,8 @@ async def _call(session: ClientSession, tool: str, **arguments: Any) -> Any:
     return json.loads(text) if text else None
 
 
-async def _tools(api: str, role: str) -> set[str]:
-    async with _session(api, role) as session:
+async def _tools(api: str, role: str, transport: str = "stdio") -> set[str]:
+    async with _session(api, role, transport) as session:
         return {t.name for t in (await session.list_tools()).tools}
 
 
@@ -58,8 +72,11 @@ def test_each_key_sees_exactly_its_roles_tools(live_api: str) -> None:
     assert asyncio.run(_tools(live_api, "coordinator")) == set(VIEWER_TOOLS + COORDINATOR_TOOLS)
 
 
-async def _scenario(api: str) -> str:
-    async with _session(api, "coordinator") as lead, _session(api, "worker") as agent:
+async def _scenario(api: str, transport: str = "stdio") -> str:
+    async with (
+        _session(api, "coordinator", transport) as lead,
+        _session(api, "worker", transport) as agent,
+    ):
         spec = {
             "name": "mcp plan",
             "steps": [
@@ -108,11 +125,16 @@ async def _scenario(api: str) -> str:
         return str(plan_id)
 
 
-def test_a_worker_and_a_coordinator_run_a_plan_through_mcp(live_api: str, db: Database) -> None:
-    plan_id = asyncio.run(_scenario(live_api))
+def check_scenario(live_api: str, db: Database, transport: str) -> None:
+    """The whole scenario above, then the plan as the graph holds it."""
+    plan_id = asyncio.run(_scenario(live_api, transport))
     plan = plans.get_plan(db, plan_id)
     steps = {s.key: s for s in plan.steps}
     assert plan.status.value == "COMPLETED"
     assert steps["A"].outputs == {"done": "A"} and steps["A"].lease_losses == 0
     assert steps["C"].status.value == "FAILED"
     assert steps["B"].status.value == "COMPLETED" and steps["D"].status.value == "COMPLETED"
+
+
+def test_a_worker_and_a_coordinator_run_a_plan_through_mcp(live_api: str, db: Database) -> None:
+    check_scenario(live_api, db, "stdio")
