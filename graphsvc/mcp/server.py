@@ -25,6 +25,13 @@ from graphsvc.worker.client import ApiClient
 
 __all__ = ["AGENT_KINDS", "TOOLS_BY_ROLE", "Leases", "build_server"]
 
+# A lease no tool call has used for this long is no longer renewed (``Leases``).
+MAX_IDLE_SECONDS = 3600.0
+# Compact results: lists and texts longer than these are cut, with a note saying how to
+# read the rest.
+MAX_ITEMS = 100
+MAX_TEXT = 2000
+
 # What an LLM agent claims unless it asks for other kinds: the kinds whose work is an
 # agent's, not a built-in worker's (command, noop, subplan).
 AGENT_KINDS = ("task", "synthesize", "planner")
@@ -78,7 +85,12 @@ class Leases:
     until they are reported or lost."""
 
     client: ApiClient
+    # How long a lease is kept alive with no tool call about its step: an agent that
+    # claimed a step and forgot it does not hold it for ever (its lease then expires
+    # and the sweeper makes the step READY again).
+    max_idle_seconds: float = MAX_IDLE_SECONDS
     held: dict[str, tuple[str, float]] = field(default_factory=dict)  # id -> (token, seconds)
+    touched: dict[str, float] = field(default_factory=dict)  # id -> monotonic time of use
     lost: dict[str, str] = field(default_factory=dict)  # id -> why the API took it back
     lock: threading.Lock = field(default_factory=threading.Lock)
     stop: threading.Event = field(default_factory=threading.Event)
@@ -86,6 +98,13 @@ class Leases:
     def add(self, step_id: str, token: str, lease_seconds: float) -> None:
         with self.lock:
             self.held[step_id] = (token, lease_seconds)
+            self.touched[step_id] = time.monotonic()
+
+    def touch(self, step_id: str) -> None:
+        """A tool call about the step: its lease is in use."""
+        with self.lock:
+            if step_id in self.held:
+                self.touched[step_id] = time.monotonic()
 
     def token(self, step_id: str) -> str:
         """The token of a lease held here; ``NotFoundError`` naming what to do if none."""
@@ -108,6 +127,20 @@ class Leases:
     def drop(self, step_id: str) -> None:
         with self.lock:
             self.held.pop(step_id, None)
+            self.touched.pop(step_id, None)
+
+    def _forget_idle(self) -> None:
+        now = time.monotonic()
+        with self.lock:
+            idle = [sid for sid, at in self.touched.items() if now - at > self.max_idle_seconds]
+        for step_id in idle:
+            self.drop(step_id)
+            with self.lock:
+                self.lost[step_id] = (
+                    f"no tool call about it for {self.max_idle_seconds:.0f} s, so this server "
+                    "stopped renewing its lease"
+                )
+            log.warning("stopped renewing the lease of idle step %s", step_id)
 
     def beat(self, step_id: str) -> None:
         """Renew one lease now; a lease the API says is gone is dropped (and re-raised)."""
@@ -127,6 +160,7 @@ class Leases:
         """Heartbeat every held lease about every third of its length, until ``stop``."""
         last: dict[str, float] = {}
         while not self.stop.wait(0.5):
+            self._forget_idle()
             with self.lock:
                 due = [
                     sid
@@ -141,6 +175,52 @@ class Leases:
                     pass  # recorded in ``lost`` by beat()
                 except GraphsvcError as exc:
                     log.warning("heartbeat of step %s not delivered: %s", step_id, exc)
+
+
+def cut_texts(value: Any, whole: str) -> Any:
+    """``value`` with each string longer than ``MAX_TEXT`` cut there, and a note saying
+    how long it was and how to read it whole (``whole``: the tool call)."""
+    if isinstance(value, str) and len(value) > MAX_TEXT:
+        return f"{value[:MAX_TEXT]}... [cut: {len(value)} characters in all; {whole} reads it]"
+    if isinstance(value, dict):
+        return {k: cut_texts(v, whole) for k, v in value.items()}
+    if isinstance(value, list):
+        return [cut_texts(v, whole) for v in value]
+    return value
+
+
+def page(items: list[Any], offset: int, name: str, tool: str) -> dict[str, Any]:
+    """``MAX_ITEMS`` of ``items`` from ``offset`` under ``name``, texts cut; with a note
+    naming the next offset when there are more."""
+    start = max(offset, 0)
+    shown = items[start : start + MAX_ITEMS]
+    result: dict[str, Any] = {name: cut_texts(shown, f"{tool} with a smaller page")}
+    result["total"] = len(items)
+    if start + len(shown) < len(items):
+        result["note"] = (
+            f"{len(items) - start - len(shown)} more: call {tool} with offset={start + len(shown)}"
+        )
+    return result
+
+
+def compact_plan(plan: dict[str, Any], step_status: str | None = None) -> dict[str, Any]:
+    """A plan for a model: everything but its steps' details; each step as id, key,
+    status and name (those of ``step_status`` only when given), at most ``MAX_ITEMS``,
+    with a note on the rest."""
+    steps = [s for s in plan.get("steps", []) if step_status in (None, s.get("status"))]
+    view: dict[str, Any] = cut_texts(
+        {k: v for k, v in plan.items() if k != "steps"}, "the REST API"
+    )
+    view["steps"] = [
+        {"id": s["id"], "key": s["key"], "status": s["status"], "name": s.get("name")}
+        for s in steps[:MAX_ITEMS]
+    ]
+    if len(steps) > MAX_ITEMS:
+        view["note"] = (
+            f"{len(steps) - MAX_ITEMS} more steps not shown: pass step_status to see those "
+            "of one status, or get_step for one step"
+        )
+    return view
 
 
 def _claimed_view(step: dict[str, Any]) -> dict[str, Any]:
@@ -187,26 +267,57 @@ def build_server(client: ApiClient, role: str, principal: str, agent_id: str | N
             params["status"] = status
         return {"plans": call("GET", "/v1/plans", params=params)}
 
-    @tool
-    def get_plan(plan_id: str) -> Any:
-        """A plan with its steps (status, kind, dependencies by key, outputs) and progress."""
-        return call("GET", f"/v1/plans/{quote(plan_id)}")
+    def plan_view(plan_id: str, step_status: str | None = None) -> dict[str, Any]:
+        return compact_plan(call("GET", f"/v1/plans/{quote(plan_id)}"), step_status)
+
+    def tree_view(plan_id: str, depth: int = 3) -> dict[str, Any]:
+        tree = call("GET", f"/v1/plans/{quote(plan_id)}/tree", params={"depth": depth})
+        return cut_texts(tree, "get_step with full=true")  # type: ignore[no-any-return]
 
     @tool
-    def get_step(step_id: str) -> Any:
-        """A step with its dependencies, dependents, child plans and events."""
-        return call("GET", f"/v1/steps/{quote(step_id)}")
+    def get_plan(plan_id: str, step_status: str | None = None) -> Any:
+        """A plan's status, progress and steps (id, key, status, name; up to 100, those of
+        step_status only if given, e.g. READY or FAILED); read one step with get_step."""
+        return plan_view(plan_id, step_status)
+
+    @tool
+    def get_step(step_id: str, full: bool = False) -> Any:
+        """A step with its inputs, outputs, dependencies, dependents, child plans and
+        events; texts over 2000 characters are cut unless full is true."""
+        step = call("GET", f"/v1/steps/{quote(step_id)}")
+        return step if full else cut_texts(step, "get_step with full=true")
 
     @tool
     def get_status_tree(plan_id: str, depth: int = 3) -> Any:
         """The status tree of a plan and the child plans its steps spawned, to depth."""
-        return call("GET", f"/v1/plans/{quote(plan_id)}/tree", params={"depth": depth})
+        return tree_view(plan_id, depth)
 
     @tool
-    def get_audit(plan_id: str) -> Any:
+    def get_audit(plan_id: str, offset: int = 0) -> Any:
         """A plan's audit trail in time order: who asked, decisions and approvals, every
-        change with its reason, every transition with its actor."""
-        return {"audit": call("GET", f"/v1/plans/{quote(plan_id)}/audit")}
+        change with its reason, every transition with its actor; 100 entries from
+        offset."""
+        audit = call("GET", f"/v1/plans/{quote(plan_id)}/audit")
+        return page(audit, offset, "audit", "get_audit")
+
+    # Plans and their trees are resources too.
+    @server.resource(
+        "graphsvc://plans/{plan_id}",
+        name="plan",
+        description="A plan: status, progress and its steps (id, key, status, name).",
+        mime_type="application/json",
+    )
+    def plan_resource(plan_id: str) -> dict[str, Any]:
+        return plan_view(plan_id)
+
+    @server.resource(
+        "graphsvc://plans/{plan_id}/tree",
+        name="plan_tree",
+        description="The status tree of a plan and its child plans.",
+        mime_type="application/json",
+    )
+    def tree_resource(plan_id: str) -> dict[str, Any]:
+        return tree_view(plan_id)
 
     @tool
     def list_queries() -> Any:
@@ -214,9 +325,13 @@ def build_server(client: ApiClient, role: str, principal: str, agent_id: str | N
         return {"queries": call("GET", "/v1/queries")}
 
     @tool
-    def run_query(name: str, parameters: dict[str, Any] | None = None) -> Any:
-        """Run a named read-only query (see list_queries) with its parameters."""
-        return call("POST", f"/v1/queries/{quote(name)}", json={"parameters": parameters or {}})
+    def run_query(name: str, parameters: dict[str, Any] | None = None, offset: int = 0) -> Any:
+        """Run a named read-only query (see list_queries) with its parameters; 100 rows
+        from offset."""
+        body = {"parameters": parameters or {}}
+        answer = call("POST", f"/v1/queries/{quote(name)}", json=body)
+        rows = answer.get("rows", answer) if isinstance(answer, dict) else answer
+        return page(rows if isinstance(rows, list) else [rows], offset, "rows", "run_query")
 
     # Worker tools.
     @tool
@@ -250,7 +365,9 @@ def build_server(client: ApiClient, role: str, principal: str, agent_id: str | N
 
     @tool
     def heartbeat_step(step_id: str) -> Any:
-        """Renew the lease of a step you claimed now (this server also does so by itself)."""
+        """Renew the lease of a step you claimed now (this server also does so by itself,
+        for up to an hour after your last tool call about the step)."""
+        leases.touch(step_id)
         leases.beat(step_id)
         return {"step_id": step_id, "status": "LEASED"}
 

@@ -93,6 +93,15 @@ async def _scenario(api: str, transport: str = "stdio") -> str:
         }
         created = await _call(lead, "create_plan", spec=spec, start=True)
         plan_id, ids = created["id"], created["step_ids"]
+        seen = await _call(agent, "get_plan", plan_id=plan_id)
+        assert {s["key"]: set(s) for s in seen["steps"]} == {
+            k: {"id", "key", "status", "name"} for k in ("A", "B", "C")
+        }
+        resource = await agent.read_resource(f"graphsvc://plans/{plan_id}")
+        as_resource = json.loads(resource.contents[0].text)  # type: ignore[union-attr]
+        assert as_resource["id"] == plan_id and len(as_resource["steps"]) == 3
+        tree = await agent.read_resource(f"graphsvc://plans/{plan_id}/tree")
+        assert plan_id in tree.contents[0].text  # type: ignore[union-attr]
         claim = {"kinds": ["task"], "plan_ids": [plan_id], "lease_seconds": 5}
         [a] = (await _call(agent, "claim_steps", **claim))["steps"]
         assert a["key"] == "A" and "lease_token" not in a
