@@ -56,9 +56,7 @@ def spec_table(spec: PlanSpec) -> Table:
     for column in ("#", "key", "kind", "name", "depends on"):
         table.add_column(column)
     for number, step in enumerate(spec.steps, start=1):
-        table.add_row(
-            str(number), step.key, step.kind.value, step.title, ", ".join(step.depends_on)
-        )
+        table.add_row(str(number), step.key, str(step.kind), step.title, ", ".join(step.depends_on))
     return table
 
 
@@ -97,7 +95,7 @@ def plan_tree(plan: PlanPublic, errors: bool = True) -> Tree:
     for step in plan.steps:
         tree.add(
             _step_line(
-                step.status.value, step.key, step.name, step.kind.value, step.error_message, errors
+                step.status.value, step.key, step.name, str(step.kind), step.error_message, errors
             )
         )
     return tree
@@ -110,7 +108,7 @@ def _add_family(node: Tree, plan: TreePlan, errors: bool) -> None:
                 step["status"].value,
                 step["key"],
                 step["name"],
-                step["kind"].value,
+                step["kind"],
                 step["error_message"],
                 errors,
             )

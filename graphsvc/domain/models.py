@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 from typing_extensions import TypedDict
@@ -17,6 +17,7 @@ from graphsvc.domain.states import PlanStatus, StepStatus
 
 __all__ = [
     "KEY_PATTERN",
+    "KIND_PATTERN",
     "TAG_KINDS",
     "ChildPlanRef",
     "EventPublic",
@@ -29,12 +30,18 @@ __all__ = [
     "Progress",
     "StepDetail",
     "StepKind",
+    "StepKindName",
     "StepPublic",
     "StepRef",
     "StepSpec",
 ]
 
 KEY_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$"
+# A step kind: a built-in one (``StepKind``) or a custom one that a worker registers
+# (``@worker.step("summarize")``): lower case, digits, ``_``, and ``.``, ``-`` or
+# ``/`` between words, at most 64 characters.
+KIND_PATTERN = r"^[a-z][a-z0-9_]*(?:[./-][a-z0-9_]+)*$"
+StepKindName = Annotated[str, Field(min_length=1, max_length=64, pattern=KIND_PATTERN)]
 
 
 class StepKind(StrEnum):
@@ -95,7 +102,7 @@ class StepSpec(BaseModel):
 
     key: str = Field(min_length=1, max_length=100, pattern=KEY_PATTERN)
     name: str | None = Field(default=None, max_length=500)
-    kind: StepKind = StepKind.TASK
+    kind: StepKindName = StepKind.TASK
     description: str = ""
     depends_on: list[str] = Field(default_factory=list)
     inputs: dict[str, Any] = Field(default_factory=dict)
@@ -160,7 +167,7 @@ class StepPublic(BaseModel):
     key: str
     step_number: int
     name: str
-    kind: StepKind
+    kind: str
     status: StepStatus
     description: str = ""
     depends_on: list[str] = Field(default_factory=list)
@@ -265,7 +272,7 @@ class TreeStep(TypedDict):
     id: str
     key: str
     name: str
-    kind: StepKind
+    kind: str
     status: StepStatus
     error_message: str | None
     child_count: int

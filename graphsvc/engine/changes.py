@@ -279,7 +279,7 @@ def _add(
             reason,
         )
         for event, s in zip(recorded, steps, strict=True):
-            event["kind"] = s.kind.value  # a READY one is looked up only if it is a gate
+            event["kind"] = str(s.kind)  # a READY one is looked up only if it is a gate
         blocked = [ids[s.key] for s in steps if created[s.key] == StepStatus.PENDING]
         events = recorded + (recheck(tx, blocked, actor.id) if blocked else [])
         events += gate_events(tx, events)  # a gate step added READY waits for a person

@@ -75,7 +75,7 @@ def step_row(
         "step_number": number,
         "name": step.title,
         "description": step.description,
-        "kind": step.kind.value,
+        "kind": str(step.kind),
         "routing_capability": routing_capability(step.requires_capabilities),
         "status": status.value,
         "inputs": to_json(step.inputs),

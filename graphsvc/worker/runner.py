@@ -30,6 +30,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 import logging
+import re
 import signal
 import threading
 import time
@@ -46,7 +47,7 @@ from graphsvc._errors import (
     TooLarge,
     ValidationFailed,
 )
-from graphsvc.domain.models import StepKind
+from graphsvc.domain.models import KIND_PATTERN
 from graphsvc.ids import new_id
 from graphsvc.worker.client import ApiClient, ServerError
 from graphsvc.worker.context import ClaimedStep, Lease, StepContext
@@ -54,7 +55,6 @@ from graphsvc.worker.executors import ExecutorConfig, Spawn, StepFailed, builtin
 
 __all__ = ["Handler", "Worker"]
 
-_API_KINDS = frozenset(k.value for k in StepKind)
 
 Handler = Callable[[StepContext], Any]
 """A step handler: ``fn(ctx) -> dict | None`` (its outputs), sync or ``async``."""
@@ -148,12 +148,14 @@ class Worker:
             return self._agent_id
 
     def register(self, kind: str, handler: Handler) -> None:
-        """Handle steps of ``kind`` with ``handler`` (replacing any handler of that kind).
-        ``ValueError`` for a kind the API does not know: a claim naming it would be refused,
-        and the worker would claim nothing (custom kinds are issue 20's, still open)."""
-        if kind not in _API_KINDS:
+        """Handle steps of ``kind`` with ``handler`` (replacing any handler of that kind): a
+        built-in kind (``StepKind``) or a custom one, which plans name in their steps'
+        ``kind``. ``ValueError`` for a name the API would refuse (``KIND_PATTERN``:
+        lower case, digits, ``_``, and ``.``, ``-`` or ``/`` between words)."""
+        if not re.fullmatch(KIND_PATTERN, kind) or len(kind) > 64:
             raise ValueError(
-                f"unknown step kind {kind!r}; the API takes {', '.join(sorted(_API_KINDS))}"
+                f"invalid step kind {kind!r}: lower case letters, digits and _, with . - or / "
+                "between words, at most 64 characters"
             )
         self._handlers[kind] = handler
         self._instant.discard(kind)

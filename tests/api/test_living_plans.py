@@ -442,7 +442,7 @@ def test_a_bad_batch_of_steps_names_every_problem_and_adds_nothing(
     assert "P -> Q -> P" in answer.text
     fields = client.post(
         f"/v1/plans/{plan_id}/steps/batch",
-        json={"steps": [{"key": "R", "kind": "nope"}, {"kind": "noop"}, {"key": "R"}]},
+        json={"steps": [{"key": "R", "kind": "No Pe"}, {"kind": "noop"}, {"key": "R"}]},
         headers=COORD,
     )
     assert fields.status_code == 422

@@ -136,7 +136,7 @@ def test_spec_problems_have_json_paths() -> None:
             {
                 "name": "x",
                 "steps": [
-                    {"key": "A", "kind": "teleport", "description": "x"},
+                    {"key": "A", "kind": "Tele Port", "description": "x"},
                     {"key": "B", "kind": "task", "description": "", "depends_on": ["A", "Z"]},
                     {"key": "B", "kind": "noop"},
                 ],

@@ -35,11 +35,15 @@ def test_handlers_register_by_kind_and_replace_builtins() -> None:
     assert Worker("http://127.0.0.1:9", key="k", builtins=False).kinds == []
 
 
-def test_a_kind_the_api_does_not_take_is_refused_at_once() -> None:
+def test_custom_kinds_are_welcome_and_names_the_api_refuses_are_refused_at_once() -> None:
     worker = Worker("http://127.0.0.1:9", agent_id="a", key="k")
-    with pytest.raises(ValueError, match="unknown step kind 'summarize'"):
-        worker.register("summarize", lambda ctx: {})
-    assert "summarize" not in worker.kinds
+    worker.register("summarize", lambda ctx: {})
+    worker.register("llm/review-code", lambda ctx: {})
+    assert {"summarize", "llm/review-code"} <= set(worker.kinds)
+    for bad in ("Summarize", "two words", "", "x" * 65):
+        with pytest.raises(ValueError, match="invalid step kind"):
+            worker.register(bad, lambda ctx: {})
+        assert bad not in worker.kinds
 
 
 def test_a_claimed_step_is_typed_from_the_claims_json(tmp_path: Path) -> None:

@@ -1,6 +1,6 @@
 """A worker written with the SDK (``graphsvc.Worker``, ``@worker.step``, ``StepContext``)
 runs a plan to its end against the real API: sync and async handlers, prior work, a
-spawn, a cancelled step whose handler sees ``ctx.cancelled``, and a
+custom kind, a spawn, a cancelled step whose handler sees ``ctx.cancelled``, and a
 ``StepFailed(retryable=False)`` that no retry repeats."""
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ def test_a_plan_runs_to_its_end_on_sdk_handlers(live_api: str, db: Database) -> 
             {"key": "B", "kind": "synthesize", "description": "sum up", "depends_on": ["A"]},
             {"key": "C", "kind": "planner", "description": "plan more"},
             {"key": "D", "kind": "command", "description": "wait for a cancel"},
+            {"key": "F", "kind": "summarize", "description": "a custom kind", "depends_on": ["A"]},
             {
                 "key": "E",
                 "kind": "task",
@@ -61,6 +62,10 @@ def test_a_plan_runs_to_its_end_on_sdk_handlers(live_api: str, db: Database) -> 
         child = {"name": "child", "steps": [{"key": "K", "kind": "noop"}]}
         seen["children"] = ctx.spawn(plans=[child])
 
+    @worker.step("summarize")  # a custom kind: the API stores and routes it like any other
+    def summarize(ctx: StepContext) -> dict[str, Any]:
+        return {"summary": f"{ctx.step.kind} of {[w['key'] for w in ctx.prior_work]}"}
+
     @worker.step("command")
     def wait_for_cancel(ctx: StepContext) -> dict[str, Any]:
         d_running.set()
@@ -68,7 +73,8 @@ def test_a_plan_runs_to_its_end_on_sdk_handlers(live_api: str, db: Database) -> 
         seen["D cancelled"] = ctx.cancelled
         return {"late": True}
 
-    assert worker.kinds == ["command", "noop", "planner", "subplan", "synthesize", "task"]
+    kinds = ["command", "noop", "planner", "subplan", "summarize", "synthesize", "task"]
+    assert worker.kinds == kinds
     worker.start()
     try:
         assert coordinator.post(f"/v1/plans/{plan_id}/start").status_code == 200
@@ -91,4 +97,7 @@ def test_a_plan_runs_to_its_end_on_sdk_handlers(live_api: str, db: Database) -> 
     assert plans.get_plan(db, seen["children"][0]).status.value == "COMPLETED"
     assert steps["D"].status.value == "CANCELLED" and seen["D cancelled"] is True
     assert steps["E"].status.value == "FAILED" and steps["E"].retry_count == 0
+    assert steps["F"].kind == "summarize" and steps["F"].outputs == {
+        "summary": "summarize of ['A']"
+    }
     assert seen["E attempts"] == 1

@@ -12,7 +12,7 @@ from pydantic import BaseModel, Field
 from graphsvc._errors import Problem, ValidationFailed
 from graphsvc.api.auth import Principal
 from graphsvc.api.deps import Coordinator, DbDep
-from graphsvc.domain.models import StepKind
+from graphsvc.domain.models import StepKindName
 from graphsvc.engine import changes as modify
 from graphsvc.engine.changes import Actor
 
@@ -87,7 +87,7 @@ class StepPatch(ChangeBody):
     name: str | None = None
     description: str | None = None
     inputs: dict[str, Any] | None = None
-    kind: StepKind | None = None
+    kind: StepKindName | None = None
     max_retries: int | None = None
     timeout_seconds: float | None = None
     requires_capabilities: list[str] | None = None

@@ -14,7 +14,7 @@ from graphsvc.api._signal import CLAIM_POLL_SECONDS, WorkSignal
 from graphsvc.api.auth import Principal
 from graphsvc.api.deps import DbDep, Worker, act_as
 from graphsvc.domain.children import parse_children
-from graphsvc.domain.models import StepKind
+from graphsvc.domain.models import StepKind, StepKindName
 from graphsvc.domain.rules import Completion
 from graphsvc.engine import children, work
 
@@ -26,7 +26,11 @@ class ClaimRequest(BaseModel):
         min_length=1, max_length=200, description="A worker key may claim only as its own agent."
     )
     capabilities: list[str] = Field(default_factory=list, max_length=100)
-    kinds: list[StepKind] = Field(default_factory=lambda: list(StepKind))
+    kinds: list[StepKindName] = Field(
+        default_factory=lambda: [str(k) for k in StepKind],
+        max_length=100,
+        description="Built-in kinds (the default: all of them) or custom ones.",
+    )
     max_steps: int = Field(default=1, ge=1, le=1000)
     lease_seconds: float = Field(default=60.0, ge=1, le=86400, description="Seconds.")
     wait_seconds: float = Field(default=0.0, ge=0, le=60, description="Long-poll up to this long.")
@@ -41,7 +45,7 @@ class ClaimRequest(BaseModel):
         """The claim as the store takes it; ``PermissionDenied`` when ``who`` (a worker
         key) claims for another agent."""
         act_as(who, self.agent_id)
-        kinds = [k.value for k in self.kinds]
+        kinds = list(self.kinds)
         return work.ClaimSpec(
             self.agent_id,
             kinds,
@@ -55,7 +59,7 @@ class ClaimRequest(BaseModel):
 class ClaimedStep(BaseModel):
     id: str
     key: str
-    kind: StepKind
+    kind: str
     name: str
     description: str
     inputs: dict[str, Any]
