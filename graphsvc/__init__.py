@@ -18,12 +18,13 @@ from graphsvc._errors import (
     ValidationFailed,
 )
 from graphsvc.settings import Settings
-from graphsvc.worker import StepContext, StepFailed, Worker
+from graphsvc.worker import Client, StepContext, StepFailed, Worker
 
 __version__ = "0.1.0"
 
 __all__ = [
     "AuthenticationFailed",
+    "Client",
     "ConflictError",
     "GraphsvcError",
     "LocalDbError",

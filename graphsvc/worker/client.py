@@ -1,8 +1,11 @@
-"""A small REST client for the worker endpoints (httpx)."""
+"""The typed REST client of graphsvc (httpx): ``graphsvc.Client``. The SDK, the built-in
+worker, the MCP server and the CLI all speak to the API through it; its answers are the
+API's own pydantic models (``graphsvc.domain.models``)."""
 
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 
@@ -17,10 +20,19 @@ from graphsvc._errors import (
     TooLarge,
     ValidationFailed,
 )
+from graphsvc.domain.models import (
+    PlanCreated,
+    PlanPublic,
+    PlanSpec,
+    PlanSummary,
+    StatusTree,
+    StepDetail,
+)
+from graphsvc.domain.states import PlanStatus
 from graphsvc.localkey import read_local_key
 from graphsvc.settings import Settings
 
-__all__ = ["ApiClient", "ServerError", "default_api_key"]
+__all__ = ["ApiClient", "Client", "ServerError", "default_api_key"]
 
 _BY_STATUS: dict[int, type[GraphsvcError]] = {
     401: AuthenticationFailed,
@@ -50,7 +62,7 @@ class ServerError(GraphsvcError):
     """The API answered with a 5xx status."""
 
 
-class ApiClient:
+class Client:
     """Calls the graphsvc API at ``base_url`` with the bearer ``api_key`` (default, for an
     API on this machine only: ``default_api_key()``).
 
@@ -164,3 +176,72 @@ class ApiClient:
         spawned = self.call("POST", f"/v1/steps/{step_id}/subplans", json=body)
         ids: list[str] = spawned["child_plan_ids"]
         return ids
+
+    # Plans, typed: the models the API answers with.
+    def create_plan(self, spec: PlanSpec | dict[str, Any], start: bool = False) -> PlanCreated:
+        """``POST /v1/plans``: store a plan (a ``PlanSpec`` or its JSON), DRAFT, or started
+        with ``start``; ``ValidationFailed`` lists every problem of a bad spec."""
+        body = (
+            spec.model_dump(mode="json", exclude_none=True) if isinstance(spec, PlanSpec) else spec
+        )
+        answer = self.call("POST", "/v1/plans", json=body, params={"start": start})
+        return PlanCreated.model_validate(answer)
+
+    def create_plan_from_tickets(self, text: str, start: bool = False) -> PlanCreated:
+        """``POST /v1/plans/tickets``: a plan from a ticket file's text."""
+        answer = self.call(
+            "POST",
+            "/v1/plans/tickets",
+            content=text.encode(),
+            headers={"Content-Type": "text/markdown"},
+            params={"start": start},
+        )
+        return PlanCreated.model_validate(answer)
+
+    def get_plan(self, plan_id: str) -> PlanPublic:
+        """``GET /v1/plans/{id}``: a plan with its steps and progress."""
+        return PlanPublic.model_validate(self.call("GET", f"/v1/plans/{_segment(plan_id)}"))
+
+    def list_plans(
+        self, root_only: bool = True, status: PlanStatus | None = None, limit: int = 50
+    ) -> list[PlanSummary]:
+        """``GET /v1/plans``: plans newest first."""
+        params: dict[str, Any] = {"root_only": root_only, "limit": limit}
+        if status is not None:
+            params["status"] = str(status)
+        return [PlanSummary.model_validate(p) for p in self.call("GET", "/v1/plans", params=params)]
+
+    def plan_tree(self, plan_id: str, depth: int = 3) -> StatusTree:
+        """``GET /v1/plans/{id}/tree``: the status tree of a plan and its child plans."""
+        tree: StatusTree = self.call(
+            "GET", f"/v1/plans/{_segment(plan_id)}/tree", params={"depth": depth}
+        )
+        return tree
+
+    def get_step(self, step_id: str) -> StepDetail:
+        """``GET /v1/steps/{id}``: a step with its links and events."""
+        return StepDetail.model_validate(self.call("GET", f"/v1/steps/{_segment(step_id)}"))
+
+    def transition_plan(self, plan_id: str, action: str, reason: str | None = None) -> PlanStatus:
+        """``POST /v1/plans/{id}/{action}`` for ``action`` start, pause, resume or cancel;
+        the plan's new status. ``ConflictError`` when the plan's status does not allow it."""
+        if action not in ("start", "pause", "resume", "cancel"):
+            raise ValueError(f"unknown plan action {action!r}")
+        body = {"reason": reason} if reason else None
+        answer = self.call("POST", f"/v1/plans/{_segment(plan_id)}/{action}", json=body)
+        return PlanStatus(answer["status"])
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+ApiClient = Client
+"""The former name of ``Client``."""
+
+
+def _segment(value: str) -> str:
+    """``value`` as one URL path segment."""
+    return quote(value, safe="")

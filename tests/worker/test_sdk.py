@@ -11,6 +11,7 @@ import time
 from typing import Any
 
 import httpx
+import pytest
 
 from graphsvc import StepContext, StepFailed, Worker
 from graphsvc.store import Database, plans
@@ -101,3 +102,25 @@ def test_a_plan_runs_to_its_end_on_sdk_handlers(live_api: str, db: Database) -> 
         "summary": "summarize of ['A']"
     }
     assert seen["E attempts"] == 1
+
+
+def test_the_typed_client_answers_with_the_apis_models(live_api: str) -> None:
+    from graphsvc import Client, ConflictError, ValidationFailed
+    from graphsvc.domain.models import PlanCreated, PlanPublic, StepDetail
+
+    with Client(live_api, api_key=KEYS["coordinator"]) as client:
+        created = client.create_plan({"name": "typed", "steps": [{"key": "A", "kind": "noop"}]})
+        assert isinstance(created, PlanCreated) and created.status.value == "DRAFT"
+        from_tickets = client.create_plan_from_tickets("# T\n---\n# A: One [noop]\n")
+        assert from_tickets.step_count == 1
+        assert client.transition_plan(created.id, "start").value == "EXECUTING"
+        plan = client.get_plan(created.id)
+        assert isinstance(plan, PlanPublic) and [s.key for s in plan.steps] == ["A"]
+        assert isinstance(client.get_step(created.step_ids["A"]), StepDetail)
+        assert created.id in {p.id for p in client.list_plans(limit=200)}
+        assert client.plan_tree(created.id)["root"]["id"] == created.id
+        assert client.transition_plan(created.id, "cancel", reason="done").value == "CANCELLED"
+        with pytest.raises(ConflictError):
+            client.transition_plan(created.id, "pause")
+        with pytest.raises(ValidationFailed):
+            client.create_plan({"name": "bad", "steps": [{"key": "A", "kind": "No Pe"}]})

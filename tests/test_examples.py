@@ -1,0 +1,31 @@
+"""The examples run as their docstrings say, against a real API and Neo4j."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.helpers import KEYS
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+
+
+def test_the_sdk_example_works_its_plan_to_the_end(live_api: str) -> None:
+    # One key both creates the plan (a coordinator's right) and claims (a worker's): an
+    # admin key, as the local key on a user's machine is.
+    env = {**os.environ, "GRAPHSVC_API_URL": live_api, "GRAPHSVC_API_KEY": KEYS["admin"]}
+    done = subprocess.run(
+        [sys.executable, str(EXAMPLES / "sdk_worker.py")],
+        capture_output=True,
+        text=True,
+        timeout=180,
+        env=env,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[0].endswith(": COMPLETED")
+    report = next(line for line in lines if line.strip().startswith("REPORT"))
+    assert "34 words; most used: graph (2), steps (2), step (2)" in report
