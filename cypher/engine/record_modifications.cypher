@@ -14,8 +14,11 @@ CREATE (m:PlanModification {id: row.id, modification_type: row.type, old_value: 
 CREATE (m)-[:MODIFIES_PLAN]->(p)
 WITH m, row
 OPTIONAL MATCH (s:ExecutionStep {id: row.step_id})
-FOREACH (_ IN CASE WHEN s IS NOT NULL AND NOT row.creates THEN [1] ELSE [] END |
+FOREACH (_ IN CASE WHEN s IS NOT NULL AND NOT row.creates AND NOT row.removes THEN [1]
+              ELSE [] END |
          CREATE (m)-[:MODIFIES_STEP]->(s))
+FOREACH (_ IN CASE WHEN s IS NOT NULL AND row.removes THEN [1] ELSE [] END |
+         CREATE (m)-[:REMOVES_STEP]->(s))
 FOREACH (_ IN CASE WHEN s IS NOT NULL AND row.creates THEN [1] ELSE [] END |
          CREATE (m)-[:CREATES_STEP]->(s))
 WITH collect(DISTINCT m) AS modifications

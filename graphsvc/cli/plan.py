@@ -190,6 +190,23 @@ _end_step_command(
 _end_step_command("skip", "Skip an unfinished step; its dependents proceed.")
 
 
+@plan_app.command("remove-step")
+@one_line_errors
+def plan_remove_step(
+    step: StepRef,
+    reason: Reason = None,
+    user: User = "cli",
+    api: Api = None,
+    api_key: ApiKey = None,
+) -> None:
+    """Remove a step that has not started: it stops counting and stops gating its
+    dependents; the node stays for the audit."""
+    with api_client(api, api_key) as client:
+        step_id = step_id_of(client, step)
+        params = {k: v for k, v in {"reason": reason, "user_id": user}.items() if v}
+        _changed(client.call("DELETE", f"/v1/steps/{quote(step_id)}", params=params))
+
+
 @plan_app.command("retry-step")
 @one_line_errors
 def plan_retry_step(

@@ -132,6 +132,8 @@ TRANSITIONS: tuple[Transition, ...] = (
     _t(_STEP, "children_failed", (S.WAITING,), S.FAILED, "STEP_FAILED"),
     _t(_STEP, "cancel", _LIVE, S.CANCELLED, "STEP_CANCELLED"),
     _t(_STEP, "skip", _LIVE, S.SKIPPED, "STEP_SKIPPED"),
+    # A step that has not started leaves its plan (REMOVE_STEP): it will never run.
+    _t(_STEP, "remove", _UNSTARTED, S.CANCELLED, "STEP_REMOVED"),
     _t(_STEP, "retry", (S.FAILED,), S.PENDING, "STEP_RETRIED"),
     # Steps downstream of a retried one, with reset_downstream: run again.
     _t(_STEP, "rearm", _STEP_TERMINAL, S.PENDING, "STEP_RETRIED"),

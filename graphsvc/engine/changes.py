@@ -48,6 +48,7 @@ __all__ = [
     "add_steps",
     "cancel_step",
     "remove_dependency",
+    "remove_step",
     "retry_step",
     "skip_step",
     "update_step",
@@ -73,6 +74,7 @@ _UPDATE = engine_query("update_step")
 _RESERVE = engine_query("reserve_step")
 _CURRENT_LINKS = engine_query("get_step_links")
 _SET_CAPABILITIES = engine_query("set_step_capabilities")
+_REMOVE_STEP = engine_query("remove_step")
 
 
 def _changeable_step(
@@ -380,6 +382,51 @@ def remove_dependency(
             None,
         )
         record_events(tx, [*events, event])
+        return _result(step_id, tx, event)
+
+    return db.write(work)
+
+
+def remove_step(
+    db: Database, step_id: str, actor: Actor, reason: str | None = None
+) -> dict[str, Any]:
+    """Remove a step that has not started (PENDING or READY) from its plan: REMOVE_STEP.
+
+    It stops counting in the plan's progress and stops gating its dependents, which
+    are re-checked (READY when nothing else blocks them); the plan may end. The node
+    stays for the audit: CANCELLED, out of its plan's ``CONTAINS_STEP``, linked from
+    its modification by ``REMOVES_STEP`` (old value: its key, status and the keys of
+    the dependents it gated). Returns ``{"step_id", "status", "modification_id"}``.
+    Raises ``NotFoundError``, or ``ConflictError`` when the step has started or the
+    plan has ended or forbids changes."""
+
+    def work(tx: Tx) -> dict[str, Any]:
+        step, plan = _changeable_step(tx, step_id, _NOT_STARTED, "remove")
+        row = tx.run(_REMOVE_STEP, step_id=step_id, reason=reason).single(strict=True)
+        dependents = row["dependents"]
+        events: list[dict[str, Any]] = [
+            {
+                "plan_id": plan["id"],
+                "step_id": step_id,
+                "type": "STEP_REMOVED",
+                "from_status": step["status"],
+                "to_status": StepStatus.CANCELLED.value,
+                "actor": actor.id,
+                "message": reason,
+            }
+        ]
+        old = {
+            "key": step["key"],
+            "status": step["status"],
+            "dependents": sorted(d["key"] for d in dependents),
+        }
+        event = record_modification(
+            tx, plan["id"], step_id, ModificationType.REMOVE_STEP, actor, reason, old, None
+        )
+        events.append(event)
+        events += recheck(tx, [d["id"] for d in dependents], actor.id)
+        events += settle(tx, plan["id"], [step_id], False, plan["on_failure"], actor.id)
+        record_events(tx, events)
         return _result(step_id, tx, event)
 
     return db.write(work)

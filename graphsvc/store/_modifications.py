@@ -25,6 +25,7 @@ __all__ = ["Actor", "Change", "ModificationType", "record_modification", "record
 
 class ModificationType(StrEnum):
     ADD_STEP = "ADD_STEP"
+    REMOVE_STEP = "REMOVE_STEP"
     ADD_DEPENDENCY = "ADD_DEPENDENCY"
     REMOVE_DEPENDENCY = "REMOVE_DEPENDENCY"
     CANCEL_STEP = "CANCEL_STEP"
@@ -80,6 +81,7 @@ def record_modifications(
             "old": to_json(c.old),
             "new": to_json(c.new),
             "creates": c.kind == ModificationType.ADD_STEP,
+            "removes": c.kind == ModificationType.REMOVE_STEP,
             "created": c.created.value,
         }
         for c in changes

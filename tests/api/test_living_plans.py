@@ -541,3 +541,61 @@ def test_added_steps_are_created_ready_waiting_or_pending_as_they_may_run(db: Da
     [later] = modify.add_steps(db, draft, [human("B")], modify.Actor("ada"))
     assert later["status"] == "PENDING"
     lifecycle.transition_plan(db, plan_id, "cancel")
+
+
+def test_removing_a_step_that_has_not_started(client: TestClient, db: Database) -> None:
+    """REMOVE_STEP (issue 21): the step stops counting and stops gating its dependents;
+    the node stays, linked from its modification; a started step, a worker key or a
+    removed step's id change nothing."""
+    spec = {
+        "name": "remove",
+        "steps": [
+            human("A"),
+            human("R", depends_on=["A"]),
+            human("C", depends_on=["R"]),
+            human("D"),
+        ],
+    }
+    created = client.post("/v1/plans?start=true", json=spec, headers=COORD).json()
+    plan_id, ids = created["id"], created["step_ids"]
+    version = plans.get_plan(db, plan_id).version
+    denied = client.delete(f"/v1/steps/{ids['R']}", headers=auth("worker"))
+    assert denied.status_code == 403
+    removed = client.delete(f"/v1/steps/{ids['R']}", params={"reason": "not needed"}, headers=COORD)
+    assert removed.status_code == 200, removed.text
+    assert removed.json()["status"] == "CANCELLED"
+    plan = plans.get_plan(db, plan_id)
+    steps = {s.key: s for s in plan.steps}
+    assert set(steps) == {"A", "C", "D"} and plan.progress.total == 3
+    assert steps["C"].status.value == "READY" and steps["C"].depends_on == []
+    assert plan.version == version + 1
+    links = db.read(
+        lambda tx: tx.run(
+            "MATCH (m:PlanModification {id: $id})-[:REMOVES_STEP]->(s:ExecutionStep) "
+            "MATCH (m)-[:MODIFIES_PLAN]->(p:ExecutionPlan) "
+            "RETURN m.modification_type AS type, m.reason AS reason, s.key AS key, "
+            "s.status AS status, p.id AS plan_id",
+            id=removed.json()["modification_id"],
+        ).data()
+    )
+    assert links == [
+        {
+            "type": "REMOVE_STEP",
+            "reason": "not needed",
+            "key": "R",
+            "status": "CANCELLED",
+            "plan_id": plan_id,
+        }
+    ]
+    assert client.delete(f"/v1/steps/{ids['R']}", headers=COORD).status_code == 404
+    d_needs = next(s.requires_capabilities for s in plan.steps if s.key == "D")
+    [d] = work.claim(db, "remover", kinds=["task"], capabilities=d_needs, plan_ids=[plan_id])
+    assert d["key"] == "D"
+    started = client.delete(f"/v1/steps/{ids['D']}", headers=COORD)
+    assert started.status_code == 409
+    assert plans.get_plan(db, plan_id).version == version + 1
+    # Removing the last unfinished steps ends the plan.
+    work.complete(db, d["id"], d["lease_token"], {}, {})
+    for key in ("A", "C"):
+        assert client.delete(f"/v1/steps/{ids[key]}", headers=COORD).status_code == 200
+    assert plans.get_plan(db, plan_id).status.value == "COMPLETED"

@@ -1,5 +1,6 @@
 """Live changes to running plans (coordinator role; DESIGN.md section 4): add a step, add
-or remove a dependency, cancel, skip or retry a step, edit a step that has not started.
+or remove a dependency, cancel, skip, retry or remove a step, edit a step that has not
+started.
 Each writes a ``PlanModification`` with its actor and reason."""
 
 from __future__ import annotations
@@ -162,6 +163,24 @@ def cancel_step(
     return Changed.model_validate(
         modify.cancel_step(db, step_id, _actor_of(body, who), body.reason)
     )
+
+
+@router.delete("/steps/{step_id}", response_model=Changed)
+def remove_step(
+    step_id: str,
+    db: DbDep,
+    who: Coordinator,
+    reason: Annotated[str | None, Query(max_length=4000)] = None,
+    user_id: str | None = None,
+    agent_id: str | None = None,
+) -> Changed:
+    """Remove a step that has not started (PENDING or READY): REMOVE_STEP. It stops
+    counting in progress and stops gating its dependents (which run if nothing else
+    blocks them); the node stays for the audit (CANCELLED, linked from its
+    modification by ``REMOVES_STEP``, no longer in the plan's steps). 409 for a step
+    that has started, or a plan that has ended or forbids changes."""
+    actor = _actor(who, user_id, agent_id)
+    return Changed.model_validate(modify.remove_step(db, step_id, actor, reason))
 
 
 @router.post("/steps/{step_id}/skip", response_model=Changed)
