@@ -19,6 +19,7 @@ WITH p,
                 assignee: head([(s)-[a:ASSIGNED_TO {reserved: true}]->(agent:Agent) |
                                 agent.id])}) AS steps
 RETURN p {.*,
+          manager_agent_id: head([(p)-[:MANAGED_BY]->(m:Agent) | m.id]),
           parent_step_id: head([(ps:ExecutionStep)-[:SPAWNED]->(p) | ps.id]),
           parent_plan_id: head([(pp:ExecutionPlan)-[:CONTAINS_STEP]->(:ExecutionStep)
                                 -[:SPAWNED]->(p) | pp.id])} AS plan,

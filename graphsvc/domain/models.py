@@ -148,6 +148,13 @@ class PlanSpec(BaseModel):
     estimated_duration: float | None = Field(
         default=None, ge=0, le=MAX_ESTIMATE_MINUTES, description="Minutes."
     )
+    manager_agent_id: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=200,
+        description="The agent that manages the plan (MANAGED_BY): changes it requests "
+        "are attributed to it.",
+    )
     steps: list[StepSpec] = Field(min_length=1)
 
 
@@ -205,6 +212,9 @@ class PlanSummary(BaseModel):
     can_modify: bool = True
     requires_approval: bool = False
     version: int = 1
+    manager_agent_id: str | None = Field(
+        default=None, description="The agent the plan is MANAGED_BY, if any."
+    )
     parent_step_id: str | None = Field(
         default=None, description="A child plan's spawning step (from SPAWNED)."
     )

@@ -34,6 +34,7 @@ __all__ = [
 
 _CREATE_PLANS = engine_query("create_plans")
 _LINK_ANALYSIS = engine_query("link_analysis")
+_LINK_MANAGERS = engine_query("link_plan_managers")
 _CREATE_STEPS = engine_query("create_steps")
 _CREATE_EDGES = engine_query("create_dependencies")
 _LINK_CAPABILITIES = engine_query("link_capabilities")
@@ -129,6 +130,13 @@ def write_plans(tx: Tx, new: list[NewPlan], actor: str | None) -> None:
     handful of queries whether it is one plan of 10,000 steps or 100 plans of 10.
     Raises ``ValidationFailed`` for an unknown ``analysis_id``."""
     tx.run(_CREATE_PLANS, plans=[{**_plan_props(n.id, n.spec), **n.extra} for n in new]).consume()
+    managers = [
+        {"plan_id": n.id, "agent_id": n.spec.manager_agent_id}
+        for n in new
+        if n.spec.manager_agent_id is not None
+    ]
+    if managers:
+        tx.run(_LINK_MANAGERS, rows=managers).consume()
     for n in new:
         if n.spec.analysis_id is None:
             continue

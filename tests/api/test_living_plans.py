@@ -599,3 +599,31 @@ def test_removing_a_step_that_has_not_started(client: TestClient, db: Database) 
     for key in ("A", "C"):
         assert client.delete(f"/v1/steps/{ids[key]}", headers=COORD).status_code == 200
     assert plans.get_plan(db, plan_id).status.value == "COMPLETED"
+
+
+def test_a_plans_manager_agent_is_managed_by_and_its_changes_are_its_own(
+    client: TestClient, db: Database
+) -> None:
+    """MANAGED_BY (issue 21): a spec's ``manager_agent_id`` links the plan to that agent,
+    and changes that agent requests (here: the coordinator key whose principal it is)
+    are attributed to the Agent, not to a User of the same name."""
+    spec = {"name": "managed", "manager_agent_id": "coordinator-user", "steps": [human("A")]}
+    created = client.post("/v1/plans", json=spec, headers=COORD).json()
+    plan = client.get(f"/v1/plans/{created['id']}", headers=COORD).json()
+    assert plan["manager_agent_id"] == "coordinator-user"
+    changed = client.post(
+        f"/v1/plans/{created['id']}/steps",
+        json={"step": human("B"), "reason": "more"},
+        headers=COORD,
+    )
+    assert changed.status_code == 201, changed.text
+    who = db.read(
+        lambda tx: tx.run(
+            "MATCH (p:ExecutionPlan {id: $id})-[:MANAGED_BY]->(manager:Agent) "
+            "MATCH (m:PlanModification)-[:MODIFIES_PLAN]->(p) "
+            "MATCH (requester)-[:REQUESTS_MODIFICATION]->(m) "
+            "RETURN manager.id AS manager, labels(requester) AS labels, requester.id AS id",
+            id=created["id"],
+        ).data()
+    )
+    assert who == [{"manager": "coordinator-user", "labels": ["Agent"], "id": "coordinator-user"}]
