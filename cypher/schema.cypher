@@ -36,6 +36,8 @@ CREATE INDEX step_claim IF NOT EXISTS FOR (n:ExecutionStep) ON (n.status, n.kind
 // steps) seek their READY steps, and their WAITING spawners, through this one.
 CREATE INDEX step_plan_status IF NOT EXISTS FOR (n:ExecutionStep) ON (n.plan_id, n.status);
 CREATE INDEX step_lease_expires_at IF NOT EXISTS FOR (n:ExecutionStep) ON (n.lease_expires_at);
+// The sweep finds waiting gate steps past their deadline (deadline_seconds) through this.
+CREATE INDEX step_wait_deadline IF NOT EXISTS FOR (n:ExecutionStep) ON (n.wait_deadline);
 CREATE INDEX step_key IF NOT EXISTS FOR (n:ExecutionStep) ON (n.key);
 // A step's key is unique within its plan: new keys are checked through this index
 // (each step carries its plan's id, plan_id), at a cost that does not grow with the

@@ -1,18 +1,21 @@
 // fail_plan_fast: A critical failure under FAIL_FAST: the plan FAILED, its unstarted steps CANCELLED.
-// Parameters: $plan_fail_from, $plan_fail_to, $plan_id, $step_cancel_to, $step_unstarted
-// Each of the cancelled is {id, old}: the step and its status before.
-// Result columns: cancelled
+// So are its waiting gate steps ($gate_kinds): nobody is to approve or answer them now.
+// Parameters: $gate_kinds, $plan_fail_from, $plan_fail_to, $plan_id, $step_cancel_to, $step_unstarted, $step_waiting
+// Each of the cancelled is {id, old}: the step and its status before; old_status is the
+// plan's.
+// Result columns: old_status, cancelled
 MATCH (p:ExecutionPlan {id: $plan_id})
 WHERE p.status IN $plan_fail_from
+WITH p, p.status AS old_status
 SET p.status = $plan_fail_to, p.completed_at = datetime()
-WITH p
+WITH p, old_status
 OPTIONAL MATCH (p)-[:CONTAINS_STEP]->(s:ExecutionStep)
-WHERE s.status IN $step_unstarted
+WHERE s.status IN $step_unstarted OR (s.status = $step_waiting AND s.kind IN $gate_kinds)
 // Each step's old status is collected before any is set.
-WITH p, collect(CASE WHEN s IS NOT NULL THEN {step: s, old: s.status} END) AS rows
+WITH p, old_status, collect(CASE WHEN s IS NOT NULL THEN {step: s, old: s.status} END) AS rows
 FOREACH (r IN rows |
   SET r.step.status = $step_cancel_to, r.step.completed_at = datetime(),
       r.step.cancelled_by_fail_fast = true,
       r.step.error_message = 'cancelled: the plan failed (on_failure FAIL_FAST)')
 SET p.unfinished = p.unfinished - size(rows)
-RETURN [r IN rows | {id: r.step.id, old: r.old}] AS cancelled
+RETURN old_status, [r IN rows | {id: r.step.id, old: r.old}] AS cancelled

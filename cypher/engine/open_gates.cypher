@@ -4,7 +4,9 @@
 UNWIND $step_ids AS sid
 MATCH (p:ExecutionPlan)-[:CONTAINS_STEP]->(s:ExecutionStep {id: sid, status: $step_ready})
 WHERE s.kind IN $kinds
-SET s.status = $step_open_gate_to, s.started_at = datetime()
+SET s.status = $step_open_gate_to, s.started_at = datetime(),
+    s.wait_deadline = CASE WHEN s.deadline_seconds IS NULL THEN null
+                           ELSE datetime() + duration({seconds: s.deadline_seconds}) END
 WITH p, s
 FOREACH (_ IN CASE WHEN s.kind = 'approval' THEN [1] ELSE [] END |
   CREATE (d:Decision {id: $decision_ids[s.id], type: 'APPROVAL', status: $decision_request_approval_to,

@@ -16,6 +16,7 @@ from typing_extensions import TypedDict
 from graphsvc.domain.states import PlanStatus, StepStatus
 
 __all__ = [
+    "GATE_KINDS",
     "KEY_PATTERN",
     "KIND_PATTERN",
     "TAG_KINDS",
@@ -74,6 +75,8 @@ DEFAULT_MAX_LEASE_LOSSES = 3  # DESIGN.md section 8: losing the worker is not a 
 MAX_SEQ = 2**63 - 1  # the largest Neo4j integer (64-bit)
 
 # Kinds whose description is the work itself and so may not be empty.
+# Steps that wait for a person instead of a worker (DESIGN.md section 3).
+GATE_KINDS = frozenset({StepKind.APPROVAL.value, StepKind.HUMAN_INPUT.value})
 BODY_REQUIRED = frozenset({StepKind.TASK, StepKind.SYNTHESIZE, StepKind.PLANNER, StepKind.COMMAND})
 
 
@@ -119,6 +122,13 @@ class StepSpec(BaseModel):
     )
     timeout_seconds: float | None = Field(
         default=None, gt=0, le=MAX_TIMEOUT_SECONDS, description="Seconds an attempt may run."
+    )
+    deadline_seconds: float | None = Field(
+        default=None,
+        gt=0,
+        le=MAX_TIMEOUT_SECONDS,
+        description="approval and human_input steps: seconds they may wait for a person; "
+        "then the step FAILS ('deadline passed') and its decision is closed.",
     )
     is_critical: bool = True
     can_modify: bool = True
@@ -190,6 +200,10 @@ class StepPublic(BaseModel):
     max_lease_losses: int = DEFAULT_MAX_LEASE_LOSSES
     lease_losses: int = Field(default=0, description="Leases that expired (lost workers).")
     timeout_seconds: float | None = None
+    deadline_seconds: float | None = None
+    wait_deadline: datetime | None = Field(
+        default=None, description="When a waiting gate step's deadline passes."
+    )
     is_critical: bool = True
     validate_command: str | None = None
     started_at: datetime | None = None

@@ -16,7 +16,7 @@ import yaml
 from pydantic import ValidationError
 
 from graphsvc._errors import Problem, ValidationFailed
-from graphsvc.domain.models import BODY_REQUIRED, PlanSpec, StepKind, StepSpec
+from graphsvc.domain.models import BODY_REQUIRED, GATE_KINDS, PlanSpec, StepKind, StepSpec
 
 __all__ = ["find_cycles", "graph_problems", "load_spec_text", "parse_spec", "parse_step"]
 
@@ -177,9 +177,13 @@ def _raw_step_problems(raw_steps: list[Any]) -> list[Problem]:
 def _body_problems(step: dict[str, Any], where: str) -> list[Problem]:
     kind = step.get("kind", StepKind.TASK.value)
     body = step.get("description", "")
+    problems: list[Problem] = []
     if kind in {k.value for k in BODY_REQUIRED} and isinstance(body, str) and not body.strip():
-        return [Problem(where, f"a {kind} step needs a description (its work)")]
-    return []
+        problems.append(Problem(where, f"a {kind} step needs a description (its work)"))
+    if step.get("deadline_seconds") is not None and kind not in GATE_KINDS:
+        at = where.rsplit(".", 1)[0] + ".deadline_seconds"
+        problems.append(Problem(at, "deadline_seconds is for approval and human_input steps only"))
+    return problems
 
 
 def parse_step(data: Any, where: str = "step") -> StepSpec:

@@ -4,12 +4,14 @@ its effect on the plan or step it gates, and human input to a waiting step."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from graphsvc._errors import ConflictError, NotFoundError, ValidationFailed
 from graphsvc.domain.models import DecisionPublic, DecisionSpec
 from graphsvc.domain.states import PlanStatus, StepStatus
 from graphsvc.engine.family import settle
+from graphsvc.engine.gates import close_decisions
 from graphsvc.engine.lifecycle import transition_tx
 from graphsvc.engine.progress import record_events
 from graphsvc.ids import new_id
@@ -19,7 +21,7 @@ from graphsvc.store._exists import missing_ids
 from graphsvc.store._queries import engine_query
 from graphsvc.store.locks import lock_step
 
-__all__ = ["create_decision", "decide", "list_decisions", "provide_input"]
+__all__ = ["create_decision", "decide", "expire_deadlines", "list_decisions", "provide_input"]
 
 _CREATE = engine_query("create_decision")
 _LIST = engine_query("list_decisions")
@@ -28,6 +30,7 @@ _VIEW_BY_ID = engine_query("get_decision")
 _DECIDE = engine_query("answer_decision")
 _APPROVE_PLAN = engine_query("approve_plan")
 _GATE_DONE = engine_query("end_gate_step")
+_PASSED = engine_query("find_passed_deadlines")
 
 _LABELS = {
     "analysis_id": "Analysis",
@@ -125,6 +128,33 @@ def _gate_done(
     ]
     critical = status == StepStatus.FAILED and bool(row["critical"])
     return events + settle(tx, row["plan_id"], [step_id], critical, row["on_failure"], actor)
+
+
+DEADLINE_PASSED = "deadline passed"
+
+
+def expire_deadlines(db: Database, limit: int = 100) -> int:
+    """Fail the waiting gate steps (approval, human_input) whose ``deadline_seconds`` has
+    passed: each FAILS with "deadline passed" and its PENDING decision is closed
+    (REJECTED) with the same note, then the plan moves on as after any failure. Each
+    step is locked and checked again first (a person may have answered meanwhile).
+    Returns how many it failed."""
+    ids = db.read(lambda tx: [r["id"] for r in tx.run(_PASSED, limit=limit)])
+    return sum(db.write(_expire, step_id) for step_id in ids)
+
+
+def _expire(tx: Tx, step_id: str) -> bool:
+    step, _ = lock_step(tx, step_id)
+    deadline = step.get("wait_deadline")
+    if step["status"] != StepStatus.WAITING or deadline is None or deadline > datetime.now(UTC):
+        return False
+    events = close_decisions(tx, [step_id], DEADLINE_PASSED, "sweeper")
+    decision_id = events[0]["decision_id"] if events else None
+    events += _gate_done(
+        tx, step_id, StepStatus.FAILED, None, DEADLINE_PASSED, "sweeper", decision_id
+    )
+    record_events(tx, events)
+    return True
 
 
 def decide(

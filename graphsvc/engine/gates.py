@@ -7,15 +7,41 @@ from __future__ import annotations
 
 from typing import Any
 
+from graphsvc.domain.models import GATE_KINDS as GATE_KINDS_SET
 from graphsvc.ids import new_id
 from graphsvc.store._db import Tx
 from graphsvc.store._queries import engine_query
 
-__all__ = ["GATE_KINDS", "gate_events", "open_gates", "request_plan_approval"]
+__all__ = ["GATE_KINDS", "close_decisions", "gate_events", "open_gates", "request_plan_approval"]
 
-GATE_KINDS = ("approval", "human_input")
+GATE_KINDS = tuple(sorted(GATE_KINDS_SET))
 
 _OPEN_GATES = engine_query("open_gates")
+_CLOSE_DECISIONS = engine_query("close_step_decisions")
+
+
+def close_decisions(
+    tx: Tx, step_ids: list[str], note: str, actor: str | None
+) -> list[dict[str, Any]]:
+    """Close the PENDING decisions about ``step_ids`` (an approval gate's, when its
+    deadline passes or its plan ends): REJECTED with ``note`` as the comment. The
+    events (``DECISION_REJECTED``)."""
+    if not step_ids:
+        return []
+    rows = tx.run(_CLOSE_DECISIONS, step_ids=step_ids, note=note)
+    return [
+        {
+            "plan_id": r["plan_id"],
+            "step_id": r["step_id"],
+            "decision_id": r["id"],
+            "type": "DECISION_REJECTED",
+            "from_status": "PENDING",
+            "to_status": "REJECTED",
+            "actor": actor,
+            "message": note,
+        }
+        for r in rows
+    ]
 
 
 def open_gates(tx: Tx, step_ids: list[str]) -> list[dict[str, Any]]:

@@ -6,9 +6,10 @@ from typing import Any
 
 from graphsvc._errors import ConflictError, NotFoundError
 from graphsvc.domain.models import EventPublic
-from graphsvc.domain.states import PLAN_TERMINAL, PlanStatus
+from graphsvc.domain.states import PLAN_TERMINAL, PlanStatus, StepStatus
 from graphsvc.domain.transitions import PLAN_TRANSITIONS
 from graphsvc.engine.family import plan_ended, settle
+from graphsvc.engine.gates import close_decisions
 from graphsvc.engine.progress import mark_initial_ready, record_events
 from graphsvc.store._convert import node_props
 from graphsvc.store._db import Database, Tx
@@ -123,6 +124,8 @@ def _cancel_plans(
             }
             for c in row["steps"]
         ]
+        waiting = [c["id"] for c in row["steps"] if c["old"] == StepStatus.WAITING]
+        events += close_decisions(tx, waiting, reason or "the plan was cancelled", actor)
     return events
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from graphsvc.domain.states import SATISFIED_DEPENDENCY, PlanStatus, StepStatus
-from graphsvc.engine.gates import gate_events
+from graphsvc.engine.gates import GATE_KINDS, close_decisions, gate_events
 from graphsvc.store._db import Tx
 from graphsvc.store._events import write_plan_events
 from graphsvc.store._queries import engine_query, load_query
@@ -111,14 +111,14 @@ def after_terminal(
     the step that spawned it.)"""
     events = mark_ready(tx, step_ids)
     if critical_failure and on_failure == "FAIL_FAST":
-        record = tx.run(_FAIL_FAST, plan_id=plan_id).single()
+        record = tx.run(_FAIL_FAST, plan_id=plan_id, gate_kinds=list(GATE_KINDS)).single()
         if record is not None:
             events.append(
                 {
                     "plan_id": plan_id,
                     "type": "PLAN_FAILED",
                     "actor": actor,
-                    "from_status": PlanStatus.EXECUTING.value,
+                    "from_status": record["old_status"],
                     "to_status": PlanStatus.FAILED.value,
                     "message": "a critical step failed with no retries left",
                 }
@@ -135,6 +135,8 @@ def after_terminal(
                 }
                 for c in record["cancelled"]
             ]
+            waiting = [c["id"] for c in record["cancelled"] if c["old"] == StepStatus.WAITING]
+            events += close_decisions(tx, waiting, "the plan failed", actor)
             return events, PlanStatus.FAILED
         return events, None
     finished = tx.run(_FINALIZE, plan_id=plan_id).single()

@@ -1,5 +1,6 @@
 """The lease sweeper: a thread in each API process that takes back expired leases and
-timed-out attempts (``engine.work.sweep``) and marks agents not seen INACTIVE. Several
+timed-out attempts (``engine.work.sweep``), fails waiting gate steps past their deadline
+(``engine.decisions.expire_deadlines``) and marks agents not seen INACTIVE. Several
 API processes may sweep at once: the store re-checks each step under its lock.
 
 The thread survives every error: it logs it and tries again at the next interval.
@@ -12,6 +13,7 @@ import logging
 import threading
 import time
 
+from graphsvc.engine.decisions import expire_deadlines
 from graphsvc.engine.work import sweep
 from graphsvc.store import Database
 from graphsvc.store.agents import mark_inactive
@@ -64,6 +66,9 @@ class Sweeper:
                 taken = sweep(self.db)
                 if taken:
                     log.info("took back %d expired lease(s)", taken)
+                expired = expire_deadlines(self.db)
+                if expired:
+                    log.info("failed %d waiting step(s) past their deadline", expired)
                 if time.monotonic() >= next_inactive_check:
                     mark_inactive(self.db, self.inactive_after)
                     next_inactive_check = time.monotonic() + self.inactive_after / 10

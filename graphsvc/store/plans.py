@@ -85,6 +85,7 @@ def step_row(
         "max_lease_losses": step.max_lease_losses,
         "lease_losses": 0,
         "timeout_seconds": step.timeout_seconds,
+        "deadline_seconds": step.deadline_seconds,
         "is_critical": step.is_critical,
         "can_modify": step.can_modify,
         "validate_command": step.validate_command,

@@ -4,6 +4,7 @@ communications, execution contexts, and the audit chain."""
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from fastapi.testclient import TestClient
@@ -352,3 +353,77 @@ def test_unseen_agents_become_inactive_and_a_claim_revives_them(
         client.get(f"/v1/agents/{agent}/workload", headers=COORD).json()["agent"]["status"]
         == "ACTIVE"
     )
+
+
+def _decisions_of(client: TestClient, plan_id: str) -> list[dict[str, Any]]:
+    every = client.get("/v1/decisions?limit=1000", headers=COORD).json()
+    return [d for d in every if d["plan_id"] == plan_id]
+
+
+def test_waiting_steps_fail_when_their_deadline_passes(client: TestClient, db: Database) -> None:
+    """deadline_seconds (issue 21): a gate step that waits longer FAILS with "deadline
+    passed" and its decision is closed with the same note; a deadline on another kind
+    is a 422."""
+    from graphsvc.engine.decisions import expire_deadlines
+
+    spec = {
+        "name": f"deadline {new_id()}",
+        "on_failure": "CONTINUE",
+        "steps": [
+            {"key": "OK", "kind": "approval", "description": "approve?", "deadline_seconds": 1},
+            {
+                "key": "ASK",
+                "kind": "human_input",
+                "description": "why?",
+                "deadline_seconds": 1,
+                "is_critical": False,
+            },
+            {"key": "SLOW", "kind": "approval", "description": "later", "deadline_seconds": 3600},
+        ],
+    }
+    plan_id = _post(client, "/v1/plans?start=true", spec)["id"]
+    assert _steps(client, plan_id)["OK"]["wait_deadline"] is not None
+    time.sleep(1.2)
+    expire_deadlines(db)  # the app's sweeper may have done it already: nothing twice
+    steps = _steps(client, plan_id)
+    for key in ("OK", "ASK"):
+        assert steps[key]["status"] == "FAILED" and steps[key]["error_message"] == "deadline passed"
+    assert steps["SLOW"]["status"] == "WAITING"
+    by_step = {d["step_id"]: d for d in _decisions_of(client, plan_id)}
+    ok, slow = by_step[steps["OK"]["id"]], by_step[steps["SLOW"]["id"]]
+    assert (ok["status"], ok["comment"]) == ("REJECTED", "deadline passed")
+    assert slow["status"] == "PENDING"
+    bad = {
+        "name": "x",
+        "steps": [{"key": "T", "kind": "task", "description": "t", "deadline_seconds": 5}],
+    }
+    refused = client.post("/v1/plans", json=bad, headers=COORD)
+    assert refused.status_code == 422 and "steps[0].deadline_seconds" in refused.text
+
+
+def test_a_plan_that_ends_closes_the_decisions_of_its_waiting_steps(client: TestClient) -> None:
+    failing = {
+        "name": f"fails {new_id()}",
+        "steps": [
+            {"key": "GATE", "kind": "approval", "description": "approve?"},
+            {"key": "BAD", "kind": "approval", "description": "this one is rejected"},
+        ],
+    }
+    plan_id = _post(client, "/v1/plans?start=true", failing)["id"]
+    bad = next(d for d in _pending_for(client, plan_id) if d["action"].endswith("BAD"))
+    _post(client, f"/v1/decisions/{bad['id']}/reject", {"user_id": "boss"}, status=200)
+    steps = _steps(client, plan_id)
+    assert steps["GATE"]["status"] == "CANCELLED"  # FAIL_FAST: nobody is to approve it now
+    assert _pending_for(client, plan_id) == []
+    gate = next(d for d in _decisions_of(client, plan_id) if d["step_id"] == steps["GATE"]["id"])
+    assert (gate["status"], gate["comment"]) == ("REJECTED", "the plan failed")
+
+    cancelled = {
+        "name": f"cancelled {new_id()}",
+        "steps": [{"key": "GATE", "kind": "approval", "description": "approve?"}],
+    }
+    plan_id = _post(client, "/v1/plans?start=true", cancelled)["id"]
+    _post(client, f"/v1/plans/{plan_id}/cancel", {"reason": "changed my mind"}, status=200)
+    assert _pending_for(client, plan_id) == []
+    [gate] = _decisions_of(client, plan_id)
+    assert (gate["status"], gate["comment"]) == ("REJECTED", "changed my mind")
