@@ -31,7 +31,10 @@ CREATE INDEX step_status IF NOT EXISTS FOR (n:ExecutionStep) ON (n.status);
 // Claims seek READY steps by kind and routing capability (the first of the capabilities
 // a step requires, '' for none): a READY backlog that needs a capability the claimer
 // lacks is not read.
-CREATE INDEX step_claim IF NOT EXISTS FOR (n:ExecutionStep) ON (n.status, n.kind, n.routing_capability);
+// Higher-priority plans first: the seek is by rank (priority_rank, 0 CRITICAL .. 3 LOW,
+// the plan's, stored on each step). The index of earlier versions, without it, goes.
+DROP INDEX step_claim IF EXISTS;
+CREATE INDEX step_claim_ranked IF NOT EXISTS FOR (n:ExecutionStep) ON (n.status, n.priority_rank, n.kind, n.routing_capability);
 // Claims limited to some plans (plan_ids: `graphsvc run` claims only its own plan's
 // steps) seek their READY steps, and their WAITING spawners, through this one.
 CREATE INDEX step_plan_status IF NOT EXISTS FOR (n:ExecutionStep) ON (n.plan_id, n.status);

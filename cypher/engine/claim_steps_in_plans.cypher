@@ -2,7 +2,7 @@
 // With a plan filter (``plan_ids``, expanded to the plans' running descendants): the
 // READY steps of those plans only, through the (plan_id, status) index, so a claim for
 // one small plan does not read the backlog of every other plan.
-// Parameters: $agent_active, $agent_id, $capabilities, $kinds, $lease_hashes, $lease_seconds, $max_steps, $plan_executing, $plan_ids, $step_claim_to, $step_completed, $step_ready
+// Parameters: $agent_active, $agent_id, $capabilities, $kinds, $lease_hashes, $lease_seconds, $max_steps, $plan_executing, $plan_ids, $priority_ranks, $step_claim_to, $step_completed, $step_leased, $step_ready
 // Result columns: steps
 MERGE (a:Agent {id: $agent_id})
   ON CREATE SET a.name = $agent_id, a.status = $agent_active, a.last_seen_at = datetime()
@@ -11,28 +11,59 @@ FOREACH (_ IN CASE WHEN a.status <> $agent_active OR a.last_seen_at IS NULL
                         OR a.last_seen_at < datetime() - duration({seconds: 1})
                    THEN [1] ELSE [] END |
   SET a.last_seen_at = datetime(), a.status = $agent_active)
-WITH a, $capabilities + [(a)-[:HAS_CAPABILITY]->(own:Capability) | own.name] AS capabilities
-CALL (a, capabilities) {
-  // Through the (status, kind, routing_capability) index: only READY steps of these kinds
-  // that need no capability or whose first required one the agent has are read. (Written
-  // as one MATCH, not UNWINDs of kinds and capabilities: the planner then reads all the
-  // candidates before it locks them, and 64 claimers of one star claimed 1,017 - 1,357
-  // steps/s instead of 329 - 516, most of the UNWIND form's claims losing steps.)
-  MATCH (s:ExecutionStep)
-  USING INDEX s:ExecutionStep(plan_id, status)
-  WHERE s.plan_id IN $plan_ids AND s.status = $step_ready AND s.kind IN $kinds
-    AND s.routing_capability IN [''] + capabilities
-    AND (s.not_before IS NULL OR s.not_before <= datetime())
-    AND NOT EXISTS { (s)-[:ASSIGNED_TO {reserved: true}]->(other:Agent)
-                     WHERE other.id <> $agent_id }
-    AND all(c IN [(s)-[:REQUIRES_CAPABILITY]->(cap:Capability) | cap.name]
-            WHERE c IN capabilities)
-    AND EXISTS { (:ExecutionPlan {status: $plan_executing})-[:CONTAINS_STEP]->(s) }
+WITH a, $capabilities + [(a)-[:HAS_CAPABILITY]->(own:Capability) | own.name] AS capabilities,
+     // The priority ranks of these plans, in order: one seek each.
+     [r IN range(0, 3) WHERE EXISTS { MATCH (p:ExecutionPlan)
+                                     WHERE p.id IN $plan_ids
+                                       AND coalesce($priority_ranks[p.priority], 2) = r }]
+       AS ranks
+CALL (a, capabilities, ranks) {
+  // Higher-priority plans first: one seek per priority rank (0 CRITICAL .. 3 LOW, the
+  // plan's, stored on each step), each stopping at $max_steps, so a claim reads at most
+  // that many candidates per rank, never the whole backlog.
+  UNWIND ranks AS rank
+  CALL (rank, capabilities) {
+    // Through the (status, priority_rank, kind, routing_capability) index: only READY steps
+    // of this rank and these kinds that need no capability or whose first required one
+    // the agent has are read. (Written
+    // as one MATCH, not UNWINDs of kinds and capabilities: the planner then reads all the
+    // candidates before it locks them, and 64 claimers of one star claimed 1,017 - 1,357
+    // steps/s instead of 329 - 516, most of the UNWIND form's claims losing steps.)
+    MATCH (s:ExecutionStep)
+    USING INDEX s:ExecutionStep(plan_id, status)
+    WHERE s.plan_id IN $plan_ids AND s.status = $step_ready AND s.priority_rank = rank
+      AND s.kind IN $kinds
+      AND s.routing_capability IN [''] + capabilities
+      AND (s.not_before IS NULL OR s.not_before <= datetime())
+      AND NOT EXISTS { (s)-[:ASSIGNED_TO {reserved: true}]->(other:Agent)
+                       WHERE other.id <> $agent_id }
+      AND all(c IN [(s)-[:REQUIRES_CAPABILITY]->(cap:Capability) | cap.name]
+              WHERE c IN capabilities)
+      AND EXISTS { (:ExecutionPlan {status: $plan_executing})-[:CONTAINS_STEP]->(s) }
+    RETURN s LIMIT $max_steps
+  }
   // DISTINCT: a step seen twice by an index seek racing other writers is claimed once.
   WITH DISTINCT s LIMIT $max_steps
   SET s.lock_seq = coalesce(s.lock_seq, 0) + 1
   // Checked again under the lock: a racing claimer may have taken it.
-  RETURN collect(CASE WHEN s.status = $step_ready THEN s END) AS won
+  RETURN collect(CASE WHEN s.status = $step_ready THEN s END) AS candidates
+}
+CALL (candidates) {
+  // Plan limits: a plan with max_parallel keeps at most that many steps leased at once.
+  // Such a plan is locked (after the steps, as completions lock it) and its leased
+  // steps counted under the lock, so concurrent claimers take turns on it; plans
+  // without a bound are neither locked nor counted.
+  UNWIND candidates AS s
+  MATCH (p:ExecutionPlan)-[:CONTAINS_STEP]->(s)
+  WITH p, collect(s) AS steps
+  FOREACH (_ IN CASE WHEN p.max_parallel IS NULL THEN [] ELSE [1] END |
+    SET p.lock_seq = coalesce(p.lock_seq, 0) + 1)
+  WITH steps, CASE WHEN p.max_parallel IS NULL THEN size(steps)
+                   ELSE p.max_parallel - COUNT { MATCH (x:ExecutionStep)
+                                              WHERE x.plan_id = p.id
+                                                AND x.status IN $step_leased } END AS room
+  UNWIND steps[..CASE WHEN room < 0 THEN 0 ELSE room END] AS s
+  RETURN collect(s) AS won
 }
 CALL (a, won) {
   // Each won step gets one of the token hashes the caller made (domain.leases): the graph

@@ -153,7 +153,13 @@ class PlanSpec(BaseModel):
     analysis_id: str | None = None
     requires_approval: bool = False
     can_modify: bool = True
-    max_parallel: int = Field(default=1, ge=1, le=1000)
+    max_parallel: int | None = Field(
+        default=None,
+        ge=1,
+        le=1000,
+        description="At most this many of the plan's steps leased or executing at once; "
+        "unset: no bound.",
+    )
     on_failure: OnFailure = OnFailure.FAIL_FAST
     estimated_duration: float | None = Field(
         default=None, ge=0, le=MAX_ESTIMATE_MINUTES, description="Minutes."
@@ -221,7 +227,7 @@ class PlanSummary(BaseModel):
     created_at: datetime
     started_at: datetime | None = None
     completed_at: datetime | None = None
-    max_parallel: int = 1
+    max_parallel: int | None = None
     on_failure: OnFailure = OnFailure.FAIL_FAST
     can_modify: bool = True
     requires_approval: bool = False

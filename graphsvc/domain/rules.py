@@ -17,15 +17,20 @@ from graphsvc.domain.states import PLAN_TERMINAL, STEP_TERMINAL, PlanStatus, Ste
 __all__ = [
     "BACKOFF_BASE_SECONDS",
     "BACKOFF_MAX_SECONDS",
+    "PRIORITY_RANKS",
     "Completion",
     "backoff_seconds",
     "check_changeable",
     "child_outcome",
     "completion_digest",
     "judge_completion",
+    "priority_rank",
     "progress_of",
     "routing_capability",
 ]
+
+# Claims take the steps of higher-priority plans first: rank 0 (CRITICAL) to 3 (LOW).
+PRIORITY_RANKS: dict[str, int] = {"CRITICAL": 0, "HIGH": 1, "MEDIUM": 2, "LOW": 3}
 
 BACKOFF_BASE_SECONDS = 1.0
 BACKOFF_MAX_SECONDS = 300.0
@@ -132,3 +137,9 @@ def child_outcome(plan: dict[str, Any], steps: list[dict[str, Any]]) -> str:
     first = failed[0] if failed else None
     why = f": step {first['key']}: {first['error']}" if first else ""
     return f"child plan {plan['name']!r} ({plan['id']}) {plan['status']}{why}"
+
+
+def priority_rank(priority: str) -> int:
+    """A plan priority's claim rank, 0 (CRITICAL) first to 3 (LOW); MEDIUM for a priority
+    this version does not know."""
+    return PRIORITY_RANKS.get(str(priority), PRIORITY_RANKS["MEDIUM"])

@@ -19,7 +19,7 @@ from typing import Any
 
 from graphsvc._errors import ConflictError, NotFoundError, Problem, ValidationFailed
 from graphsvc.domain.models import StepSpec
-from graphsvc.domain.rules import check_changeable, routing_capability
+from graphsvc.domain.rules import check_changeable, priority_rank, routing_capability
 from graphsvc.domain.states import PLAN_TERMINAL, STEP_TERMINAL, PlanStatus, StepStatus
 from graphsvc.domain.validation import graph_problems, parse_step
 from graphsvc.engine import lifecycle
@@ -98,9 +98,10 @@ def _changeable_step(
     return step, plan
 
 
-def _lock_plan(tx: Tx, plan_id: str, added: int = 0) -> tuple[int, PlanStatus]:
+def _lock_plan(tx: Tx, plan_id: str, added: int = 0) -> tuple[int, PlanStatus, int]:
     """Lock the plan, count ``added`` new unfinished steps; the step number of the
-    first of them and the plan's status. ``ConflictError`` if the plan has ended."""
+    first of them, the plan's status and its priority rank. ``ConflictError`` if the
+    plan has ended."""
     record = lock_plan(tx, plan_id, added)
     status = PlanStatus(record["status"])
     if status in PLAN_TERMINAL:  # it ended while we took our locks
@@ -108,7 +109,7 @@ def _lock_plan(tx: Tx, plan_id: str, added: int = 0) -> tuple[int, PlanStatus]:
             f"the plan is {record['status']}: a finished plan cannot be changed",
             {"plan_id": plan_id, "status": record["status"]},
         )
-    return int(record["first_number"]), status
+    return int(record["first_number"]), status, priority_rank(record.get("priority") or "")
 
 
 def _resolve(tx: Tx, plan_id: str, refs: list[str], where: str) -> list[dict[str, Any]]:
@@ -228,7 +229,7 @@ def _add(
             unresolved = exc.problems
         # After the dependencies' locks (steps, then plan: the order completions take).
         # Keys are checked under the plan's lock: two batches adding one key take turns.
-        number, status = _lock_plan(tx, plan_id, added=len(steps))
+        number, status, rank = _lock_plan(tx, plan_id, added=len(steps))
         taken = set(tx.run(_TAKEN_KEYS, plan_id=plan_id, keys=list(ids)).single(strict=True)[0])
         clashes = [
             Problem(f"{where(i)}.key", f"the plan already has a step {s.key!r}")
@@ -255,7 +256,7 @@ def _add(
         write_steps(
             tx,
             [
-                (plan_id, step_row(s, ids[s.key], number + i, created[s.key]))
+                (plan_id, step_row(s, ids[s.key], number + i, created[s.key], rank))
                 for i, s in enumerate(steps)
             ],
             [[ids[s.key], d["id"]] for s in steps for d in deps[s.key]],

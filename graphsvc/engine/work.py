@@ -28,6 +28,7 @@ from graphsvc._errors import (
 from graphsvc.domain.leases import check_holder, check_lease, hash_token, new_tokens
 from graphsvc.domain.models import DEFAULT_MAX_LEASE_LOSSES
 from graphsvc.domain.rules import (
+    PRIORITY_RANKS,
     Completion,
     backoff_seconds,
     completion_digest,
@@ -131,6 +132,7 @@ def _claim_rows(tx: Tx, spec: ClaimSpec) -> tuple[list[dict[str, Any]], list[dic
     rows: list[dict[str, Any]] = tx.run(
         _CLAIM_IN_PLANS if spec.plan_ids else _CLAIM,
         plan_ids=plan_ids,
+        priority_ranks=PRIORITY_RANKS,
         agent_id=spec.agent_id,
         kinds=spec.kinds,
         capabilities=spec.capabilities,

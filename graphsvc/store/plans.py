@@ -12,7 +12,12 @@ from graphsvc.domain.models import (
     PlanSummary,
     StepSpec,
 )
-from graphsvc.domain.rules import progress_of, routing_capability
+from graphsvc.domain.rules import (
+    PRIORITY_RANKS,
+    priority_rank,
+    progress_of,
+    routing_capability,
+)
 from graphsvc.domain.states import PlanStatus, StepStatus
 from graphsvc.ids import new_id
 from graphsvc.store._convert import node_props, to_json
@@ -66,10 +71,15 @@ def _chunks(rows: list[Any], size: int = _BATCH) -> list[list[Any]]:
 
 
 def step_row(
-    step: StepSpec, step_id: str, number: int, status: StepStatus = StepStatus.PENDING
+    step: StepSpec,
+    step_id: str,
+    number: int,
+    status: StepStatus = StepStatus.PENDING,
+    rank: int = PRIORITY_RANKS["MEDIUM"],
 ) -> dict[str, Any]:
     """The stored properties of a new step (``status``, PENDING unless the caller knows
-    it may run at once; no attempts yet)."""
+    it may run at once; no attempts yet; ``rank``: its plan's ``priority_rank``, which
+    claims seek by)."""
     return {
         "id": step_id,
         "key": step.key,
@@ -78,6 +88,7 @@ def step_row(
         "description": step.description,
         "kind": str(step.kind),
         "routing_capability": routing_capability(step.requires_capabilities),
+        "priority_rank": rank,
         "status": status.value,
         "inputs": to_json(step.inputs),
         "max_retries": step.max_retries,
@@ -149,7 +160,15 @@ def write_plans(tx: Tx, new: list[NewPlan], actor: str | None) -> None:
     write_steps(
         tx,
         [
-            (n.id, step_row(step, n.step_ids[step.key], number))
+            (
+                n.id,
+                step_row(
+                    step,
+                    n.step_ids[step.key],
+                    number,
+                    rank=priority_rank(n.spec.priority),
+                ),
+            )
             for n in new
             for number, step in enumerate(n.spec.steps, start=1)
         ],

@@ -93,8 +93,12 @@ def test_the_two_claims_differ_only_in_how_they_seek() -> None:
 
     def rest(name: str) -> list[str]:
         lines = queries[name].body.splitlines()
-        start = next(i for i, line in enumerate(lines) if line.strip() == "MATCH (s:ExecutionStep)")
-        end = next(i for i in range(start, len(lines)) if "routing_capability IN" in lines[i])
-        return lines[:start] + lines[end + 1 :]
+        # The seeks: which priority ranks (all, or those of the plans), and the MATCH.
+        ranks = next(i for i, line in enumerate(lines) if line.startswith("WITH a, $capabilities"))
+        call = next(i for i, line in enumerate(lines) if line.startswith("CALL (a, capabilities"))
+        seek = next(i for i, line in enumerate(lines) if line.strip() == "MATCH (s:ExecutionStep)")
+        end = next(i for i in range(seek, len(lines)) if "routing_capability IN" in lines[i])
+        between = [line for line in lines[call + 1 : seek] if not line.endswith(" AS rank")]
+        return lines[:ranks] + between + lines[end + 1 :]
 
     assert rest("claim_steps") == rest("claim_steps_in_plans")
