@@ -20,6 +20,8 @@ WITH p,
                                 agent.id])}) AS steps
 RETURN p {.*,
           manager_agent_id: head([(p)-[:MANAGED_BY]->(m:Agent) | m.id]),
+          supersedes: head([(p)-[:SUPERSEDES]->(older:ExecutionPlan) | older.id]),
+          superseded_by: head([(newer:ExecutionPlan)-[:SUPERSEDES]->(p) | newer.id]),
           parent_step_id: head([(ps:ExecutionStep)-[:SPAWNED]->(p) | ps.id]),
           parent_plan_id: head([(pp:ExecutionPlan)-[:CONTAINS_STEP]->(:ExecutionStep)
                                 -[:SPAWNED]->(p) | pp.id])} AS plan,

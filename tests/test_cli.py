@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 from graphsvc.domain import parse_spec
 from graphsvc.engine import children, decisions, lifecycle, work
@@ -171,3 +172,21 @@ def test_mcp_config_prints_each_clients_snippet() -> None:
     assert entry["url"] == "http://127.0.0.1:8765/mcp" and "Authorization" in entry["headers"]
     desktop = config("--transport", "http", "--client", "claude-desktop")
     assert desktop.returncode == 1 and "--transport stdio" in desktop.stderr
+
+
+def test_replanning_and_removing_a_step_from_the_command_line(
+    db: Database, neo4j_target: Neo4jTarget, tmp_path: Path
+) -> None:
+    human = {"kind": "task", "description": "by hand", "requires_capabilities": [new_id()]}
+    spec = parse_spec({"name": "v1", "steps": [{"key": "A", **human}, {"key": "B", **human}]})
+    plan_id = create_plan(db, spec).id
+    lifecycle.transition_plan(db, plan_id, "start")
+    removed = _cli(neo4j_target, "remove-step", f"{plan_id}:B", "--reason", "not needed")
+    assert removed.returncode == 0, removed.stderr
+    assert [s.key for s in plans.get_plan(db, plan_id).steps] == ["A"]
+    v2 = tmp_path / "v2.json"
+    v2.write_text(json.dumps({"name": "v2", "steps": [{"key": "C", **human}]}))
+    replanned = _cli(neo4j_target, "replan", plan_id, str(v2), "--reason", "simpler")
+    assert replanned.returncode == 0, replanned.stderr
+    assert f"supersedes {plan_id}" in replanned.stdout and "EXECUTING" in replanned.stdout
+    assert plans.get_plan(db, plan_id).status.value == "SUPERSEDED"

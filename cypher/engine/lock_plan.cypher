@@ -8,6 +8,6 @@
 MATCH (p:ExecutionPlan {id: $plan_id})
 SET p.lock_seq = coalesce(p.lock_seq, 0) + 1, p.unfinished = p.unfinished + $added,
     p.last_step_number = p.last_step_number + $added
-RETURN p {.id, .status, .priority, .requires_approval, .on_failure, .can_modify, .unfinished,
+RETURN p {.id, .status, .priority, .version, .requires_approval, .on_failure, .can_modify, .unfinished,
           .failed_critical, first_number: p.last_step_number - $added + 1,
           is_child: EXISTS { (:ExecutionStep)-[:SPAWNED]->(p) }} AS plan

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import quote
 
@@ -9,7 +10,7 @@ import typer
 
 from graphsvc._errors import NotFoundError
 from graphsvc.cli._app import plan_app
-from graphsvc.cli._common import Api, ApiKey, api_client, console, one_line_errors
+from graphsvc.cli._common import Api, ApiKey, api_client, console, one_line_errors, read_plan
 from graphsvc.cli._render import audit_table, family_tree, plan_list_table, plan_tree
 from graphsvc.domain import PlanPublic, PlanStatus, PlanSummary
 from graphsvc.domain.models import StatusTree
@@ -95,6 +96,30 @@ def plan_cancel(
     with api_client(api, api_key) as client:
         answer = client.call("POST", f"/v1/plans/{quote(plan_id)}/cancel", json={"reason": reason})
     console.print(f"plan {plan_id}: {answer['status']}")
+
+
+@plan_app.command("replan")
+@one_line_errors
+def plan_replan(
+    plan_id: str,
+    file: Annotated[Path, typer.Argument(help="The new version: a plan spec or ticket file.")],
+    reason: Reason = None,
+    user: User = "cli",
+    api: Api = None,
+    api_key: ApiKey = None,
+) -> None:
+    """Replace a live plan by a new version: unchanged COMPLETED steps are carried over, the
+    old plan becomes SUPERSEDED, and a running plan's new version starts at once."""
+    spec = read_plan(file)
+    body = {"spec": spec.model_dump(mode="json", by_alias=True), "reason": reason, "user_id": user}
+    with api_client(api, api_key) as client:
+        answer = client.call("POST", f"/v1/plans/{quote(plan_id)}/replan", json=body)
+    carried = ", ".join(answer["carried_over"]) or "none"
+    console.print(
+        f"plan {answer['id']}: {answer['status']}, supersedes {answer['supersedes']}; "
+        f"carried over: {carried}",
+        highlight=False,
+    )
 
 
 @plan_app.command("add-step")

@@ -235,6 +235,12 @@ class PlanSummary(BaseModel):
     manager_agent_id: str | None = Field(
         default=None, description="The agent the plan is MANAGED_BY, if any."
     )
+    supersedes: str | None = Field(
+        default=None, description="The plan this version replaced (replan), if any."
+    )
+    superseded_by: str | None = Field(
+        default=None, description="The newer version that replaced this plan, if any."
+    )
     parent_step_id: str | None = Field(
         default=None, description="A child plan's spawning step (from SPAWNED)."
     )

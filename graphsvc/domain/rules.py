@@ -6,12 +6,13 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from graphsvc._errors import ConflictError, NotFoundError, PermissionDenied
 from graphsvc.domain.leases import check_holder, check_lease, hash_token
-from graphsvc.domain.models import Progress
+from graphsvc.domain.models import Progress, StepSpec
 from graphsvc.domain.states import PLAN_TERMINAL, STEP_TERMINAL, PlanStatus, StepStatus
 
 __all__ = [
@@ -20,6 +21,7 @@ __all__ = [
     "PRIORITY_RANKS",
     "Completion",
     "backoff_seconds",
+    "carried_over",
     "check_changeable",
     "child_outcome",
     "completion_digest",
@@ -143,3 +145,41 @@ def priority_rank(priority: str) -> int:
     """A plan priority's claim rank, 0 (CRITICAL) first to 3 (LOW); MEDIUM for a priority
     this version does not know."""
     return PRIORITY_RANKS.get(str(priority), PRIORITY_RANKS["MEDIUM"])
+
+
+def carried_over(new_steps: Sequence[StepSpec], old_steps: list[dict[str, Any]]) -> dict[str, str]:
+    """Which steps of a new plan version (replan) take the outcome of a step of the old one
+    instead of running again: ``{new step key: old step id}``.
+
+    A step is carried over when the old plan has a COMPLETED step with its key and its
+    definition (kind, description, inputs, and the keys of its dependencies), and every
+    step it depends on is carried over too: a step whose upstream runs again runs again
+    (DESIGN.md section 8, "Replan"). ``old_steps`` are ``{id, key, kind, description,
+    inputs (JSON text or a dict), status, depends_on (keys)}``."""
+    old_by_key = {s["key"]: s for s in old_steps}
+    same: dict[str, str] = {}
+    for step in new_steps:
+        old = old_by_key.get(step.key)
+        if old is None or old["status"] != "COMPLETED":
+            continue
+        inputs = old.get("inputs")
+        if isinstance(inputs, str):
+            inputs = json.loads(inputs)
+        mine = (str(step.kind), step.description, step.inputs, sorted(set(step.depends_on)))
+        theirs = (
+            old["kind"],
+            old.get("description") or "",
+            inputs or {},
+            sorted(set(old["depends_on"])),
+        )
+        if mine == theirs:
+            same[step.key] = old["id"]
+    deps = {s.key: s.depends_on for s in new_steps}
+    changed = True
+    while changed:  # drop those whose dependencies are not all carried over, to a fixpoint
+        changed = False
+        for key in list(same):
+            if any(d not in same for d in deps[key]):
+                del same[key]
+                changed = True
+    return same

@@ -132,6 +132,9 @@ TRANSITIONS: tuple[Transition, ...] = (
     _t(_STEP, "children_failed", (S.WAITING,), S.FAILED, "STEP_FAILED"),
     _t(_STEP, "cancel", _LIVE, S.CANCELLED, "STEP_CANCELLED"),
     _t(_STEP, "skip", _LIVE, S.SKIPPED, "STEP_SKIPPED"),
+    # A step of a new plan version (replan) that repeats a COMPLETED step of the old one
+    # is created COMPLETED with its outcome.
+    _t(_STEP, "carry_over", (None,), S.COMPLETED, "STEP_CARRIED_OVER"),
     # A step that has not started leaves its plan (REMOVE_STEP): it will never run.
     _t(_STEP, "remove", _UNSTARTED, S.CANCELLED, "STEP_REMOVED"),
     _t(_STEP, "retry", (S.FAILED,), S.PENDING, "STEP_RETRIED"),

@@ -26,10 +26,16 @@ _EVENTS = engine_query("list_plan_events")
 
 
 def transition_tx(
-    tx: Tx, plan_id: str, name: str, actor: str | None, reason: str | None
+    tx: Tx,
+    plan_id: str,
+    name: str,
+    actor: str | None,
+    reason: str | None,
+    allow_child: bool = False,
 ) -> PlanStatus:
     """``transition_plan`` inside the caller's transaction (without the descendants'
-    cancel, which runs in transactions of its own). Same errors."""
+    cancel, which runs in transactions of its own). Same errors. ``allow_child``: a
+    child plan may be started (a replan's new version of a running child plan)."""
     record = lock_plan(tx, plan_id)
     allowed, target = PLAN_TRANSITIONS[name]
     current = PlanStatus(record["status"])
@@ -44,7 +50,7 @@ def transition_tx(
             "this plan requires approval before it can start",
             {"plan_id": plan_id, "status": current.value},
         )
-    if name == "start" and record["is_child"]:
+    if name == "start" and record["is_child"] and not allow_child:
         raise ConflictError(
             "a child plan is started by the step that spawned it, as its max_parallel allows",
             {"plan_id": plan_id, "status": current.value},

@@ -33,6 +33,7 @@ class ModificationType(StrEnum):
     RETRY_STEP = "RETRY_STEP"
     MODIFY_STEP = "MODIFY_STEP"
     REASSIGN_AGENT = "REASSIGN_AGENT"
+    REPLAN = "REPLAN"
 
 
 @dataclass(frozen=True)

@@ -44,7 +44,7 @@ def lock_steps(tx: Tx, step_ids: list[str]) -> dict[str, tuple[dict[str, Any], d
 
 def lock_plan(tx: Tx, plan_id: str, added: int = 0) -> dict[str, Any]:
     """Lock a plan (the one plan lock: ``cypher/engine/lock_plan.cypher``) and return
-    ``{id, status, priority, requires_approval, on_failure, can_modify, unfinished,
+    ``{id, status, priority, version, requires_approval, on_failure, can_modify, unfinished,
     failed_critical, is_child, first_number}``; with ``added`` > 0 the plan also counts
     that many new unfinished steps, numbered from ``first_number``.
     ``NotFoundError`` if there is no such plan."""

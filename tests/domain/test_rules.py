@@ -11,6 +11,7 @@ from graphsvc.domain.leases import hash_token
 from graphsvc.domain.rules import (
     Completion,
     backoff_seconds,
+    carried_over,
     check_changeable,
     child_outcome,
     completion_digest,
@@ -86,3 +87,40 @@ def test_a_child_plans_outcome_names_its_first_failed_step() -> None:
     ]
     assert child_outcome(plan, steps) == "child plan 'child' (c1) FAILED: step B: boom"
     assert child_outcome({**plan, "status": "CANCELLED"}, []) == "child plan 'child' (c1) CANCELLED"
+
+
+def test_a_replan_carries_over_unchanged_completed_steps_whose_upstream_is_carried_too() -> None:
+    from graphsvc.domain.models import StepSpec
+
+    def new(key: str, text: str = "x", deps: tuple[str, ...] = ()) -> StepSpec:
+        return StepSpec(key=key, kind="task", description=text, depends_on=list(deps))
+
+    def old(key: str, status: str = "COMPLETED", text: str = "x", *deps: str) -> dict[str, object]:
+        return {
+            "id": f"old-{key}",
+            "key": key,
+            "kind": "task",
+            "description": text,
+            "inputs": "{}",
+            "status": status,
+            "depends_on": list(deps),
+        }
+
+    olds = [
+        old("A"),
+        old("B", "COMPLETED", "x", "A"),
+        old("C", "COMPLETED", "x", "B"),
+        old("D", "FAILED"),
+        old("E"),
+    ]
+    steps = [
+        new("A"),
+        new("B", "changed", ("A",)),
+        new("C", "x", ("B",)),
+        new("D"),
+        new("E", "x", ("A",)),
+    ]
+    # A unchanged; B changed; C unchanged but its upstream B runs again; D not COMPLETED;
+    # E gained a dependency.
+    assert carried_over(steps, olds) == {"A": "old-A"}
+    assert carried_over([new("A"), new("B", "x", ("A",))], olds) == {"A": "old-A", "B": "old-B"}

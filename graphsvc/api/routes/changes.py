@@ -42,7 +42,8 @@ def _actor(
     return Actor(who.name)
 
 
-def _actor_of(body: ChangeBody, who: Principal) -> Actor:
+def actor_of(body: ChangeBody, who: Principal) -> Actor:
+    """Who asks for a change: the body's ``user_id`` or ``agent_id``, else the key's principal."""
     return _actor(who, body.user_id, body.agent_id, body.user_name)
 
 
@@ -108,7 +109,7 @@ def add_step(plan_id: str, body: AddStepBody, db: DbDep, who: Coordinator) -> Ad
     this answers) when its dependencies are satisfied and the plan runs; counted
     in progress at once. 422: invalid step, duplicate key, unknown or
     cross-plan dependency. 409: plan finished or ``can_modify`` false."""
-    result = modify.add_step(db, plan_id, body.step, _actor_of(body, who), body.reason)
+    result = modify.add_step(db, plan_id, body.step, actor_of(body, who), body.reason)
     return AddedStep.model_validate(result)
 
 
@@ -120,7 +121,7 @@ def add_steps(plan_id: str, body: AddStepsBody, db: DbDep, who: Coordinator) -> 
     every problem (``steps[i]...``: invalid step, key given twice or already in
     the plan, unknown or cross-plan dependency, a cycle in the batch); 409: plan
     finished or ``can_modify`` false."""
-    added = modify.add_steps(db, plan_id, body.steps, _actor_of(body, who), body.reason)
+    added = modify.add_steps(db, plan_id, body.steps, actor_of(body, who), body.reason)
     return AddedSteps.model_validate({"steps": added})
 
 
@@ -129,7 +130,7 @@ def add_dependency(step_id: str, body: DependencyBody, db: DbDep, who: Coordinat
     """Make the step depend on another step of its plan; only before it starts. A READY
     step whose new dependency is unsatisfied goes back to PENDING. 422 for a cycle
     (named), a self or cross-plan dependency; 409 for a started step."""
-    result = modify.add_dependency(db, step_id, body.depends_on, _actor_of(body, who), body.reason)
+    result = modify.add_dependency(db, step_id, body.depends_on, actor_of(body, who), body.reason)
     return Changed.model_validate(result)
 
 
@@ -160,9 +161,7 @@ def cancel_step(
     heartbeat or complete is 409), a waiting one's child plans are cancelled. Its
     dependents proceed. 409 for a finished step."""
     body = body or ChangeBody()
-    return Changed.model_validate(
-        modify.cancel_step(db, step_id, _actor_of(body, who), body.reason)
-    )
+    return Changed.model_validate(modify.cancel_step(db, step_id, actor_of(body, who), body.reason))
 
 
 @router.delete("/steps/{step_id}", response_model=Changed)
@@ -187,7 +186,7 @@ def remove_step(
 def skip_step(step_id: str, db: DbDep, who: Coordinator, body: ChangeBody | None = None) -> Changed:
     """Skip an unfinished step: as cancel, recorded as SKIPPED. 409 for a finished step."""
     body = body or ChangeBody()
-    return Changed.model_validate(modify.skip_step(db, step_id, _actor_of(body, who), body.reason))
+    return Changed.model_validate(modify.skip_step(db, step_id, actor_of(body, who), body.reason))
 
 
 @router.post("/steps/{step_id}/retry", response_model=Changed)
@@ -197,9 +196,7 @@ def retry_step(step_id: str, db: DbDep, who: Coordinator, body: RetryBody | None
     ``reset_downstream`` finished steps downstream run again too. 409 for a step
     that is not FAILED or a plan that COMPLETED or was CANCELLED."""
     body = body or RetryBody()
-    result = modify.retry_step(
-        db, step_id, _actor_of(body, who), body.reason, body.reset_downstream
-    )
+    result = modify.retry_step(db, step_id, actor_of(body, who), body.reason, body.reset_downstream)
     return Changed.model_validate(result)
 
 
@@ -209,5 +206,5 @@ def update_step(step_id: str, body: StepPatch, db: DbDep, who: Coordinator) -> C
     timeout_seconds, requires_capabilities, assignee); the result is validated as
     a step spec. 409 for a started step; 422 for an invalid result."""
     patch = body.model_dump(exclude_unset=True, exclude=set(ChangeBody.model_fields), mode="json")
-    result = modify.update_step(db, step_id, patch, _actor_of(body, who), body.reason)
+    result = modify.update_step(db, step_id, patch, actor_of(body, who), body.reason)
     return Changed.model_validate(result)

@@ -5,10 +5,11 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Query, Request
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from graphsvc._errors import ConflictError, Problem, ValidationFailed
 from graphsvc.api.deps import Coordinator, DbDep, Reader, SettingsDep
+from graphsvc.api.routes.changes import ChangeBody, actor_of
 from graphsvc.domain import PlanStatus, compile_tickets, parse_spec
 from graphsvc.domain.models import (
     MAX_SEQ,
@@ -22,6 +23,7 @@ from graphsvc.domain.models import (
 )
 from graphsvc.engine import lifecycle
 from graphsvc.engine import plans as plan_engine
+from graphsvc.engine.replan import replan
 from graphsvc.store import audit, modifications, tree
 from graphsvc.store import plans as plan_store
 
@@ -92,6 +94,41 @@ async def create_plan_from_tickets(
     """
     text = (await request.body()).decode("utf-8", errors="replace")
     return _submit(db, compile_tickets(text, default_name=name), who.name, start)
+
+
+class ReplanBody(ChangeBody):
+    """The new version: a JSON plan spec or a ticket file's text (one of them)."""
+
+    spec: dict[str, Any] | None = Field(default=None, examples=[_SPEC_EXAMPLE])
+    tickets: str | None = Field(default=None, max_length=5_000_000)
+
+
+class Replanned(PlanCreated):
+    """The new version, the plan it supersedes and the steps carried over (by key)."""
+
+    supersedes: str
+    carried_over: list[str]
+
+
+@router.post("/{plan_id}/replan", status_code=201, response_model=Replanned)
+def replan_plan(plan_id: str, body: ReplanBody, db: DbDep, who: Coordinator) -> Replanned:
+    """Replace a live plan by its next version (``spec`` or ``tickets``, and a ``reason``).
+
+    The new plan ``SUPERSEDES`` the old one, which becomes SUPERSEDED (its unfinished
+    steps CANCELLED, leases revoked, child plans of its waiting steps cancelled). Steps
+    whose key and definition (kind, description, inputs, dependencies' keys) repeat a
+    COMPLETED step of the old plan, and whose dependencies are all carried over too, are
+    created COMPLETED with its outputs, not run again. A running plan's new version
+    starts at once; a child plan's takes its place under the same step. A ``REPLAN``
+    modification is recorded on both. 422 for a bad spec (nothing written), 409 for a
+    plan that has ended or forbids changes."""
+    if (body.spec is None) == (body.tickets is None):
+        raise ValidationFailed([Problem("spec", "give either spec or tickets")])
+    spec = parse_spec(body.spec) if body.spec is not None else compile_tickets(body.tickets or "")
+    done = replan(db, plan_id, spec, actor_of(body, who), body.reason)
+    return Replanned(
+        **done.created.model_dump(), supersedes=done.supersedes, carried_over=done.carried_over
+    )
 
 
 @router.get("", response_model=list[PlanSummary])
