@@ -164,6 +164,11 @@ class PlanSpec(BaseModel):
     estimated_duration: float | None = Field(
         default=None, ge=0, le=MAX_ESTIMATE_MINUTES, description="Minutes."
     )
+    modifications_require_approval: bool = Field(
+        default=False,
+        description="Each change is recorded REQUESTED with a PENDING MODIFY_PLAN decision "
+        "and applied only when approved.",
+    )
     manager_agent_id: str | None = Field(
         default=None,
         min_length=1,
@@ -231,6 +236,7 @@ class PlanSummary(BaseModel):
     on_failure: OnFailure = OnFailure.FAIL_FAST
     can_modify: bool = True
     requires_approval: bool = False
+    modifications_require_approval: bool = False
     version: int = 1
     manager_agent_id: str | None = Field(
         default=None, description="The agent the plan is MANAGED_BY, if any."
@@ -354,6 +360,10 @@ class ModificationPublic(BaseModel):
     step_key: str | None = None
     requested_by: dict[str, Any] | None = Field(description="{id, name, kind: User|Agent}")
     approved_by: list[dict[str, Any]] = Field(default_factory=list)
+    decision_id: str | None = Field(
+        default=None, description="A change that needs approval: its MODIFY_PLAN decision."
+    )
+    rejection_reason: str | None = None
 
 
 class StepDetail(BaseModel):

@@ -10,6 +10,7 @@ from typing import Any
 from graphsvc._errors import ConflictError, NotFoundError, ValidationFailed
 from graphsvc.domain.models import DecisionPublic, DecisionSpec
 from graphsvc.domain.states import PlanStatus, StepStatus
+from graphsvc.engine import approvals
 from graphsvc.engine.family import settle
 from graphsvc.engine.gates import close_decisions
 from graphsvc.engine.lifecycle import transition_tx
@@ -171,13 +172,15 @@ def decide(
     An APPROVAL decision on a waiting ``approval`` step completes the step
     (approve) or fails it with the comment as its error (reject). An EXECUTE
     decision on a plan that awaits approval makes it APPROVED (``approved_at``)
-    and, with ``start``, EXECUTING; rejected, the plan is CANCELLED. Raises
+    and, with ``start``, EXECUTING; rejected, the plan is CANCELLED. A MODIFY_PLAN
+    decision applies its requested change in the same transaction (``engine.approvals``;
+    REJECTED with the reason when it no longer applies), or rejects it. Raises
     ``NotFoundError``, or ``ConflictError`` when the decision was already
     decided (deciding twice is refused).
     """
     status = "APPROVED" if approve else "REJECTED"
 
-    def work(tx: Tx) -> DecisionPublic:
+    def work(tx: Tx, why: str | None = None) -> DecisionPublic:
         record = tx.run(_LOCK, id=decision_id).single()
         if record is None:
             raise NotFoundError(f"no decision with id {decision_id!r}", {"id": decision_id})
@@ -217,10 +220,15 @@ def decide(
             record_events(tx, _gate_done(tx, step_id, done, outputs, error, user_id, decision_id))
         elif decision["type"] == "EXECUTE" and plan_id and not step_id:
             _apply_plan_decision(tx, plan_id, decision_id, approve, user_id, comment, start)
+        elif decision["type"] == "MODIFY_PLAN" and decision.get("modification_id"):
+            approvals.answer_change(db, tx, decision["modification_id"], approve, user_id, why)
         view = tx.run(_VIEW_BY_ID, id=decision_id).single(strict=True)["decision"]
         return DecisionPublic.model_validate(node_props(view))
 
-    return db.write(work)
+    try:
+        return db.write(work)
+    except approvals.NoLongerApplies as stale:  # approved, but rolled back: say why
+        return db.write(work, stale.reason)
 
 
 def _apply_plan_decision(

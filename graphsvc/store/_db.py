@@ -182,6 +182,29 @@ class Tx:
         return self._tx.run(query, {**table_parameters(query), **(parameters or {}), **kwargs})
 
 
+class InTransaction:
+    """Stands for a ``Database`` inside one open transaction: ``read`` and ``write`` run
+    their function in that transaction, so commands written against a ``Database``
+    compose into one transaction (an approved change applied with its approval)."""
+
+    def __init__(self, tx: Tx, db: Database) -> None:
+        self.tx = tx
+        self.target = db.target
+        self.name = db.name
+        self.timeout = db.timeout
+
+    def read(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        return fn(self.tx, *args, **kwargs)
+
+    def write(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        return fn(self.tx, *args, **kwargs)
+
+    def read_settled(
+        self, fn: Callable[..., T], settled: Callable[[T], bool], *args: Any, **kwargs: Any
+    ) -> T:
+        return fn(self.tx, *args, **kwargs)
+
+
 class Database:
     """A Neo4j driver bound to one database.
 

@@ -10,6 +10,7 @@ plan's ``version``.
 
 from __future__ import annotations
 
+from contextvars import ContextVar
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -20,7 +21,14 @@ from graphsvc.store._convert import to_json
 from graphsvc.store._db import Tx
 from graphsvc.store._queries import engine_query
 
-__all__ = ["Actor", "Change", "ModificationType", "record_modification", "record_modifications"]
+__all__ = [
+    "APPLYING",
+    "Actor",
+    "Change",
+    "ModificationType",
+    "record_modification",
+    "record_modifications",
+]
 
 
 class ModificationType(StrEnum):
@@ -49,6 +57,10 @@ class Actor:
 
 
 _RECORD = engine_query("record_modifications")
+
+# While an approved change is applied (engine.approvals), the id of its REQUESTED
+# modification: the change's first record becomes APPLIED under that id instead of a new one.
+APPLYING: ContextVar[str | None] = ContextVar("graphsvc_applying_modification", default=None)
 
 
 @dataclass(frozen=True)
@@ -87,6 +99,10 @@ def record_modifications(
         }
         for c in changes
     ]
+    requested = APPLYING.get()
+    if rows and requested is not None:
+        rows[0]["id"] = requested  # an approved change applies its REQUESTED record
+        APPLYING.set(None)
     if rows:
         tx.run(
             _RECORD,

@@ -10,8 +10,11 @@ from graphsvc.store.plans import plan_query
 __all__ = ["list_modifications"]
 
 
-def list_modifications(db: Database, plan_id: str) -> list[ModificationPublic]:
-    """The plan's modifications newest first, with requester and approvers.
-    Raises ``NotFoundError`` for an unknown plan."""
-    rows = plan_query(db, "get_plan_modifications", plan_id)
+def list_modifications(
+    db: Database, plan_id: str, status: str | None = None
+) -> list[ModificationPublic]:
+    """The plan's modifications newest first, with requester and approvers; ``status``
+    filters (REQUESTED: those awaiting approval). Raises ``NotFoundError`` for an
+    unknown plan."""
+    rows = plan_query(db, "get_plan_modifications", plan_id, status=status)
     return [ModificationPublic.model_validate(node_props(row)) for row in rows]

@@ -55,6 +55,7 @@ def _plan_props(plan_id: str, spec: PlanSpec) -> dict[str, Any]:
         "priority": spec.priority.value,
         "requires_approval": spec.requires_approval,
         "can_modify": spec.can_modify,
+        "modifications_require_approval": spec.modifications_require_approval,
         "max_parallel": spec.max_parallel,
         "on_failure": spec.on_failure.value,
         "estimated_duration": spec.estimated_duration,
@@ -245,15 +246,16 @@ def list_plans(
     ]
 
 
-def plan_query(db: Database, name: str, plan_id: str) -> list[dict[str, Any]]:
-    """The rows of query file ``cypher/<name>.cypher`` for one plan (its ``$plan_id``),
-    read in one transaction with the plan's existence; ``NotFoundError`` if no such plan."""
+def plan_query(db: Database, name: str, plan_id: str, **params: Any) -> list[dict[str, Any]]:
+    """The rows of query file ``cypher/<name>.cypher`` for one plan (its ``$plan_id``, and
+    ``params``), read in one transaction with the plan's existence; ``NotFoundError`` if
+    no such plan."""
     query = load_query(name).body
 
     def work(tx: Tx) -> list[dict[str, Any]] | None:
         if tx.run(engine_query("find_plan"), id=plan_id).single() is None:
             return None
-        return tx.run(query, plan_id=plan_id).data()
+        return tx.run(query, plan_id=plan_id, **params).data()
 
     rows = db.read(work)
     if rows is None:

@@ -135,8 +135,9 @@ def test_read_settled_reads_again_until_the_answer_settles_then_gives_up(db: Dat
 def test_what_earlier_versions_did_not_store_is_filled_in_when_the_schema_is_applied(
     db: Database,
 ) -> None:
-    """Steps without ``plan_id`` and ``routing_capability`` and a plan without
-    ``last_step_number`` get them, and then work as steps stored today do."""
+    """Steps without ``plan_id``, ``routing_capability`` and ``priority_rank`` and a plan
+    without ``last_step_number`` get them, and then work as steps stored today do (claims
+    seek by rank: without it they would not find the steps)."""
     cap = f"legacy-{new_id()}"
     a_needs = [f"{cap}-b", f"{cap}-a"]
     spec = {
@@ -149,7 +150,7 @@ def test_what_earlier_versions_did_not_store_is_filled_in_when_the_schema_is_app
     plan_id = create_plan(db, parse_spec(spec)).id
     strip = (
         "MATCH (p:ExecutionPlan {id: $id})-[:CONTAINS_STEP]->(s) "
-        "REMOVE s.plan_id, s.routing_capability, p.last_step_number"
+        "REMOVE s.plan_id, s.routing_capability, s.priority_rank, p.last_step_number"
     )
     db.write(lambda tx: tx.run(strip, id=plan_id).consume())
     # A database from before the fill-ins has no record of them.
@@ -204,6 +205,7 @@ def test_each_fill_in_runs_once_per_database_and_later_starts_skip_it(db: Databa
         "lease tokens as hashes",
         "plans.last_step_number",
         "steps.plan_id, steps.routing_capability",
+        "steps.priority_rank",
     ]
     restore = "MATCH (:ExecutionPlan {id: $id})-[:CONTAINS_STEP]->(s) SET s.plan_id = $id"
     db.write(lambda tx: tx.run(restore, id=plan_id).consume())

@@ -8,16 +8,15 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from graphsvc._errors import Problem, ValidationFailed
 from graphsvc.api.auth import Principal
 from graphsvc.api.deps import Coordinator, DbDep
 from graphsvc.domain.models import StepKindName
-from graphsvc.engine import changes as modify
+from graphsvc.engine.approvals import Requested, submit
 from graphsvc.engine.changes import Actor
-
-router = APIRouter(prefix="/v1", tags=["live changes"])
 
 
 class ChangeBody(BaseModel):
@@ -40,6 +39,37 @@ def _actor(
     if user_id:
         return Actor(user_id, name=user_name)
     return Actor(who.name)
+
+
+class RequestedChange(BaseModel):
+    """202: the plan's changes need approval; the change is recorded, not applied."""
+
+    modification_id: str
+    decision_id: str = Field(description="The PENDING MODIFY_PLAN decision to approve.")
+    plan_id: str
+    status: str = "REQUESTED"
+
+
+# Every change route answers 202 with this when its plan requires approval for changes.
+NEEDS_APPROVAL: dict[int | str, dict[str, Any]] = {
+    202: {"model": RequestedChange, "description": "Recorded for approval, not applied."}
+}
+
+
+router = APIRouter(prefix="/v1", tags=["live changes"], responses=NEEDS_APPROVAL)
+
+
+def _answer(result: Any, model: type[BaseModel]) -> Any:
+    """The change's answer as ``model``, or a 202 ``RequestedChange`` when it awaits
+    approval (``engine.approvals.submit``)."""
+    if isinstance(result, Requested):
+        body = RequestedChange(
+            modification_id=result.modification_id,
+            decision_id=result.decision_id,
+            plan_id=result.plan_id,
+        )
+        return JSONResponse(status_code=202, content=body.model_dump())
+    return model.model_validate(result)
 
 
 def actor_of(body: ChangeBody, who: Principal) -> Actor:
@@ -104,34 +134,45 @@ class Changed(BaseModel):
 
 
 @router.post("/plans/{plan_id}/steps", response_model=AddedStep, status_code=201)
-def add_step(plan_id: str, body: AddStepBody, db: DbDep, who: Coordinator) -> AddedStep:
+def add_step(plan_id: str, body: AddStepBody, db: DbDep, who: Coordinator) -> Any:
     """Add a step to a plan that has not finished. READY at once (claimable as soon as
     this answers) when its dependencies are satisfied and the plan runs; counted
     in progress at once. 422: invalid step, duplicate key, unknown or
     cross-plan dependency. 409: plan finished or ``can_modify`` false."""
-    result = modify.add_step(db, plan_id, body.step, actor_of(body, who), body.reason)
-    return AddedStep.model_validate(result)
+    result = submit(
+        db, "add_step", actor_of(body, who), body.reason, plan_id=plan_id, step=body.step
+    )
+    return _answer(result, AddedStep)
 
 
 @router.post("/plans/{plan_id}/steps/batch", response_model=AddedSteps, status_code=201)
-def add_steps(plan_id: str, body: AddStepsBody, db: DbDep, who: Coordinator) -> AddedSteps:
+def add_steps(plan_id: str, body: AddStepsBody, db: DbDep, who: Coordinator) -> Any:
     """Add 1 to 1,000 steps in one transaction, all or nothing, each as ``POST
     /v1/plans/{id}/steps`` adds one and recorded as its own ``ADD_STEP``
     modification. Steps of the batch may depend on each other by key. 422 lists
     every problem (``steps[i]...``: invalid step, key given twice or already in
     the plan, unknown or cross-plan dependency, a cycle in the batch); 409: plan
     finished or ``can_modify`` false."""
-    added = modify.add_steps(db, plan_id, body.steps, actor_of(body, who), body.reason)
-    return AddedSteps.model_validate({"steps": added})
+    added = submit(
+        db, "add_steps", actor_of(body, who), body.reason, plan_id=plan_id, steps=body.steps
+    )
+    return _answer(added if isinstance(added, Requested) else {"steps": added}, AddedSteps)
 
 
 @router.post("/steps/{step_id}/dependencies", response_model=Changed)
-def add_dependency(step_id: str, body: DependencyBody, db: DbDep, who: Coordinator) -> Changed:
+def add_dependency(step_id: str, body: DependencyBody, db: DbDep, who: Coordinator) -> Any:
     """Make the step depend on another step of its plan; only before it starts. A READY
     step whose new dependency is unsatisfied goes back to PENDING. 422 for a cycle
     (named), a self or cross-plan dependency; 409 for a started step."""
-    result = modify.add_dependency(db, step_id, body.depends_on, actor_of(body, who), body.reason)
-    return Changed.model_validate(result)
+    result = submit(
+        db,
+        "add_dependency",
+        actor_of(body, who),
+        body.reason,
+        step_id=step_id,
+        depends_on=body.depends_on,
+    )
+    return _answer(result, Changed)
 
 
 @router.delete("/steps/{step_id}/dependencies/{depends_on}", response_model=Changed)
@@ -143,25 +184,24 @@ def remove_dependency(
     reason: Annotated[str | None, Query(max_length=4000)] = None,
     user_id: str | None = None,
     agent_id: str | None = None,
-) -> Changed:
+) -> Any:
     """Remove the dependency (by id or key): the step becomes READY if nothing else
     blocks it. Idempotent: an edge that does not exist answers 200 and records
     nothing. 409 for a started step."""
-    result = modify.remove_dependency(
-        db, step_id, depends_on, _actor(who, user_id, agent_id), reason
-    )
-    return Changed.model_validate(result)
+    actor = _actor(who, user_id, agent_id)
+    result = submit(db, "remove_dependency", actor, reason, step_id=step_id, depends_on=depends_on)
+    return _answer(result, Changed)
 
 
 @router.post("/steps/{step_id}/cancel", response_model=Changed)
-def cancel_step(
-    step_id: str, db: DbDep, who: Coordinator, body: ChangeBody | None = None
-) -> Changed:
+def cancel_step(step_id: str, db: DbDep, who: Coordinator, body: ChangeBody | None = None) -> Any:
     """Cancel an unfinished step; a running one loses its lease (its worker's next
     heartbeat or complete is 409), a waiting one's child plans are cancelled. Its
     dependents proceed. 409 for a finished step."""
     body = body or ChangeBody()
-    return Changed.model_validate(modify.cancel_step(db, step_id, actor_of(body, who), body.reason))
+    return _answer(
+        submit(db, "cancel_step", actor_of(body, who), body.reason, step_id=step_id), Changed
+    )
 
 
 @router.delete("/steps/{step_id}", response_model=Changed)
@@ -172,39 +212,50 @@ def remove_step(
     reason: Annotated[str | None, Query(max_length=4000)] = None,
     user_id: str | None = None,
     agent_id: str | None = None,
-) -> Changed:
+) -> Any:
     """Remove a step that has not started (PENDING or READY): REMOVE_STEP. It stops
     counting in progress and stops gating its dependents (which run if nothing else
     blocks them); the node stays for the audit (CANCELLED, linked from its
     modification by ``REMOVES_STEP``, no longer in the plan's steps). 409 for a step
     that has started, or a plan that has ended or forbids changes."""
     actor = _actor(who, user_id, agent_id)
-    return Changed.model_validate(modify.remove_step(db, step_id, actor, reason))
+    return _answer(submit(db, "remove_step", actor, reason, step_id=step_id), Changed)
 
 
 @router.post("/steps/{step_id}/skip", response_model=Changed)
-def skip_step(step_id: str, db: DbDep, who: Coordinator, body: ChangeBody | None = None) -> Changed:
+def skip_step(step_id: str, db: DbDep, who: Coordinator, body: ChangeBody | None = None) -> Any:
     """Skip an unfinished step: as cancel, recorded as SKIPPED. 409 for a finished step."""
     body = body or ChangeBody()
-    return Changed.model_validate(modify.skip_step(db, step_id, actor_of(body, who), body.reason))
+    return _answer(
+        submit(db, "skip_step", actor_of(body, who), body.reason, step_id=step_id), Changed
+    )
 
 
 @router.post("/steps/{step_id}/retry", response_model=Changed)
-def retry_step(step_id: str, db: DbDep, who: Coordinator, body: RetryBody | None = None) -> Changed:
+def retry_step(step_id: str, db: DbDep, who: Coordinator, body: RetryBody | None = None) -> Any:
     """Re-arm a FAILED step (PENDING, or READY when nothing blocks it). A FAILED plan
     returns to EXECUTING with the steps its FAIL_FAST cancelled; with
     ``reset_downstream`` finished steps downstream run again too. 409 for a step
     that is not FAILED or a plan that COMPLETED or was CANCELLED."""
     body = body or RetryBody()
-    result = modify.retry_step(db, step_id, actor_of(body, who), body.reason, body.reset_downstream)
-    return Changed.model_validate(result)
+    result = submit(
+        db,
+        "retry_step",
+        actor_of(body, who),
+        body.reason,
+        step_id=step_id,
+        reset_downstream=body.reset_downstream,
+    )
+    return _answer(result, Changed)
 
 
 @router.patch("/steps/{step_id}", response_model=Changed)
-def update_step(step_id: str, body: StepPatch, db: DbDep, who: Coordinator) -> Changed:
+def update_step(step_id: str, body: StepPatch, db: DbDep, who: Coordinator) -> Any:
     """Edit a step that has not started (name, description, inputs, kind, max_retries,
     timeout_seconds, requires_capabilities, assignee); the result is validated as
     a step spec. 409 for a started step; 422 for an invalid result."""
     patch = body.model_dump(exclude_unset=True, exclude=set(ChangeBody.model_fields), mode="json")
-    result = modify.update_step(db, step_id, patch, actor_of(body, who), body.reason)
-    return Changed.model_validate(result)
+    result = submit(
+        db, "update_step", actor_of(body, who), body.reason, step_id=step_id, patch=patch
+    )
+    return _answer(result, Changed)

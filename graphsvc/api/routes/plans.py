@@ -229,10 +229,18 @@ def cancel_plan(
 
 
 @router.get("/{plan_id}/modifications", response_model=list[ModificationPublic])
-def get_modifications(plan_id: str, db: DbDep, _: Reader) -> list[ModificationPublic]:
+def get_modifications(
+    plan_id: str,
+    db: DbDep,
+    _: Reader,
+    status: Annotated[
+        str | None, Query(description="REQUESTED, APPLIED or REJECTED; all by default.")
+    ] = None,
+) -> list[ModificationPublic]:
     """Every change made to the plan while it ran, newest first: type, old and new
-    values, reason, the step, who requested and who approved it. 404 if unknown."""
-    return modifications.list_modifications(db, plan_id)
+    values, reason, the step, who requested and who approved it; a change awaiting
+    approval (REQUESTED) names its decision. 404 if unknown."""
+    return modifications.list_modifications(db, plan_id, status)
 
 
 @router.get("/{plan_id}/audit")

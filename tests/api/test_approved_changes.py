@@ -1,0 +1,106 @@
+"""Changes that need approval (issue 21): a plan created with
+``modifications_require_approval`` records each change as REQUESTED with a PENDING
+MODIFY_PLAN decision (202, nothing applied); approving applies it in the same
+transaction (APPLIED, APPROVES_MODIFICATION), or REJECTS it with the reason when it no
+longer applies; rejecting marks it REJECTED."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi.testclient import TestClient
+
+from graphsvc.engine import work
+from graphsvc.ids import new_id
+from graphsvc.store import Database, plans
+from tests.helpers import auth
+
+COORD = auth("coordinator")
+
+
+def _human(key: str, cap: str, *deps: str) -> dict[str, Any]:
+    return {
+        "key": key,
+        "kind": "task",
+        "description": key,
+        "requires_capabilities": [cap],
+        "depends_on": list(deps),
+    }
+
+
+def _requested(answer: Any) -> dict[str, Any]:
+    assert answer.status_code == 202, answer.text
+    body: dict[str, Any] = answer.json()
+    assert body["status"] == "REQUESTED"
+    return body
+
+
+def _decide(client: TestClient, decision_id: str, verdict: str) -> Any:
+    return client.post(
+        f"/v1/decisions/{decision_id}/{verdict}",
+        json={"user_id": "boss", "comment": "ok"},
+        headers=COORD,
+    )
+
+
+def test_a_change_waits_for_approval_and_is_applied_when_approved(
+    client: TestClient, db: Database
+) -> None:
+    cap = f"cap-{new_id()}"
+    spec = {
+        "name": "guarded",
+        "modifications_require_approval": True,
+        "steps": [_human("A", cap), _human("B", cap, "A")],
+    }
+    created = client.post("/v1/plans?start=true", json=spec, headers=COORD).json()
+    plan_id, ids = created["id"], created["step_ids"]
+    version = plans.get_plan(db, plan_id).version
+
+    asked = _requested(
+        client.post(f"/v1/steps/{ids['B']}/cancel", json={"reason": "not needed"}, headers=COORD)
+    )
+    plan = plans.get_plan(db, plan_id)
+    assert {s.key: s.status.value for s in plan.steps}["B"] == "PENDING"
+    assert plan.version == version  # nothing applied
+    waiting = client.get(f"/v1/plans/{plan_id}/modifications?status=REQUESTED", headers=COORD)
+    [pending] = waiting.json()
+    assert pending["id"] == asked["modification_id"]
+    assert pending["decision_id"] == asked["decision_id"]
+    assert pending["modification_type"] == "CANCEL_STEP" and pending["step_key"] == "B"
+    decisions = client.get("/v1/decisions?status=PENDING&limit=1000", headers=COORD).json()
+    assert any(d["id"] == asked["decision_id"] and d["type"] == "MODIFY_PLAN" for d in decisions)
+
+    approved = _decide(client, asked["decision_id"], "approve")
+    assert approved.status_code == 200, approved.text
+    plan = plans.get_plan(db, plan_id)
+    assert {s.key: s.status.value for s in plan.steps}["B"] == "CANCELLED"
+    [applied] = client.get(f"/v1/plans/{plan_id}/modifications", headers=COORD).json()
+    assert applied["id"] == asked["modification_id"] and applied["status"] == "APPLIED"
+    assert applied["reason"] == "not needed"
+    assert applied["requested_by"]["id"] == "coordinator-user"
+    assert [a["id"] for a in applied["approved_by"]] == ["boss"]
+    assert _decide(client, asked["decision_id"], "approve").status_code == 409
+
+    # Rejected: nothing is applied.
+    added = _requested(
+        client.post(f"/v1/plans/{plan_id}/steps", json={"step": _human("C", cap)}, headers=COORD)
+    )
+    assert _decide(client, added["decision_id"], "reject").status_code == 200
+    assert "C" not in {s.key for s in plans.get_plan(db, plan_id).steps}
+    rejected = client.get(f"/v1/plans/{plan_id}/modifications?status=REJECTED", headers=COORD)
+    assert [m["id"] for m in rejected.json()] == [added["modification_id"]]
+
+    # Approved too late: A started meanwhile, so the edit no longer applies.
+    edit = _requested(
+        client.patch(f"/v1/steps/{ids['A']}", json={"description": "better"}, headers=COORD)
+    )
+    [a] = work.claim(db, "agent", ["task"], [cap], plan_ids=[plan_id])
+    late = _decide(client, edit["decision_id"], "approve")
+    assert late.status_code == 200 and late.json()["status"] == "APPROVED"
+    [stale] = client.get(
+        f"/v1/plans/{plan_id}/modifications?status=REJECTED", headers=COORD
+    ).json()[:1]
+    assert stale["id"] == edit["modification_id"]
+    assert stale["rejection_reason"].startswith("it no longer applies:")
+    assert next(s for s in plans.get_plan(db, plan_id).steps if s.key == "A").description == "A"
+    work.complete(db, a["id"], a["lease_token"], {}, {})
