@@ -6,7 +6,9 @@
 // Result columns: id, modification_type, status, reason, old_value, new_value, timestamp, plan_version, step_id, step_key, requested_by, approved_by, decision_id, rejection_reason
 MATCH (m:PlanModification)-[:MODIFIES_PLAN]->(:ExecutionPlan {id: $plan_id})
 WHERE $status IS NULL OR m.status = $status
-OPTIONAL MATCH (m)-[:MODIFIES_STEP|CREATES_STEP|REMOVES_STEP]->(s:ExecutionStep)
+OPTIONAL MATCH (m)-[:MODIFIES_STEP|CREATES_STEP|REMOVES_STEP]->(changed:ExecutionStep)
+// One row per modification (an approved REMOVE_STEP both MODIFIES_STEP and REMOVES_STEP).
+WITH m, head(collect(changed)) AS s
 OPTIONAL MATCH (requester)-[:REQUESTS_MODIFICATION]->(m)
 RETURN m.id AS id, m.modification_type AS modification_type, m.status AS status,
        m.reason AS reason, m.old_value AS old_value, m.new_value AS new_value,

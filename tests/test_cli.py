@@ -190,3 +190,22 @@ def test_replanning_and_removing_a_step_from_the_command_line(
     assert replanned.returncode == 0, replanned.stderr
     assert f"supersedes {plan_id}" in replanned.stdout and "EXECUTING" in replanned.stdout
     assert plans.get_plan(db, plan_id).status.value == "SUPERSEDED"
+
+
+def test_a_change_that_needs_approval_is_reported_as_requested(
+    db: Database, neo4j_target: Neo4jTarget
+) -> None:
+    human = {"kind": "task", "description": "by hand", "requires_capabilities": [new_id()]}
+    spec = parse_spec(
+        {
+            "name": "guarded",
+            "modifications_require_approval": True,
+            "steps": [{"key": "A", **human}],
+        }
+    )
+    plan_id = create_plan(db, spec).id
+    lifecycle.transition_plan(db, plan_id, "start")
+    asked = _cli(neo4j_target, "cancel-step", f"{plan_id}:A", "--reason", "maybe")
+    assert asked.returncode == 0, asked.stderr
+    assert "change requested" in asked.stdout and "graphsvc decide approve" in asked.stdout
+    assert plans.get_plan(db, plan_id).steps[0].status.value == "READY"

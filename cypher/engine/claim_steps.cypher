@@ -29,7 +29,14 @@ CALL (a, capabilities) {
                        WHERE other.id <> $agent_id }
       AND all(c IN [(s)-[:REQUIRES_CAPABILITY]->(cap:Capability) | cap.name]
               WHERE c IN capabilities)
-      AND EXISTS { (:ExecutionPlan {status: $plan_executing})-[:CONTAINS_STEP]->(s) }
+      // A running plan, with room under its max_parallel if it has one (checked again
+      // under the plan's lock below): a full plan's steps do not take others' places.
+      AND EXISTS { MATCH (p:ExecutionPlan {status: $plan_executing})-[:CONTAINS_STEP]->(s)
+                   WHERE CASE WHEN p.max_parallel IS NULL THEN true
+                              ELSE COUNT { MATCH (x:ExecutionStep)
+                                           WHERE x.plan_id = p.id
+                                             AND x.status IN $step_leased } < p.max_parallel
+                         END }
     RETURN s LIMIT $max_steps
   }
   // DISTINCT: a step seen twice by an index seek racing other writers is claimed once.

@@ -40,6 +40,13 @@ def step_id_of(client: ApiClient, ref: str) -> str:
 
 
 def _changed(result: dict[str, Any]) -> None:
+    if result.get("status") == "REQUESTED":  # 202: the plan's changes need approval
+        console.print(
+            f"change requested ({result['modification_id']}): it waits for decision "
+            f"{result['decision_id']} (graphsvc decide approve {result['decision_id']})",
+            highlight=False,
+        )
+        return
     recorded = result.get("modification_id") or "nothing to change, nothing recorded"
     console.print(f"step {result['step_id']}: {result['status']}  [dim]({recorded})[/]")
 
@@ -114,6 +121,9 @@ def plan_replan(
     body = {"spec": spec.model_dump(mode="json", by_alias=True), "reason": reason, "user_id": user}
     with api_client(api, api_key) as client:
         answer = client.call("POST", f"/v1/plans/{quote(plan_id)}/replan", json=body)
+    if answer.get("status") == "REQUESTED":
+        _changed(answer)
+        return
     carried = ", ".join(answer["carried_over"]) or "none"
     console.print(
         f"plan {answer['id']}: {answer['status']}, supersedes {answer['supersedes']}; "

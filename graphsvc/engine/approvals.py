@@ -15,8 +15,10 @@ from dataclasses import dataclass
 from typing import Any, cast
 
 from graphsvc._errors import GraphsvcError, NotFoundError
+from graphsvc.domain.validation import parse_spec
 from graphsvc.engine import changes
 from graphsvc.engine.progress import record_events
+from graphsvc.engine.replan import replan
 from graphsvc.ids import new_id
 from graphsvc.store._db import Database, InTransaction, Tx
 from graphsvc.store._modifications import APPLYING, Actor, ModificationType
@@ -40,6 +42,10 @@ def _add_steps(db: Database, actor: Actor, reason: str | None, **a: Any) -> Any:
 
 def _add_step(db: Database, actor: Actor, reason: str | None, **a: Any) -> Any:
     return changes.add_step(db, a["plan_id"], a["step"], actor, reason)
+
+
+def _replan(db: Database, actor: Actor, reason: str | None, **a: Any) -> Any:
+    return replan(db, a["plan_id"], parse_spec(a["spec"]), actor, reason)
 
 
 def _on_step(fn: Callable[..., Any], *names: str) -> Callable[..., Any]:
@@ -67,6 +73,7 @@ CHANGES: dict[str, tuple[Callable[..., Any], ModificationType]] = {
     "skip_step": (_on_step(changes.skip_step), ModificationType.SKIP_STEP),
     "remove_step": (_on_step(changes.remove_step), ModificationType.REMOVE_STEP),
     "update_step": (_on_step(changes.update_step, "patch"), ModificationType.MODIFY_STEP),
+    "replan": (_replan, ModificationType.REPLAN),
     "retry_step": (
         lambda db, actor, reason, **a: changes.retry_step(
             db, a["step_id"], actor, reason, a.get("reset_downstream", False)

@@ -396,10 +396,11 @@ def remove_step(
     It stops counting in the plan's progress and stops gating its dependents, which
     are re-checked (READY when nothing else blocks them); the plan may end. The node
     stays for the audit: CANCELLED, out of its plan's ``CONTAINS_STEP``, linked from
-    its modification by ``REMOVES_STEP`` (old value: its key, status and the keys of
-    the dependents it gated). Returns ``{"step_id", "status", "modification_id"}``.
-    Raises ``NotFoundError``, or ``ConflictError`` when the step has started or the
-    plan has ended or forbids changes."""
+    its modification by ``REMOVES_STEP`` (old value: its key, status, dependencies and
+    the dependents it gated). Its ``DEPENDS_ON`` edges go and its key may be used
+    again. Returns ``{"step_id", "status", "modification_id"}``. Raises
+    ``NotFoundError``, or ``ConflictError`` when the step has started or the plan has
+    ended or forbids changes."""
 
     def work(tx: Tx) -> dict[str, Any]:
         step, plan = _changeable_step(tx, step_id, _NOT_STARTED, "remove")
@@ -419,6 +420,7 @@ def remove_step(
         old = {
             "key": step["key"],
             "status": step["status"],
+            "depends_on": sorted(row["depends_on"]),
             "dependents": sorted(d["key"] for d in dependents),
         }
         event = record_modification(

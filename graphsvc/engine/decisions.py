@@ -4,6 +4,8 @@ its effect on the plan or step it gates, and human input to a waiting step."""
 
 from __future__ import annotations
 
+import logging
+from contextlib import suppress
 from datetime import UTC, datetime
 from typing import Any
 
@@ -21,6 +23,8 @@ from graphsvc.store._db import Database, Tx
 from graphsvc.store._exists import missing_ids
 from graphsvc.store._queries import engine_query
 from graphsvc.store.locks import lock_step
+
+log = logging.getLogger("graphsvc.sweeper")
 
 __all__ = ["create_decision", "decide", "expire_deadlines", "list_decisions", "provide_input"]
 
@@ -141,7 +145,13 @@ def expire_deadlines(db: Database, limit: int = 100) -> int:
     step is locked and checked again first (a person may have answered meanwhile).
     Returns how many it failed."""
     ids = db.read(lambda tx: [r["id"] for r in tx.run(_PASSED, limit=limit)])
-    return sum(db.write(_expire, step_id) for step_id in ids)
+    failed = 0
+    for step_id in ids:
+        try:
+            failed += db.write(_expire, step_id)
+        except Exception:  # one step's trouble must not hold back the others' deadlines
+            log.exception("could not end the waiting step %s past its deadline", step_id)
+    return failed
 
 
 def _expire(tx: Tx, step_id: str) -> bool:
@@ -191,7 +201,10 @@ def decide(
                 {"decision_id": decision_id, "status": decision["status"]},
             )
         if decision.get("step_id"):
-            lock_step(tx, decision["step_id"])  # steps before their plan, as everywhere
+            # Steps before their plan, as everywhere; a step that has left its plan (removed
+            # by an approved change) has nothing left to lock, and its change no longer applies.
+            with suppress(NotFoundError):
+                lock_step(tx, decision["step_id"])
         tx.run(
             _DECIDE,
             id=decision_id,

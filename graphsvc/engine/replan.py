@@ -8,18 +8,18 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from graphsvc._errors import ConflictError
+from graphsvc._errors import ConflictError, Problem, ValidationFailed
 from graphsvc.domain.models import PlanCreated, PlanSpec
 from graphsvc.domain.rules import carried_over, check_changeable
-from graphsvc.domain.states import PlanStatus, StepStatus
+from graphsvc.domain.states import STEP_TERMINAL, PlanStatus, StepStatus
 from graphsvc.engine import lifecycle
-from graphsvc.engine.gates import close_decisions
+from graphsvc.engine.gates import close_decisions, request_plan_approval
 from graphsvc.engine.progress import record_events
 from graphsvc.ids import new_id
 from graphsvc.store._db import Database, Tx
 from graphsvc.store._modifications import Actor, ModificationType, record_modification
 from graphsvc.store._queries import engine_query
-from graphsvc.store.locks import lock_plan
+from graphsvc.store.locks import lock_plan, lock_steps
 from graphsvc.store.plans import NewPlan, write_plans
 
 __all__ = ["Replanned", "replan"]
@@ -51,17 +51,31 @@ def replan(
     SUPERSEDED, its unfinished steps CANCELLED (leases revoked; waiting gates' decisions
     closed), and ``(new)-[:SUPERSEDES]->(old)``; a child plan's version takes its place
     under the step that spawned it; a ``REPLAN`` modification is recorded on both. If the
-    old plan was EXECUTING, the new one starts at once (and may end at once, when every
-    step was carried over). Then the child plans of the old plan's steps are cancelled.
-    Raises ``NotFoundError``, or ``ConflictError`` for a plan that has ended or forbids
-    changes."""
+    old plan was EXECUTING (or was a started child plan, paused or not), the new one
+    starts at once (and may end at once, when every step was carried over); a spec that
+    ``requires_approval`` waits for it instead, DRAFT with a PENDING ``EXECUTE`` decision.
+    Then the child plans of the old plan's steps are cancelled. Raises
+    ``NotFoundError``, ``ValidationFailed`` (a child plan's version that requires
+    approval), or ``ConflictError`` for a plan that has ended or forbids changes."""
     new_plan_id = new_id()
     ids = {step.key: new_id() for step in spec.steps}
 
     def work(tx: Tx) -> tuple[PlanStatus, list[str]]:
+        # Steps before their plan, as claims and completions lock them: the old plan's
+        # unfinished steps (which it cancels), then the plan.
+        unfinished = [
+            s["id"]
+            for s in tx.run(_OLD_STEPS, plan_id=plan_id).data()
+            if s["status"] not in STEP_TERMINAL
+        ]
+        lock_steps(tx, unfinished)
         old = lock_plan(tx, plan_id)
         check_changeable(old)
-        old_steps = tx.run(_OLD_STEPS, plan_id=plan_id).data()
+        if spec.requires_approval and old["is_child"]:
+            raise ValidationFailed(
+                [Problem("spec.requires_approval", "a child plan cannot require approval")]
+            )
+        old_steps = tx.run(_OLD_STEPS, plan_id=plan_id).data()  # read again under the locks
         carry = carried_over(spec.steps, old_steps)
         version = int(old.get("version") or 1) + 1
         write_plans(tx, [NewPlan(new_plan_id, spec, ids, {"version": version})], actor.id)
@@ -83,17 +97,24 @@ def replan(
             }
             for key, old_id in carry.items()
         ]
-        old_view = {"plan_id": plan_id, "version": version - 1}
-        new_view = {"plan_id": new_plan_id, "version": version, "carried_over": sorted(carry)}
+        old_view = {"plan_id": plan_id}
+        new_view = {"plan_id": new_plan_id, "carried_over": sorted(carry)}
         for where in (plan_id, new_plan_id):
             events.append(
                 record_modification(
                     tx, where, None, ModificationType.REPLAN, actor, reason, old_view, new_view
                 )
             )
+        if spec.requires_approval:
+            events.append(request_plan_approval(tx, new_plan_id))
         record_events(tx, events)
         status = PlanStatus.DRAFT
-        if superseded["old_status"] == PlanStatus.EXECUTING:
+        was = superseded["old_status"]
+        # A running plan's version starts at once; so does a started child plan's, paused
+        # or not (the step that spawned it waits for it; nothing else would start it). One
+        # that requires approval waits for it, DRAFT.
+        running = was == PlanStatus.EXECUTING or (old["is_child"] and was == PlanStatus.PAUSED)
+        if running and not spec.requires_approval:
             # Started as any plan is: its READY steps, and its end if all were carried over.
             status = lifecycle.transition_tx(
                 tx, new_plan_id, "start", actor.id, reason, allow_child=True

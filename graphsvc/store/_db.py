@@ -153,6 +153,7 @@ _BACKFILL = (
     ("plans.last_step_number", engine_query("fill_plan_step_numbers")),
     ("steps.plan_id, steps.routing_capability", engine_query("fill_step_routing")),
     ("steps.priority_rank", engine_query("fill_step_priority")),
+    ("plans.max_parallel never enforced", engine_query("clear_plan_max_parallel")),
 )
 # Lease tokens were stored in plain text before they were secrets (domain.leases): the
 # live leases keep working under their hash; every stored token is then removed.

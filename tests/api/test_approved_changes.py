@@ -104,3 +104,47 @@ def test_a_change_waits_for_approval_and_is_applied_when_approved(
     assert stale["rejection_reason"].startswith("it no longer applies:")
     assert next(s for s in plans.get_plan(db, plan_id).steps if s.key == "A").description == "A"
     work.complete(db, a["id"], a["lease_token"], {}, {})
+
+
+def test_a_second_request_about_a_removed_step_is_rejected_when_approved(
+    client: TestClient, db: Database
+) -> None:
+    cap = f"cap-{new_id()}"
+    spec = {
+        "name": "twice",
+        "modifications_require_approval": True,
+        "steps": [_human("A", cap), _human("B", cap)],
+    }
+    created = client.post("/v1/plans?start=true", json=spec, headers=COORD).json()
+    b = created["step_ids"]["B"]
+    first = _requested(client.delete(f"/v1/steps/{b}", headers=COORD))
+    second = _requested(client.delete(f"/v1/steps/{b}", headers=COORD))
+    assert _decide(client, first["decision_id"], "approve").status_code == 200
+    late = _decide(client, second["decision_id"], "approve")
+    assert late.status_code == 200, late.text
+    mods = client.get(f"/v1/plans/{created['id']}/modifications", headers=COORD).json()
+    by_id = {m["id"]: m for m in mods}
+    assert len(mods) == 2  # one row per modification
+    assert by_id[first["modification_id"]]["status"] == "APPLIED"
+    assert by_id[second["modification_id"]]["status"] == "REJECTED"
+
+
+def test_a_replan_of_a_guarded_plan_waits_for_approval(client: TestClient, db: Database) -> None:
+    cap = f"cap-{new_id()}"
+    spec = {"name": "v1", "modifications_require_approval": True, "steps": [_human("A", cap)]}
+    created = client.post("/v1/plans?start=true", json=spec, headers=COORD).json()
+    v2 = {"name": "v2", "steps": [_human("A", cap), _human("B", cap)]}
+    asked = _requested(
+        client.post(f"/v1/plans/{created['id']}/replan", json={"spec": v2}, headers=COORD)
+    )
+    assert plans.get_plan(db, created["id"]).status.value == "EXECUTING"
+    assert _decide(client, asked["decision_id"], "approve").status_code == 200
+    old = plans.get_plan(db, created["id"])
+    assert old.status.value == "SUPERSEDED" and old.superseded_by is not None
+    assert plans.get_plan(db, old.superseded_by).status.value == "EXECUTING"
+    [applied] = [
+        m
+        for m in client.get(f"/v1/plans/{created['id']}/modifications", headers=COORD).json()
+        if m["id"] == asked["modification_id"]
+    ]
+    assert applied["status"] == "APPLIED" and applied["modification_type"] == "REPLAN"

@@ -594,6 +594,21 @@ def test_removing_a_step_that_has_not_started(client: TestClient, db: Database) 
     started = client.delete(f"/v1/steps/{ids['D']}", headers=COORD)
     assert started.status_code == 409
     assert plans.get_plan(db, plan_id).version == version + 1
+    # Its key is free again, and its edges are gone both ways.
+    again = client.post(
+        f"/v1/plans/{plan_id}/steps", json={"step": human("R2", depends_on=["C"])}, headers=COORD
+    )
+    assert again.status_code == 201, again.text
+    assert client.delete(f"/v1/steps/{again.json()['step_id']}", headers=COORD).status_code == 200
+    reused = client.post(f"/v1/plans/{plan_id}/steps", json={"step": human("R")}, headers=COORD)
+    assert reused.status_code == 201, reused.text
+    assert client.delete(f"/v1/steps/{reused.json()['step_id']}", headers=COORD).status_code == 200
+    edges = db.read(
+        lambda tx: tx.run(
+            "MATCH (s:ExecutionStep {id: $id})-[e:DEPENDS_ON]-() RETURN count(e) AS n", id=ids["R"]
+        ).single(strict=True)["n"]
+    )
+    assert edges == 0
     # Removing the last unfinished steps ends the plan.
     work.complete(db, d["id"], d["lease_token"], {}, {})
     for key in ("A", "C"):

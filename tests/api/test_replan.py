@@ -127,3 +127,30 @@ def test_a_child_plans_new_version_takes_its_place(client: TestClient, db: Datab
     assert done.status.value == "COMPLETED"
     assert done.steps[0].outputs is not None
     assert done.steps[0].outputs["child_plan_ids"] == [replacement]
+
+
+def test_a_paused_child_plans_version_runs_and_a_version_may_need_approval(
+    client: TestClient, db: Database
+) -> None:
+    kind = f"replan-paused-{new_id()[-8:]}"
+    root = create_plan(db, parse_spec({"name": "root", "steps": [_step("S", kind)]})).id
+    lifecycle.transition_plan(db, root, "start")
+    [spawner] = work.claim(db, "agent", [kind], [])
+    child_spec = parse_spec({"name": "child", "steps": [_step("K", kind)]})
+    [child] = children.spawn(db, spawner["id"], spawner["lease_token"], [child_spec])
+    lifecycle.transition_plan(db, child, "pause")
+    needs = {"name": "child v2", "requires_approval": True, "steps": [_step("K", kind)]}
+    refused = client.post(f"/v1/plans/{child}/replan", json={"spec": needs}, headers=COORD)
+    assert refused.status_code == 422 and "requires_approval" in refused.text
+    v2 = {"name": "child v2", "steps": [_step("K", kind, "again")]}
+    answer = client.post(f"/v1/plans/{child}/replan", json={"spec": v2}, headers=COORD)
+    assert answer.status_code == 201 and answer.json()["status"] == "EXECUTING", answer.text
+
+    other = client.post(
+        "/v1/plans?start=true", json={"name": "r", "steps": [_step("A", kind)]}, headers=COORD
+    ).json()
+    guarded = {"name": "r v2", "requires_approval": True, "steps": [_step("A", kind)]}
+    done = client.post(f"/v1/plans/{other['id']}/replan", json={"spec": guarded}, headers=COORD)
+    assert done.status_code == 201 and done.json()["status"] == "DRAFT", done.text
+    pending = client.get("/v1/decisions?status=PENDING&limit=1000", headers=COORD).json()
+    assert any(d["plan_id"] == done.json()["id"] and d["type"] == "EXECUTE" for d in pending)

@@ -150,7 +150,8 @@ def test_what_earlier_versions_did_not_store_is_filled_in_when_the_schema_is_app
     plan_id = create_plan(db, parse_spec(spec)).id
     strip = (
         "MATCH (p:ExecutionPlan {id: $id})-[:CONTAINS_STEP]->(s) "
-        "REMOVE s.plan_id, s.routing_capability, s.priority_rank, p.last_step_number"
+        "REMOVE s.plan_id, s.routing_capability, s.priority_rank, p.last_step_number "
+        "SET p.max_parallel = 1"  # an earlier version's default, never enforced then
     )
     db.write(lambda tx: tx.run(strip, id=plan_id).consume())
     # A database from before the fill-ins has no record of them.
@@ -176,7 +177,9 @@ def test_what_earlier_versions_did_not_store_is_filled_in_when_the_schema_is_app
     modify.add_steps(db, plan_id, [added], modify.Actor("legacy-test"))
     numbers = {s.key: s.step_number for s in plans.get_plan(db, plan_id).steps}
     assert numbers == {"A": 1, "B": 2, "C": 3}
-    # Claims find the steps through their routing capability, and still check them all.
+    # Claims find the steps through their routing capability, and still check them all;
+    # the old plan's max_parallel, never enforced when it was stored, is gone.
+    assert plans.get_plan(db, plan_id).max_parallel is None
     lifecycle.transition_plan(db, plan_id, "start")
     claimed = work.claim(db, f"{cap}-agent", ["noop"], [f"{cap}-a"], max_steps=3)
     assert [s["key"] for s in claimed] == ["B"]
@@ -204,6 +207,7 @@ def test_each_fill_in_runs_once_per_database_and_later_starts_skip_it(db: Databa
     assert ids == [
         "lease tokens as hashes",
         "plans.last_step_number",
+        "plans.max_parallel never enforced",
         "steps.plan_id, steps.routing_capability",
         "steps.priority_rank",
     ]

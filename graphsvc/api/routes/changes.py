@@ -59,7 +59,7 @@ NEEDS_APPROVAL: dict[int | str, dict[str, Any]] = {
 router = APIRouter(prefix="/v1", tags=["live changes"], responses=NEEDS_APPROVAL)
 
 
-def _answer(result: Any, model: type[BaseModel]) -> Any:
+def answer_or_requested(result: Any, model: type[BaseModel]) -> Any:
     """The change's answer as ``model``, or a 202 ``RequestedChange`` when it awaits
     approval (``engine.approvals.submit``)."""
     if isinstance(result, Requested):
@@ -142,7 +142,7 @@ def add_step(plan_id: str, body: AddStepBody, db: DbDep, who: Coordinator) -> An
     result = submit(
         db, "add_step", actor_of(body, who), body.reason, plan_id=plan_id, step=body.step
     )
-    return _answer(result, AddedStep)
+    return answer_or_requested(result, AddedStep)
 
 
 @router.post("/plans/{plan_id}/steps/batch", response_model=AddedSteps, status_code=201)
@@ -156,7 +156,9 @@ def add_steps(plan_id: str, body: AddStepsBody, db: DbDep, who: Coordinator) -> 
     added = submit(
         db, "add_steps", actor_of(body, who), body.reason, plan_id=plan_id, steps=body.steps
     )
-    return _answer(added if isinstance(added, Requested) else {"steps": added}, AddedSteps)
+    return answer_or_requested(
+        added if isinstance(added, Requested) else {"steps": added}, AddedSteps
+    )
 
 
 @router.post("/steps/{step_id}/dependencies", response_model=Changed)
@@ -172,7 +174,7 @@ def add_dependency(step_id: str, body: DependencyBody, db: DbDep, who: Coordinat
         step_id=step_id,
         depends_on=body.depends_on,
     )
-    return _answer(result, Changed)
+    return answer_or_requested(result, Changed)
 
 
 @router.delete("/steps/{step_id}/dependencies/{depends_on}", response_model=Changed)
@@ -190,7 +192,7 @@ def remove_dependency(
     nothing. 409 for a started step."""
     actor = _actor(who, user_id, agent_id)
     result = submit(db, "remove_dependency", actor, reason, step_id=step_id, depends_on=depends_on)
-    return _answer(result, Changed)
+    return answer_or_requested(result, Changed)
 
 
 @router.post("/steps/{step_id}/cancel", response_model=Changed)
@@ -199,7 +201,7 @@ def cancel_step(step_id: str, db: DbDep, who: Coordinator, body: ChangeBody | No
     heartbeat or complete is 409), a waiting one's child plans are cancelled. Its
     dependents proceed. 409 for a finished step."""
     body = body or ChangeBody()
-    return _answer(
+    return answer_or_requested(
         submit(db, "cancel_step", actor_of(body, who), body.reason, step_id=step_id), Changed
     )
 
@@ -219,14 +221,14 @@ def remove_step(
     modification by ``REMOVES_STEP``, no longer in the plan's steps). 409 for a step
     that has started, or a plan that has ended or forbids changes."""
     actor = _actor(who, user_id, agent_id)
-    return _answer(submit(db, "remove_step", actor, reason, step_id=step_id), Changed)
+    return answer_or_requested(submit(db, "remove_step", actor, reason, step_id=step_id), Changed)
 
 
 @router.post("/steps/{step_id}/skip", response_model=Changed)
 def skip_step(step_id: str, db: DbDep, who: Coordinator, body: ChangeBody | None = None) -> Any:
     """Skip an unfinished step: as cancel, recorded as SKIPPED. 409 for a finished step."""
     body = body or ChangeBody()
-    return _answer(
+    return answer_or_requested(
         submit(db, "skip_step", actor_of(body, who), body.reason, step_id=step_id), Changed
     )
 
@@ -246,7 +248,7 @@ def retry_step(step_id: str, db: DbDep, who: Coordinator, body: RetryBody | None
         step_id=step_id,
         reset_downstream=body.reset_downstream,
     )
-    return _answer(result, Changed)
+    return answer_or_requested(result, Changed)
 
 
 @router.patch("/steps/{step_id}", response_model=Changed)
@@ -258,4 +260,4 @@ def update_step(step_id: str, body: StepPatch, db: DbDep, who: Coordinator) -> A
     result = submit(
         db, "update_step", actor_of(body, who), body.reason, step_id=step_id, patch=patch
     )
-    return _answer(result, Changed)
+    return answer_or_requested(result, Changed)

@@ -9,7 +9,13 @@ from pydantic import BaseModel, Field
 
 from graphsvc._errors import ConflictError, Problem, ValidationFailed
 from graphsvc.api.deps import Coordinator, DbDep, Reader, SettingsDep
-from graphsvc.api.routes.changes import ChangeBody, actor_of
+from graphsvc.api.routes.changes import (
+    NEEDS_APPROVAL,
+    ChangeBody,
+    RequestedChange,
+    actor_of,
+    answer_or_requested,
+)
 from graphsvc.domain import PlanStatus, compile_tickets, parse_spec
 from graphsvc.domain.models import (
     MAX_SEQ,
@@ -23,7 +29,7 @@ from graphsvc.domain.models import (
 )
 from graphsvc.engine import lifecycle
 from graphsvc.engine import plans as plan_engine
-from graphsvc.engine.replan import replan
+from graphsvc.engine.approvals import Requested, submit
 from graphsvc.store import audit, modifications, tree
 from graphsvc.store import plans as plan_store
 
@@ -110,8 +116,10 @@ class Replanned(PlanCreated):
     carried_over: list[str]
 
 
-@router.post("/{plan_id}/replan", status_code=201, response_model=Replanned)
-def replan_plan(plan_id: str, body: ReplanBody, db: DbDep, who: Coordinator) -> Replanned:
+@router.post(
+    "/{plan_id}/replan", status_code=201, response_model=Replanned, responses=NEEDS_APPROVAL
+)
+def replan_plan(plan_id: str, body: ReplanBody, db: DbDep, who: Coordinator) -> Any:
     """Replace a live plan by its next version (``spec`` or ``tickets``, and a ``reason``).
 
     The new plan ``SUPERSEDES`` the old one, which becomes SUPERSEDED (its unfinished
@@ -120,12 +128,16 @@ def replan_plan(plan_id: str, body: ReplanBody, db: DbDep, who: Coordinator) -> 
     COMPLETED step of the old plan, and whose dependencies are all carried over too, are
     created COMPLETED with its outputs, not run again. A running plan's new version
     starts at once; a child plan's takes its place under the same step. A ``REPLAN``
-    modification is recorded on both. 422 for a bad spec (nothing written), 409 for a
-    plan that has ended or forbids changes."""
+    modification is recorded on both. On a plan whose changes need approval it is
+    recorded for approval instead (202). 422 for a bad spec (nothing written), 409 for
+    a plan that has ended or forbids changes."""
     if (body.spec is None) == (body.tickets is None):
         raise ValidationFailed([Problem("spec", "give either spec or tickets")])
     spec = parse_spec(body.spec) if body.spec is not None else compile_tickets(body.tickets or "")
-    done = replan(db, plan_id, spec, actor_of(body, who), body.reason)
+    as_json = spec.model_dump(mode="json", by_alias=True, exclude_none=True)
+    done = submit(db, "replan", actor_of(body, who), body.reason, plan_id=plan_id, spec=as_json)
+    if isinstance(done, Requested):  # the plan's changes need approval: 202
+        return answer_or_requested(done, RequestedChange)
     return Replanned(
         **done.created.model_dump(), supersedes=done.supersedes, carried_over=done.carried_over
     )
