@@ -1,6 +1,7 @@
 // write_events: Write audit events, numbered per plan under the plan's lock, each ABOUT its plan and its step or decision.
 // Parameters: $groups
-// Result columns: none
+// Each of steps is {to, kind}: a step's new status; each of plans is {to}: a plan's.
+// Result columns: steps, plans
 UNWIND $groups AS g
 MATCH (p:ExecutionPlan {id: g.plan_id})
 // The counter is read in the SET itself, which takes the plan's write lock before it
@@ -18,3 +19,9 @@ CREATE (e:Event {id: ev.id, plan_id: p.id, seq: seq, type: ev.type, from_status:
 CREATE (e)-[:ABOUT]->(p)
 FOREACH (_ IN CASE WHEN step IS NULL THEN [] ELSE [1] END | CREATE (e)-[:ABOUT]->(step))
 FOREACH (_ IN CASE WHEN decision IS NULL THEN [] ELSE [1] END | CREATE (e)-[:ABOUT]->(decision))
+WITH ev, step
+RETURN collect(CASE WHEN step IS NOT NULL AND ev.to_status IS NOT NULL
+                    THEN {to: ev.to_status, kind: step.kind} END) AS steps,
+       collect(CASE WHEN ev.step_id IS NULL AND ev.decision_id IS NULL
+                         AND ev.to_status IS NOT NULL AND ev.type STARTS WITH 'PLAN_'
+                    THEN {to: ev.to_status} END) AS plans

@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
+from prometheus_fastapi_instrumentator import Instrumentator
 from starlette.concurrency import run_in_threadpool
 from starlette.routing import Route
 
@@ -21,10 +22,14 @@ from graphsvc.api.routes import agents, changes, health, people, plans, queries,
 from graphsvc.engine import Sweeper
 from graphsvc.engine.reconcile import reconcile
 from graphsvc.localkey import KEY_FILE, local_key
+from graphsvc.metrics import app_registry
 from graphsvc.settings import Settings
 from graphsvc.store import Database, resolve_target
+from graphsvc.store._queries import engine_query
 
 __all__ = ["Database", "api_keys_of", "connect_database", "create_app"]
+
+_READY_BY_KIND = engine_query("count_ready_steps")
 
 log = logging.getLogger("graphsvc.api")
 
@@ -125,6 +130,19 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     app.include_router(health.router)
     for module in (plans, work, steps, changes, people, agents, queries):
         app.include_router(module.router, responses=ERROR_RESPONSES)
+
+    # GET /metrics (Prometheus): HTTP series by route and status, and the engine's own.
+    def ready() -> list[tuple[str, int]]:
+        database: Database | None = getattr(app.state, "db", None)
+        if database is None:
+            return []
+        rows = database.read(lambda tx: tx.run(_READY_BY_KIND).data())
+        return [(str(r["kind"]), int(r["count"])) for r in rows]
+
+    registry = app_registry(ready)
+    Instrumentator(
+        registry=registry, should_group_status_codes=False, excluded_handlers=["/metrics"]
+    ).instrument(app).expose(app, endpoint="/metrics", include_in_schema=False)
     # MCP over streamable HTTP (graphsvc.api._mcp): the same tools as `graphsvc mcp`.
     app.router.routes.append(Route("/mcp", endpoint=mcp, methods=["GET", "POST", "DELETE"]))
     return app

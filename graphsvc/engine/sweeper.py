@@ -15,6 +15,7 @@ import time
 
 from graphsvc.engine.decisions import expire_deadlines
 from graphsvc.engine.work import sweep
+from graphsvc.metrics import SWEEPER_LAST_SUCCESS
 from graphsvc.store import Database
 from graphsvc.store.agents import mark_inactive
 
@@ -78,3 +79,4 @@ class Sweeper:
             else:
                 self.last_success = time.monotonic()
                 self.last_error = None
+                SWEEPER_LAST_SUCCESS.set(time.time())

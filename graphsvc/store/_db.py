@@ -9,6 +9,7 @@ transactions.
 
 from __future__ import annotations
 
+import logging
 import random
 import time
 from collections.abc import Callable, Mapping
@@ -30,6 +31,8 @@ __all__ = [
 ]
 
 T = TypeVar("T")
+
+log = logging.getLogger("graphsvc.store")
 
 
 @dataclass(frozen=True)
@@ -171,10 +174,25 @@ class Tx:
     (``table_parameters``), to the caller's parameters, and runs it in the driver's
     transaction. Statuses thus travel as parameters and never as Cypher text."""
 
-    __slots__ = ("_tx",)
+    __slots__ = ("_after", "_tx")
 
     def __init__(self, tx: neo4j.Transaction) -> None:
         self._tx = tx
+        self._after: list[Callable[[], None]] = []
+
+    def on_commit(self, fn: Callable[[], None]) -> None:
+        """Call ``fn`` once this transaction has committed (not if it rolls back or is
+        tried again): metrics count what was written, once."""
+        self._after.append(fn)
+
+    def committed(self) -> None:
+        """Run the ``on_commit`` callbacks; one that raises is logged, not raised: the
+        transaction's work is done."""
+        for fn in self._after:
+            try:
+                fn()
+            except Exception:
+                log.exception("a callback after a commit failed")
 
     def run(
         self, query: str, parameters: Mapping[str, Any] | None = None, **kwargs: Any
@@ -299,8 +317,10 @@ class Database:
                     self.driver.session(database=self.name, default_access_mode=mode) as session,
                     session.begin_transaction() as tx,
                 ):
-                    result = fn(Tx(tx), *args, **kwargs)
+                    ours = Tx(tx)
+                    result = fn(ours, *args, **kwargs)
                     tx.commit()
+                    ours.committed()
                     return result
             except (neo4j.exceptions.Neo4jError, neo4j.exceptions.DriverError) as exc:
                 error = _unwrap(exc)

@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from graphsvc.ids import new_id
+from graphsvc.metrics import count_events
 from graphsvc.store._convert import to_json
 from graphsvc.store._db import Tx
 from graphsvc.store._queries import engine_query
@@ -51,4 +52,6 @@ def write_plan_events(tx: Tx, events: list[dict[str, Any]]) -> None:
         by_plan.setdefault(row["plan_id"], []).append(row)
     if by_plan:
         groups = [{"plan_id": pid, "events": evs} for pid, evs in sorted(by_plan.items())]
-        tx.run(_WRITE_EVENTS, groups=groups).consume()
+        written = tx.run(_WRITE_EVENTS, groups=groups).single(strict=True)
+        steps, plans = written["steps"], written["plans"]
+        tx.on_commit(lambda: count_events(steps, plans))
