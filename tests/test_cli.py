@@ -209,3 +209,19 @@ def test_a_change_that_needs_approval_is_reported_as_requested(
     assert asked.returncode == 0, asked.stderr
     assert "change requested" in asked.stdout and "graphsvc decide approve" in asked.stdout
     assert plans.get_plan(db, plan_id).steps[0].status.value == "READY"
+
+
+def test_watching_a_plan_prints_its_events_until_it_ends(
+    db: Database, neo4j_target: Neo4jTarget
+) -> None:
+    kind = f"watched-{new_id()[-8:]}"
+    spec = parse_spec({"name": "watched", "steps": [{"key": "A", "kind": kind}]})
+    plan_id = create_plan(db, spec).id
+    lifecycle.transition_plan(db, plan_id, "start")
+    [step] = work.claim(db, "watcher", [kind], [])
+    work.complete(db, step["id"], step["lease_token"], {}, {})
+    watched = _cli(neo4j_target, "watch", plan_id)
+    assert watched.returncode == 0, watched.stderr
+    lines = watched.stdout.splitlines()
+    assert "PLAN_CREATED" in lines[0] and "PLAN_COMPLETED" in lines[-1]
+    assert any("STEP_CLAIMED" in line and "READY -> ASSIGNED" in line for line in lines)

@@ -18,7 +18,17 @@ from graphsvc.api._mcp import McpEndpoint
 from graphsvc.api._signal import WakeClaims, WorkSignal
 from graphsvc.api.auth import LOCAL_PRINCIPAL, Principal, parse_api_keys
 from graphsvc.api.errors import ERROR_RESPONSES, install_error_handlers
-from graphsvc.api.routes import agents, changes, health, people, plans, queries, steps, work
+from graphsvc.api.routes import (
+    agents,
+    changes,
+    health,
+    people,
+    plans,
+    queries,
+    steps,
+    stream,
+    work,
+)
 from graphsvc.engine import Sweeper
 from graphsvc.engine.reconcile import reconcile
 from graphsvc.localkey import KEY_FILE, local_key
@@ -128,7 +138,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
 
     install_error_handlers(app)
     app.include_router(health.router)
-    for module in (plans, work, steps, changes, people, agents, queries):
+    for module in (plans, stream, work, steps, changes, people, agents, queries):
         app.include_router(module.router, responses=ERROR_RESPONSES)
 
     # GET /metrics (Prometheus): HTTP series by route and status, and the engine's own.

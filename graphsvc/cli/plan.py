@@ -77,6 +77,27 @@ def plan_show(plan_id: str, api: Api = None, api_key: ApiKey = None) -> None:
     console.print(plan_tree(plan))
 
 
+@plan_app.command("watch")
+@one_line_errors
+def plan_watch(
+    plan_id: str,
+    family: Annotated[bool, typer.Option(help="Also the events of its child plans.")] = False,
+    api: Api = None,
+    api_key: ApiKey = None,
+) -> None:
+    """Print a plan's events as they happen (the event stream), until it ends."""
+    with api_client(api, api_key) as client:
+        for pid, event in client.stream_events(plan_id, family=family):
+            change = f"{event.from_status or ''} -> {event.to_status}" if event.to_status else ""
+            where = f"{pid[-8:]} " if family else ""
+            about = f" step {event.step_id[-8:]}" if event.step_id else ""
+            console.print(
+                f"[dim]{event.timestamp:%H:%M:%S} #{event.seq}[/] {where}[bold]{event.type}[/]"
+                f"{about} {change} [dim]{event.actor or ''} {event.message or ''}[/]",
+                highlight=False,
+            )
+
+
 @plan_app.command("status")
 @one_line_errors
 def plan_status(

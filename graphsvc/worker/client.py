@@ -4,7 +4,9 @@ API's own pydantic models (``graphsvc.domain.models``)."""
 
 from __future__ import annotations
 
-from typing import Any
+import json
+from collections.abc import Iterator
+from typing import Any, NoReturn
 from urllib.parse import quote
 
 import httpx
@@ -21,6 +23,7 @@ from graphsvc._errors import (
     ValidationFailed,
 )
 from graphsvc.domain.models import (
+    EventPublic,
     PlanCreated,
     PlanPublic,
     PlanSpec,
@@ -94,6 +97,10 @@ class Client:
             ) from exc
         if response.is_success:
             return response.json()
+        self._raise_for(response)
+
+    def _raise_for(self, response: httpx.Response) -> NoReturn:
+        """The error an unsuccessful answer stands for, as above."""
         try:
             error = response.json()["error"]
         except (ValueError, KeyError, TypeError):
@@ -230,6 +237,43 @@ class Client:
         body = {"reason": reason} if reason else None
         answer = self.call("POST", f"/v1/plans/{_segment(plan_id)}/{action}", json=body)
         return PlanStatus(answer["status"])
+
+    def stream_events(
+        self, plan_id: str, family: bool = False, last_event_id: str | None = None
+    ) -> Iterator[tuple[str, EventPublic]]:
+        """``GET /v1/plans/{id}/events/stream``: ``(plan_id, event)`` for each event of the
+        plan (and with ``family``, of its child plans) as it is written, until the plan (the
+        family) has ended; resumes after ``last_event_id``. A ping comes every 15 s, so a
+        read that waits a minute means the server is gone (``ApiUnreachable``)."""
+        headers = {"Last-Event-ID": last_event_id} if last_event_id else {}
+        path = f"/v1/plans/{_segment(plan_id)}/events/stream"
+        timeout = httpx.Timeout(60.0, connect=10.0)
+        try:
+            with self.http.stream(
+                "GET", path, params={"family": family}, headers=headers, timeout=timeout
+            ) as response:
+                if not response.is_success:
+                    response.read()
+                    self._raise_for(response)
+                fields: dict[str, str] = {}
+                for line in response.iter_lines():
+                    if line.startswith(":"):
+                        continue  # a ping
+                    if line:
+                        name, _, value = line.partition(":")
+                        fields[name] = value.removeprefix(" ")
+                        continue
+                    if fields.get("event") == "end":
+                        return
+                    if "data" in fields:
+                        data = json.loads(fields["data"])
+                        yield data.pop("plan_id"), EventPublic.model_validate(data)
+                    fields = {}
+        except httpx.TransportError as exc:
+            raise ApiUnreachable(
+                f"the event stream of the API at {self.http.base_url} broke: "
+                f"{type(exc).__name__} {exc}"
+            ) from exc
 
     def __enter__(self) -> Client:
         return self

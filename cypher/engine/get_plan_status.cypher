@@ -1,0 +1,5 @@
+// get_plan_status: A plan's id and status.
+// Parameters: $plan_id
+// Result columns: id, status
+MATCH (p:ExecutionPlan {id: $plan_id})
+RETURN p.id AS id, p.status AS status

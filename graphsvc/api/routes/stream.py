@@ -1,0 +1,110 @@
+"""A live event stream (issue 23): ``GET /v1/plans/{id}/events/stream``, Server-Sent Events
+of a plan's events as they are written, resumable with ``Last-Event-ID``; with
+``?family=true`` the events of the plan's child plans too."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Query, Request
+from sse_starlette import EventSourceResponse, ServerSentEvent
+from starlette.concurrency import run_in_threadpool
+
+from graphsvc._errors import NotFoundError, Problem, ValidationFailed
+from graphsvc.api.deps import DbDep, Reader
+from graphsvc.domain.states import PLAN_TERMINAL
+from graphsvc.engine import lifecycle
+from graphsvc.store import Database
+from graphsvc.store._queries import engine_query
+
+router = APIRouter(prefix="/v1/plans", tags=["plans"])
+
+_FAMILY = engine_query("list_plan_family")
+_STATUS = engine_query("get_plan_status")
+POLL_SECONDS = 0.25
+_PAGE = 500
+
+
+def parse_cursor(last_event_id: str | None, plan_id: str, family: bool) -> dict[str, int]:
+    """The position to resume from, by plan: a plan's stream numbers events by their
+    ``seq``; a family's by ``plan_id:seq`` pairs joined with ``,`` (one per plan seen).
+    ``ValidationFailed`` for an id of neither form."""
+    if not last_event_id:
+        return {}
+    try:
+        if not family:
+            return {plan_id: int(last_event_id)}
+        pairs = (part.rsplit(":", 1) for part in last_event_id.split(",") if part)
+        return {pid: int(seq) for pid, seq in pairs}
+    except ValueError:
+        raise ValidationFailed(
+            [Problem("Last-Event-ID", "not an event id of this stream")]
+        ) from None
+
+
+def _family_ids(cursor: dict[str, int]) -> str:
+    return ",".join(f"{pid}:{seq}" for pid, seq in sorted(cursor.items()))
+
+
+def _plans(db: Database, plan_id: str, family: bool) -> dict[str, str]:
+    """The plans the stream follows, by id, with their statuses."""
+    query = _FAMILY if family else _STATUS
+    rows = db.read(lambda tx: tx.run(query, plan_id=plan_id).data())
+    return {r["id"]: r["status"] for r in rows}
+
+
+@router.get(
+    "/{plan_id}/events/stream",
+    response_class=EventSourceResponse,
+    responses={200: {"content": {"text/event-stream": {}}, "description": "The event stream."}},
+)
+async def stream_events(
+    plan_id: str,
+    request: Request,
+    db: DbDep,
+    _: Reader,
+    family: Annotated[bool, Query(description="Also the events of its child plans.")] = False,
+    after: Annotated[int, Query(ge=0, description="Start after this seq (a plan's stream).")] = 0,
+    last_event_id: Annotated[str | None, Header(alias="Last-Event-ID")] = None,
+) -> EventSourceResponse:
+    """The plan's events as they are written: one SSE message per event (``event:`` its
+    type, ``data:`` the event as JSON with its ``plan_id``, ``id:`` its ``seq``, or for a
+    family stream every plan's last ``seq`` as ``plan_id:seq,...``). A client that
+    reconnects with ``Last-Event-ID`` (browsers do) misses nothing and sees nothing
+    twice. When the plan (and, for a family, every plan of it) has ended and every event
+    was sent, an ``end`` message closes the stream. 404 for an unknown plan."""
+    cursor = parse_cursor(last_event_id, plan_id, family) or ({plan_id: after} if after else {})
+    plans = await run_in_threadpool(_plans, db, plan_id, family)
+    if plan_id not in plans:
+        raise NotFoundError(f"no plan with id {plan_id!r}", {"plan_id": plan_id})
+
+    async def events() -> AsyncIterator[ServerSentEvent]:
+        following = plans
+        while not await request.is_disconnected():
+            # Statuses before events: a plan's end commits with its last events, so a plan
+            # seen ended here has all its events readable below.
+            ended = all(status in PLAN_TERMINAL for status in following.values())
+            sent = 0
+            for pid in sorted(following):
+                page = await run_in_threadpool(
+                    lifecycle.list_events, db, pid, cursor.get(pid, 0), _PAGE
+                )
+                for event in page:
+                    cursor[pid] = event.seq
+                    sent += 1
+                    yield ServerSentEvent(
+                        data=json.dumps({**event.model_dump(mode="json"), "plan_id": pid}),
+                        event=event.type,
+                        id=_family_ids(cursor) if family else str(event.seq),
+                    )
+            if sent == 0:
+                if ended:
+                    yield ServerSentEvent(data="{}", event="end")
+                    return
+                await asyncio.sleep(POLL_SECONDS)
+            following = await run_in_threadpool(_plans, db, plan_id, family)
+
+    return EventSourceResponse(events(), ping=15)
