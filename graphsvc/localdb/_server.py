@@ -72,7 +72,12 @@ class LocalNeo4j:
 
     @property
     def browser_url(self) -> str:
-        return f"http://127.0.0.1:{self.http_port}/browser/"
+        """Neo4j Browser with the connection filled in (Bolt URL and user; the password
+        is asked)."""
+        return (
+            f"http://127.0.0.1:{self.http_port}/browser/?preselectAuthMethod=basic"
+            f"&dbms=bolt://{USER}@127.0.0.1:{self.bolt_port}"
+        )
 
     @property
     def user(self) -> str:

@@ -76,3 +76,19 @@ def test_queries_over_http(client: TestClient) -> None:
         client.post("/v1/queries/drop_everything", json={}, headers=auth("viewer")).status_code
         == 404
     )
+
+
+def test_the_browser_style_gives_each_node_of_the_schema_a_caption_that_says_what_it_is() -> None:
+    import re
+
+    from graphsvc.store._queries import cypher_dir
+
+    grass = (cypher_dir() / "graphsvc.grass").read_text(encoding="utf-8")
+    rules = dict(re.findall(r"node\.(\w+) \{(.*?)\n\}", grass, re.DOTALL))
+    captions = {label: re.search(r'caption: "([^"]*)"', body) for label, body in rules.items()}
+    assert captions["ExecutionStep"] and captions["ExecutionStep"][1] == "{key} {status}"
+    assert captions["Decision"] and captions["Decision"][1] == "{type} {status}"
+    for label in ("ExecutionPlan", "Agent", "Event", "User", "PlanModification"):
+        assert captions[label], label
+    colours = {re.search(r"color: (#\w+);", body)[1] for body in rules.values()}  # type: ignore[index]
+    assert len(colours) >= 8  # distinct colours
