@@ -10,6 +10,7 @@ step status index, so a scrape costs as much as the READY backlog, not the datab
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
@@ -26,6 +27,7 @@ __all__ = [
     "STEP_TRANSITIONS",
     "SWEEPER_LAST_SUCCESS",
     "ReadySteps",
+    "WorkerMetrics",
     "app_registry",
     "count_events",
 ]
@@ -100,3 +102,40 @@ def app_registry(ready: Callable[[], list[tuple[str, int]]]) -> CollectorRegistr
         registry.register(collector)
     registry.register(ReadySteps(ready))
     return registry
+
+
+class WorkerMetrics:
+    """A worker's own series, counted from its events (``Worker(on_event=...)``), in a
+    registry of its own that ``graphsvc worker --metrics-port`` serves:
+    ``graphsvc_worker_steps_total{kind,outcome}`` (completed, failed, waiting: handed to
+    child plans) and ``graphsvc_worker_step_duration_seconds{kind}`` (from start to
+    report; steps completed in a batch without a start are counted, not timed)."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry(auto_describe=True)
+        self.steps = Counter(
+            "graphsvc_worker_steps_total",
+            "Steps this worker ended, by kind and outcome.",
+            ["kind", "outcome"],
+            registry=self.registry,
+        )
+        self.duration = Histogram(
+            "graphsvc_worker_step_duration_seconds",
+            "Seconds from a step's start to its report, by kind.",
+            ["kind"],
+            registry=self.registry,
+        )
+        self._started: dict[str, float] = {}
+
+    def on_event(self, event: str, step: dict[str, Any]) -> None:
+        """Count one worker event: ``started``, ``completed``, ``failed`` or ``waiting``."""
+        step_id, kind = str(step.get("id")), str(step.get("kind") or "unknown")
+        if event == "started":
+            self._started[step_id] = time.monotonic()
+            return
+        if event not in ("completed", "failed", "waiting"):
+            return
+        self.steps.labels(kind, event).inc()
+        began = self._started.pop(step_id, None)
+        if began is not None:
+            self.duration.labels(kind).observe(time.monotonic() - began)

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
+from prometheus_client import start_http_server
 
 from graphsvc._errors import GraphsvcError
 from graphsvc.cli._app import app
 from graphsvc.cli._common import ApiKey, console, err_console, one_line_errors
+from graphsvc.metrics import WorkerMetrics
 from graphsvc.settings import Settings
 from graphsvc.worker import ApiClient, ExecutorConfig, Worker
 
@@ -83,9 +85,19 @@ def worker_cmd(
         list[str] | None,
         typer.Option(help="Run only this plan's steps and its child plans' (repeatable)."),
     ] = None,
+    metrics_port: Annotated[
+        int | None,
+        typer.Option(help="Serve the worker's Prometheus metrics on 127.0.0.1:PORT/metrics."),
+    ] = None,
 ) -> None:
     """Run the built-in worker against an API until interrupted."""
     config = ExecutorConfig(allow_commands=allow_commands, agent_cmd=agent_cmd, workdir=Path.cwd())
+    metrics = WorkerMetrics()
+
+    def on_event(kind: str, step: dict[str, Any]) -> None:
+        metrics.on_event(kind, step)
+        console.print(f"{kind:9} {step['key']}")
+
     worker = Worker(
         ApiClient(api, api_key),
         config,
@@ -94,7 +106,7 @@ def worker_cmd(
         plan_ids=plan,
         capabilities=capability or [],
         lease_seconds=lease_seconds,
-        on_event=lambda kind, step: console.print(f"{kind:9} {step['key']}"),
+        on_event=on_event,
         batch=batch,
     )
     try:
@@ -102,6 +114,9 @@ def worker_cmd(
     except GraphsvcError:  # the API is not up yet: the slots ask again before they claim
         who = "worker (its agent is named once the API answers)"
     console.print(f"{who}: {slots} slot(s) on {api}")
+    if metrics_port is not None:
+        start_http_server(metrics_port, addr="127.0.0.1", registry=metrics.registry)
+        console.print(f"metrics on http://127.0.0.1:{metrics_port}/metrics")
     worker.start()
     try:
         while True:

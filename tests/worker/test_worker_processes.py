@@ -324,3 +324,42 @@ def test_cancelling_a_running_command_step_kills_its_processes(
         return state in ("Z", "X")
 
     wait_for(gone, 15, "the step's background child to be killed")
+
+
+def test_the_worker_serves_its_own_metrics(
+    db: Database, live_api: str, worker_processes: list[subprocess.Popen[str]], tmp_path: Path
+) -> None:
+    from graphsvc.localdb import free_port
+
+    spec = parse_spec(
+        {
+            "name": "metered worker",
+            "steps": [{"key": "A", "kind": "noop"}, {"key": "B", "kind": "noop"}],
+        }
+    )
+    plan_id = create_plan(db, spec).id
+    port = free_port()
+    proc = subprocess.Popen(
+        [*GRAPHSVC, "worker", "--api", live_api, "--plan", plan_id, "--metrics-port", str(port)],
+        cwd=tmp_path,
+        env={**os.environ, "GRAPHSVC_API_KEY": KEYS["worker"]},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        start_new_session=True,
+    )
+    worker_processes.append(proc)
+    lifecycle.transition_plan(db, plan_id, "start")
+    wait_for(lambda: plans.get_plan(db, plan_id).status.value == "COMPLETED", 60, "the plan")
+
+    def completed() -> float:
+        try:
+            text = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=5).text
+        except httpx.TransportError:
+            return 0.0
+        found = re.search(
+            r'graphsvc_worker_steps_total\{kind="noop",outcome="completed"\} (\S+)', text
+        )
+        return float(found[1]) if found else 0.0
+
+    wait_for(lambda: completed() == 2.0, 30, "the worker's metrics")
