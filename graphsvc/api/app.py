@@ -5,9 +5,13 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
+from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
+from fastapi.responses import HTMLResponse
+from fastapi.staticfiles import StaticFiles
 from prometheus_fastapi_instrumentator import Instrumentator
 from starlette.concurrency import run_in_threadpool
 from starlette.routing import Route
@@ -116,6 +120,11 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         title="graphsvc",
         version=graphsvc.__version__,
         lifespan=lifespan,
+        # Docs served from files in the wheel (no CDN), below; operationIds are the
+        # routes' function names (create_plan, claim_steps, ...), stable across versions.
+        docs_url=None,
+        redoc_url=None,
+        generate_unique_id_function=lambda route: route.name,
         description="Graph-native orchestration for AI-agent work on Neo4j. Every request "
         "but /healthz, /readyz and the docs needs 'Authorization: Bearer <key>'.",
     )
@@ -141,6 +150,8 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     for module in (plans, stream, work, steps, changes, people, agents, queries):
         app.include_router(module.router, responses=ERROR_RESPONSES)
 
+    _serve_docs(app)
+
     # GET /metrics (Prometheus): HTTP series by route and status, and the engine's own.
     def ready() -> list[tuple[str, int]]:
         database: Database | None = getattr(app.state, "db", None)
@@ -156,3 +167,33 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     # MCP over streamable HTTP (graphsvc.api._mcp): the same tools as `graphsvc mcp`.
     app.router.routes.append(Route("/mcp", endpoint=mcp, methods=["GET", "POST", "DELETE"]))
     return app
+
+
+_DOCS_FILES = Path(__file__).parent / "static" / "docs"
+
+
+def _serve_docs(app: FastAPI) -> None:
+    """``/docs`` (Swagger UI) and ``/redoc`` (ReDoc) from files shipped in the wheel, so
+    they render without internet access (``static/docs/README.md`` names the versions)."""
+    app.mount("/static/docs", StaticFiles(directory=_DOCS_FILES), name="docs-files")
+    spec = app.openapi_url or "/openapi.json"
+
+    @app.get("/docs", include_in_schema=False)
+    def swagger_ui() -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url=spec,
+            title="graphsvc API",
+            swagger_js_url="/static/docs/swagger-ui-bundle.js",
+            swagger_css_url="/static/docs/swagger-ui.css",
+            swagger_favicon_url="/static/docs/favicon-32x32.png",
+        )
+
+    @app.get("/redoc", include_in_schema=False)
+    def redoc() -> HTMLResponse:
+        return get_redoc_html(
+            openapi_url=spec,
+            title="graphsvc API",
+            redoc_js_url="/static/docs/redoc.standalone.js",
+            redoc_favicon_url="/static/docs/favicon-32x32.png",
+            with_google_fonts=False,
+        )

@@ -101,14 +101,14 @@ def register_agent(body: AgentBody, db: DbDep, who: Worker) -> Created:
 
 
 @router.get("/agents/{agent_id}/workload")
-def get_workload(agent_id: str, db: DbDep, _: Reader) -> dict[str, Any]:
+def get_agent_workload(agent_id: str, db: DbDep, _: Reader) -> dict[str, Any]:
     """What the agent holds now, what is reserved for it and what it has done. 404 if
     unknown."""
     return agents.workload(db, agent_id)
 
 
 @router.post("/communications", response_model=Created, status_code=201)
-def send(body: CommunicationBody, db: DbDep, who: Worker) -> Created:
+def send_communication(body: CommunicationBody, db: DbDep, who: Worker) -> Created:
     """A message between agents (``SENDS``/``RECEIVES``), about a plan or step, maybe
     answering another (which becomes RESPONDED). 422 names unknown ids; 403 when a
     worker key sends as another agent than its own."""
@@ -117,7 +117,7 @@ def send(body: CommunicationBody, db: DbDep, who: Worker) -> Created:
 
 
 @router.post("/communications/{comm_id}/status", response_model=StatusBody)
-def set_status(comm_id: str, body: StatusBody, db: DbDep, who: Worker) -> StatusBody:
+def set_communication_status(comm_id: str, body: StatusBody, db: DbDep, who: Worker) -> StatusBody:
     """Move a communication forward: SENT -> RECEIVED -> ACKNOWLEDGED -> RESPONDED
     (409 backwards). A worker key only for communications sent to its agent (403)."""
     agents.set_communication_status(db, comm_id, body.status.value, who.agent)

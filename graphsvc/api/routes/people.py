@@ -85,7 +85,9 @@ def list_decisions(
 
 
 @router.post("/decisions/{decision_id}/approve", response_model=DecisionPublic)
-def approve(decision_id: str, body: DecideBody, db: DbDep, _: Coordinator) -> DecisionPublic:
+def approve_decision(
+    decision_id: str, body: DecideBody, db: DbDep, _: Coordinator
+) -> DecisionPublic:
     """Approve a PENDING decision: a waiting approval step completes; a plan awaiting
     approval becomes APPROVED (and starts with ``start``). 409 if already decided."""
     return decisions.decide(
@@ -94,7 +96,9 @@ def approve(decision_id: str, body: DecideBody, db: DbDep, _: Coordinator) -> De
 
 
 @router.post("/decisions/{decision_id}/reject", response_model=DecisionPublic)
-def reject(decision_id: str, body: DecideBody, db: DbDep, _: Coordinator) -> DecisionPublic:
+def reject_decision(
+    decision_id: str, body: DecideBody, db: DbDep, _: Coordinator
+) -> DecisionPublic:
     """Reject a PENDING decision: a waiting approval step FAILS with the comment as its
     error; a plan awaiting approval is CANCELLED. 409 if already decided."""
     return decisions.decide(db, decision_id, False, body.user_id, body.user_name, body.comment)

@@ -162,7 +162,7 @@ def get_plan(plan_id: str, db: DbDep, _: Reader) -> PlanPublic:
 
 
 @router.get("/{plan_id}/tree", response_model=StatusTree)
-def get_tree(
+def get_status_tree(
     plan_id: str,
     db: DbDep,
     settings: SettingsDep,
@@ -181,7 +181,7 @@ def get_tree(
 
 
 @router.get("/{plan_id}/ready")
-def get_ready(plan_id: str, db: DbDep, _: Reader) -> list[dict[str, Any]]:
+def get_ready_steps(plan_id: str, db: DbDep, _: Reader) -> list[dict[str, Any]]:
     """Steps whose dependencies are all satisfied and that have not started (from scratch)."""
     return plan_store.ready_steps(db, plan_id)
 
@@ -241,7 +241,7 @@ def cancel_plan(
 
 
 @router.get("/{plan_id}/modifications", response_model=list[ModificationPublic])
-def get_modifications(
+def list_modifications(
     plan_id: str,
     db: DbDep,
     _: Reader,
@@ -256,7 +256,7 @@ def get_modifications(
 
 
 @router.get("/{plan_id}/audit")
-def get_audit(plan_id: str, db: DbDep, _: Reader) -> list[dict[str, Any]]:
+def get_audit_trail(plan_id: str, db: DbDep, _: Reader) -> list[dict[str, Any]]:
     """The plan's audit trail in time order (``cypher/get_audit_chain.cypher``): the user
     -> message -> analysis that created it, decisions and approvals, modifications,
     every transition with its actor, communications. Each ``{time, kind, actor,
@@ -265,7 +265,7 @@ def get_audit(plan_id: str, db: DbDep, _: Reader) -> list[dict[str, Any]]:
 
 
 @router.get("/{plan_id}/events", response_model=list[EventPublic])
-def get_events(
+def list_events(
     plan_id: str,
     db: DbDep,
     _: Reader,

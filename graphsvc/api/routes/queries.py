@@ -8,7 +8,7 @@ from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
 from graphsvc.api.deps import DbDep, Reader
-from graphsvc.store import list_queries
+from graphsvc.store import list_queries as query_files
 from graphsvc.store.queries import run_named_query
 
 router = APIRouter(prefix="/v1/queries", tags=["queries"])
@@ -31,7 +31,7 @@ class QueryResult(BaseModel):
 
 
 @router.get("", response_model=list[QueryInfo])
-def get_queries(_: Reader) -> list[QueryInfo]:
+def list_queries(_: Reader) -> list[QueryInfo]:
     """Every named query: its parameters and result columns, from the file's header."""
     return [
         QueryInfo(
@@ -40,7 +40,7 @@ def get_queries(_: Reader) -> list[QueryInfo]:
             parameters=sorted(q.declared_params),
             result_columns=list(q.result_columns),
         )
-        for q in list_queries()
+        for q in query_files()
     ]
 
 

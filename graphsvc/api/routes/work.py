@@ -144,7 +144,9 @@ class StepState(BaseModel):
 
 
 @router.post("/claim", response_model=ClaimResponse)
-async def claim(body: ClaimRequest, request: Request, db: DbDep, who: Worker) -> ClaimResponse:
+async def claim_steps(
+    body: ClaimRequest, request: Request, db: DbDep, who: Worker
+) -> ClaimResponse:
     """Claim up to ``max_steps`` ready steps; each goes to exactly one claimer.
 
     Filters by ``kinds``, by ``capabilities`` (a step is claimed only by an
@@ -180,7 +182,7 @@ async def claim(body: ClaimRequest, request: Request, db: DbDep, who: Worker) ->
 
 
 @router.post("/complete", response_model=BatchCompleteResponse)
-def complete_batch(
+def complete_steps(
     body: BatchCompleteBody, request: Request, db: DbDep, who: Worker
 ) -> BatchCompleteResponse:
     """Complete up to 1,000 steps in one transaction and, with ``claim``, claim the
@@ -215,7 +217,7 @@ def complete_batch(
 
 
 @router.post("/{step_id}/start", response_model=StepState)
-def start(step_id: str, body: LeaseBody, db: DbDep, who: Worker) -> StepState:
+def start_step(step_id: str, body: LeaseBody, db: DbDep, who: Worker) -> StepState:
     """ASSIGNED -> EXECUTING. 409 for a stale lease token or another status, 403 for a
     worker key whose agent does not hold the lease."""
     work.start(db, step_id, body.lease_token, actor=who.name, agent=who.agent)
@@ -223,7 +225,7 @@ def start(step_id: str, body: LeaseBody, db: DbDep, who: Worker) -> StepState:
 
 
 @router.post("/{step_id}/heartbeat", response_model=StepState)
-def heartbeat(step_id: str, body: HeartbeatBody, db: DbDep, who: Worker) -> StepState:
+def heartbeat_step(step_id: str, body: HeartbeatBody, db: DbDep, who: Worker) -> StepState:
     """Extend the lease by ``lease_seconds`` from now; the agent counts as seen. 409 when
     the lease is lost or revoked (the step was cancelled, or its lease expired), 403
     for a worker key whose agent does not hold it."""
@@ -232,7 +234,7 @@ def heartbeat(step_id: str, body: HeartbeatBody, db: DbDep, who: Worker) -> Step
 
 
 @router.post("/{step_id}/complete", response_model=StepState)
-def complete(step_id: str, body: CompleteBody, db: DbDep, who: Worker) -> StepState:
+def complete_step(step_id: str, body: CompleteBody, db: DbDep, who: Worker) -> StepState:
     """Complete with outputs and changeset. Repeating it with the same token and body
     answers as the first call did; a stale token is 409, another agent's lease 403."""
     result = work.complete(
@@ -242,7 +244,7 @@ def complete(step_id: str, body: CompleteBody, db: DbDep, who: Worker) -> StepSt
 
 
 @router.post("/{step_id}/fail", response_model=StepState)
-def fail(step_id: str, body: FailBody, db: DbDep, who: Worker) -> StepState:
+def fail_step(step_id: str, body: FailBody, db: DbDep, who: Worker) -> StepState:
     """Report a failed attempt: READY again after backoff while retries are left
     (and ``retryable``), else FAILED; CANCELLED when its plan has ended. 409 for a
     stale lease token, 403 for another agent's lease."""
@@ -259,7 +261,7 @@ def fail(step_id: str, body: FailBody, db: DbDep, who: Worker) -> StepState:
 
 
 @router.post("/{step_id}/subplans", response_model=Spawned, status_code=201)
-def subplans(step_id: str, body: SubplansBody, db: DbDep, who: Worker) -> Spawned:
+def spawn_child_plans(step_id: str, body: SubplansBody, db: DbDep, who: Worker) -> Spawned:
     """Spawn child plans from a running step (with its lease token): the step goes
     WAITING (its lease no longer expires) and completes when they all have, with
     their changesets merged; children run in the order given, ``max_parallel``
