@@ -1,5 +1,6 @@
 // get_plan: one plan with its steps in order, their dependencies, capabilities, the agent
-// each is assigned to (claimed by) and the agent reserved for it (assignee); for a child
+// each is assigned to (claimed by) and the agent reserved for it (assignee), the child
+// plans each spawned and whether a change added it; for a child
 // plan, the step that spawned it and that step's plan.
 // Parameters: $plan_id
 // Result columns: plan, steps
@@ -17,7 +18,9 @@ WITH p,
                 assigned_to: head([(s)-[a:ASSIGNED_TO]->(agent:Agent)
                                    WHERE NOT coalesce(a.reserved, false) | agent.id]),
                 assignee: head([(s)-[a:ASSIGNED_TO {reserved: true}]->(agent:Agent) |
-                                agent.id])}) AS steps
+                                agent.id]),
+                child_plan_ids: [(s)-[:SPAWNED]->(c:ExecutionPlan) | c.id],
+                added_by_change: EXISTS { (:PlanModification)-[:CREATES_STEP]->(s) }}) AS steps
 RETURN p {.*,
           manager_agent_id: head([(p)-[:MANAGED_BY]->(m:Agent) | m.id]),
           supersedes: head([(p)-[:SUPERSEDES]->(older:ExecutionPlan) | older.id]),

@@ -225,3 +225,35 @@ def test_watching_a_plan_prints_its_events_until_it_ends(
     lines = watched.stdout.splitlines()
     assert "PLAN_CREATED" in lines[0] and "PLAN_COMPLETED" in lines[-1]
     assert any("STEP_CLAIMED" in line and "READY -> ASSIGNED" in line for line in lines)
+
+
+def test_a_plan_exports_as_mermaid_and_dot(db: Database, neo4j_target: Neo4jTarget) -> None:
+    """The Mermaid export of examples/planner.md, checked for structure (mermaid's own
+    parser needs a browser's DOM): one node per step, one arrow per dependency, every
+    node's class a status's."""
+    import re
+
+    from graphsvc.domain import compile_tickets
+
+    root = Path(__file__).resolve().parents[1]
+    spec = compile_tickets((root / "examples" / "planner.md").read_text())
+    plan_id = create_plan(db, spec).id
+    mermaid = _cli(neo4j_target, "export", plan_id)
+    assert mermaid.returncode == 0, mermaid.stderr
+    lines = mermaid.stdout.splitlines()
+    assert lines[1] == "flowchart TD"
+    nodes = [re.fullmatch(r'  (s\d+)\["([^"]*)"\]:::(\w+)', line) for line in lines]
+    nodes = [n for n in nodes if n]
+    edges = [re.fullmatch(r"  (s\d+) --> (s\d+)", line) for line in lines]
+    edges = [e for e in edges if e]
+    assert len(nodes) == len(spec.steps)
+    assert len(edges) == sum(len(step.depends_on) for step in spec.steps)
+    names = {n[1] for n in nodes}
+    assert all(e[1] in names and e[2] in names for e in edges)
+    classes = {line.split()[1] for line in lines if line.startswith("  classDef ")}
+    assert {n[3] for n in nodes} <= classes
+    dot = _cli(neo4j_target, "export", plan_id, "--format", "dot")
+    assert dot.returncode == 0 and dot.stdout.startswith('digraph "')
+    assert dot.stdout.count(" -> ") == len(edges) and dot.stdout.rstrip().endswith("}")
+    bad = _cli(neo4j_target, "export", plan_id, "--format", "png")
+    assert bad.returncode != 0 and "mermaid or dot" in bad.stderr

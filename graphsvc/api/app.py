@@ -10,7 +10,7 @@ from pathlib import Path
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
-from fastapi.responses import HTMLResponse
+from fastapi.responses import FileResponse, HTMLResponse
 from fastapi.staticfiles import StaticFiles
 from prometheus_fastapi_instrumentator import Instrumentator
 from starlette.concurrency import run_in_threadpool
@@ -151,6 +151,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         app.include_router(module.router, responses=ERROR_RESPONSES)
 
     _serve_docs(app)
+    _serve_ui(app)
 
     # GET /metrics (Prometheus): HTTP series by route and status, and the engine's own.
     def ready() -> list[tuple[str, int]]:
@@ -196,4 +197,27 @@ def _serve_docs(app: FastAPI) -> None:
             redoc_js_url="/static/docs/redoc.standalone.js",
             redoc_favicon_url="/static/docs/favicon-32x32.png",
             with_google_fonts=False,
+        )
+
+
+_UI_FILES = Path(__file__).parent / "static" / "ui"
+# The page loads its own script and style only, and speaks only to this server.
+_UI_POLICY = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
+)
+
+
+def _serve_ui(app: FastAPI) -> None:
+    """``/ui/plans/{id}``: the live picture of a plan (``static/ui/plan.js``), a page with
+    no data of its own: its script reads the API key from the URL fragment and asks the
+    API. Its files ship in the wheel (dagre from npm draws the layout): no CDN."""
+    app.mount("/static/ui", StaticFiles(directory=_UI_FILES), name="ui-files")
+
+    @app.get("/ui/plans/{plan_id}", include_in_schema=False)
+    def plan_page(plan_id: str) -> FileResponse:
+        return FileResponse(
+            _UI_FILES / "plan.html",
+            media_type="text/html",
+            headers={"Content-Security-Policy": _UI_POLICY, "Cache-Control": "no-store"},
         )

@@ -8,7 +8,7 @@ from urllib.parse import quote
 
 import typer
 
-from graphsvc._errors import NotFoundError
+from graphsvc._errors import GraphsvcError, NotFoundError
 from graphsvc.cli._app import plan_app
 from graphsvc.cli._common import Api, ApiKey, api_client, console, one_line_errors, read_plan
 from graphsvc.cli._render import audit_table, family_tree, plan_list_table, plan_tree
@@ -74,7 +74,29 @@ def plan_show(plan_id: str, api: Api = None, api_key: ApiKey = None) -> None:
     """Show a plan: its steps with status, and progress."""
     with api_client(api, api_key) as client:
         plan = PlanPublic.model_validate(client.call("GET", f"/v1/plans/{quote(plan_id)}"))
+        page = f"{str(client.http.base_url).rstrip('/')}/ui/plans/{quote(plan.id)}"
     console.print(plan_tree(plan))
+    if api:  # an in-process API ends with this command: its page would too
+        console.print(f"live picture: {page}#key=<your key>", highlight=False)
+
+
+@plan_app.command("export")
+@one_line_errors
+def plan_export(
+    plan_id: str,
+    format: Annotated[str, typer.Option(help="mermaid or dot.")] = "mermaid",
+    api: Api = None,
+    api_key: ApiKey = None,
+) -> None:
+    """Print a plan's graph as text: a Mermaid flowchart or Graphviz DOT."""
+    if format not in ("mermaid", "dot"):
+        raise GraphsvcError(f"unknown format {format!r}: mermaid or dot")
+    with api_client(api, api_key) as client:
+        response = client.http.get(f"/v1/plans/{quote(plan_id)}/graph", params={"format": format})
+        if not response.is_success:
+            client.call("GET", f"/v1/plans/{quote(plan_id)}")  # raises the API's error
+        text = response.text
+    print(text, end="")
 
 
 @plan_app.command("watch")

@@ -219,6 +219,12 @@ class StepPublic(BaseModel):
     validate_command: str | None = None
     started_at: datetime | None = None
     completed_at: datetime | None = None
+    child_plan_ids: list[str] = Field(
+        default_factory=list, description="The child plans it spawned (SPAWNED)."
+    )
+    added_by_change: bool = Field(
+        default=False, description="Added to the running plan by a change (CREATES_STEP)."
+    )
 
 
 class PlanSummary(BaseModel):

@@ -205,6 +205,9 @@ def test_graphsvc_run_completes_a_plan_with_the_agent_command(
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "will be retried" not in proc.stderr  # the driver's retries are not shown
     plan = plans.get_plan(db, _plan_id(proc.stdout))
+    assert re.search(
+        rf"live picture: http://127\.0\.0\.1:\d+/ui/plans/{plan.id}#key=\S+", proc.stdout
+    )
     outputs = {s.key: s.outputs for s in plan.steps}
     assert plan.status.value == "COMPLETED"
     assert outputs["A"] == {"text": "Research after nothing\n"}

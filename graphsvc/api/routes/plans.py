@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Query, Request
+from fastapi.responses import PlainTextResponse
 from pydantic import BaseModel, Field
 
 from graphsvc._errors import ConflictError, Problem, ValidationFailed
@@ -17,6 +19,7 @@ from graphsvc.api.routes.changes import (
     answer_or_requested,
 )
 from graphsvc.domain import PlanStatus, compile_tickets, parse_spec
+from graphsvc.domain.graph_text import FORMATS
 from graphsvc.domain.models import (
     MAX_SEQ,
     EventPublic,
@@ -178,6 +181,26 @@ def get_status_tree(
             [Problem("depth", f"at most {settings.tree_max_depth} (GRAPHSVC_TREE_MAX_DEPTH)")]
         )
     return tree.status_tree(db, plan_id, depth)
+
+
+class GraphFormat(StrEnum):
+    MERMAID = "mermaid"
+    DOT = "dot"
+
+
+@router.get(
+    "/{plan_id}/graph",
+    response_class=PlainTextResponse,
+    responses={200: {"content": {"text/plain": {}}, "description": "The graph as text."}},
+)
+def get_graph(
+    plan_id: str, db: DbDep, _: Reader, format: GraphFormat = GraphFormat.MERMAID
+) -> PlainTextResponse:
+    """The plan's graph as text: a Mermaid flowchart (default) or Graphviz DOT, steps
+    labelled with key, name and status and coloured by status, an arrow from each
+    dependency to the step that waits for it. 404 if unknown."""
+    plan = plan_store.get_plan(db, plan_id)
+    return PlainTextResponse(FORMATS[format.value](plan))
 
 
 @router.get("/{plan_id}/ready")
