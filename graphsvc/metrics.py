@@ -22,6 +22,7 @@ from graphsvc.domain.states import PLAN_TERMINAL
 
 __all__ = [
     "CLAIM_DURATION",
+    "DRIVER_WARNINGS",
     "LEASE_EXPIRATIONS",
     "PLANS_FINISHED",
     "STEP_TRANSITIONS",
@@ -55,6 +56,11 @@ PLANS_FINISHED = Counter(
     ["status"],
     registry=None,
 )
+DRIVER_WARNINGS = Counter(
+    "graphsvc_driver_warnings_total",
+    "Warnings of the Neo4j driver (retries, routing), counted instead of printed.",
+    registry=None,
+)
 SWEEPER_LAST_SUCCESS = Gauge(
     "graphsvc_sweeper_last_success_timestamp_seconds",
     "Unix time of the lease sweeper's last successful pass (0: none yet).",
@@ -66,6 +72,7 @@ _ENGINE = (
     LEASE_EXPIRATIONS,
     PLANS_FINISHED,
     SWEEPER_LAST_SUCCESS,
+    DRIVER_WARNINGS,
 )
 
 

@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
+from asgi_correlation_id import CorrelationIdMiddleware
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
@@ -36,6 +37,7 @@ from graphsvc.api.routes import (
 from graphsvc.engine import Sweeper
 from graphsvc.engine.reconcile import reconcile
 from graphsvc.localkey import KEY_FILE, local_key
+from graphsvc.logs import PathIds
 from graphsvc.metrics import app_registry
 from graphsvc.settings import Settings
 from graphsvc.store import Database, resolve_target
@@ -144,6 +146,10 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
             allow_headers=["Authorization", "Content-Type"],
         )
     app.add_middleware(CatchAll)
+    # Outermost: every log line of a request, its error responses included, carries the
+    # request id (X-Request-ID, sent back) and the plan or step id its path names.
+    app.add_middleware(PathIds)
+    app.add_middleware(CorrelationIdMiddleware, header_name="X-Request-ID")
 
     install_error_handlers(app)
     app.include_router(health.router)

@@ -12,6 +12,7 @@ from prometheus_client import start_http_server
 from graphsvc._errors import GraphsvcError
 from graphsvc.cli._app import app
 from graphsvc.cli._common import ApiKey, console, err_console, one_line_errors
+from graphsvc.logs import configure_logging
 from graphsvc.metrics import WorkerMetrics
 from graphsvc.settings import Settings
 from graphsvc.worker import ApiClient, ExecutorConfig, Worker
@@ -52,6 +53,7 @@ def serve(
     from graphsvc.localkey import KEY_FILE
 
     settings = Settings()
+    configure_logging(settings.log_format)
     host = host or settings.host
     app_ = create_app(settings)
     if not settings.api_keys:
@@ -59,7 +61,7 @@ def serve(
             f"API key: the local admin key in {settings.data_dir / KEY_FILE} "
             "(set GRAPHSVC_API_KEYS for keys of your own)"
         )
-    uvicorn.run(app_, host=host, port=port or settings.port)
+    uvicorn.run(app_, host=host, port=port or settings.port, log_config=None)
 
 
 @app.command("worker")
@@ -91,6 +93,7 @@ def worker_cmd(
     ] = None,
 ) -> None:
     """Run the built-in worker against an API until interrupted."""
+    configure_logging(Settings().log_format)
     config = ExecutorConfig(allow_commands=allow_commands, agent_cmd=agent_cmd, workdir=Path.cwd())
     metrics = WorkerMetrics()
 

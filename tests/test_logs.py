@@ -1,0 +1,70 @@
+"""Logs (issue 23): ``graphsvc serve`` with ``GRAPHSVC_LOG_FORMAT=json`` writes JSON lines,
+each line of a request with its request id (the client's ``X-Request-ID``, sent back) and
+the plan id its path names; the text format says the same in words."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+
+import httpx
+import pytest
+
+from graphsvc.localdb import free_port
+from graphsvc.store import Neo4jTarget
+from tests.helpers import KEYS, auth, neo4j_env
+
+
+def _serve_and_ask(target: Neo4jTarget, fmt: str) -> tuple[httpx.Response, str]:
+    port = free_port()
+    env = {
+        **neo4j_env(target),
+        "GRAPHSVC_LOG_FORMAT": fmt,
+        "GRAPHSVC_API_KEYS": f"{KEYS['viewer']}:viewer",
+        "GRAPHSVC_RECONCILE_ON_START": "false",
+    }
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "graphsvc", "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert time.monotonic() < deadline, "graphsvc serve did not answer"
+            time.sleep(0.2)
+        headers = {**auth("viewer"), "X-Request-ID": "0123456789abcdef0123456789abcdef"}
+        answer = httpx.get(f"http://127.0.0.1:{port}/v1/plans/no-such-plan", headers=headers)
+    finally:
+        proc.terminate()
+        _, stderr = proc.communicate(timeout=30)
+    return answer, stderr
+
+
+@pytest.mark.slow
+def test_json_lines_carry_the_request_and_plan_ids(neo4j_target: Neo4jTarget) -> None:
+    answer, stderr = _serve_and_ask(neo4j_target, "json")
+    assert answer.status_code == 404
+    assert answer.headers["X-Request-ID"] == "0123456789abcdef0123456789abcdef"
+    lines = [json.loads(line) for line in stderr.splitlines() if line.startswith("{")]
+    assert lines and all({"time", "level", "name", "message"} <= set(line) for line in lines)
+    mine = [line for line in lines if line.get("request_id") == answer.headers["X-Request-ID"]]
+    assert mine and all(line["plan_id"] == "no-such-plan" for line in mine)
+    assert any("404" in line["message"] for line in mine)  # uvicorn's access line
+
+
+@pytest.mark.slow
+def test_text_lines_say_the_same_in_words(neo4j_target: Neo4jTarget) -> None:
+    answer, stderr = _serve_and_ask(neo4j_target, "text")
+    assert answer.status_code == 404
+    [line] = [line for line in stderr.splitlines() if "no-such-plan" in line and "404" in line]
+    assert "[0123456789abcdef0123456789abcdef]" in line and "plan=no-such-plan" in line
