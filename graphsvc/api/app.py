@@ -18,6 +18,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.routing import Route
 
 import graphsvc
+from graphsvc import tracing
 from graphsvc.api._guards import CatchAll, LimitBodies
 from graphsvc.api._mcp import McpEndpoint
 from graphsvc.api._signal import WakeClaims, WorkSignal
@@ -158,6 +159,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
 
     _serve_docs(app)
     _serve_ui(app)
+    tracing.instrument_app(app)  # only with OTEL_EXPORTER_OTLP_ENDPOINT
 
     # GET /metrics (Prometheus): HTTP series by route and status, and the engine's own.
     def ready() -> list[tuple[str, int]]:

@@ -22,6 +22,7 @@ from graphsvc._errors import TooLarge, Unavailable
 from graphsvc.domain.leases import hash_token
 from graphsvc.settings import Settings
 from graphsvc.store._queries import engine_query, schema_statements, table_parameters
+from graphsvc.tracing import span
 
 __all__ = [
     "Database",
@@ -314,6 +315,7 @@ class Database:
             tried = time.monotonic()
             try:
                 with (
+                    span(f"neo4j.{mode.lower()}", attempt=attempt),
                     self.driver.session(database=self.name, default_access_mode=mode) as session,
                     session.begin_transaction() as tx,
                 ):
