@@ -37,6 +37,9 @@ DROP INDEX step_claim IF EXISTS;
 CREATE INDEX step_claim_ranked IF NOT EXISTS FOR (n:ExecutionStep) ON (n.status, n.priority_rank, n.kind, n.routing_capability);
 // Claims limited to some plans (plan_ids: `graphsvc run` claims only its own plan's
 // steps) seek their READY steps, and their WAITING spawners, through this one.
+// Claims pass over the READY steps of plans at their max_parallel: the bounded plans (few)
+// are found through this index.
+CREATE INDEX plan_max_parallel IF NOT EXISTS FOR (n:ExecutionPlan) ON (n.max_parallel);
 CREATE INDEX step_plan_status IF NOT EXISTS FOR (n:ExecutionStep) ON (n.plan_id, n.status);
 CREATE INDEX step_lease_expires_at IF NOT EXISTS FOR (n:ExecutionStep) ON (n.lease_expires_at);
 // The sweep finds waiting gate steps past their deadline (deadline_seconds) through this.

@@ -101,3 +101,5 @@ def configure_logging(fmt: Literal["text", "json"] = "text", level: int = loggin
     for name in ("uvicorn", "uvicorn.access", "uvicorn.error"):
         logging.getLogger(name).handlers[:] = []
         logging.getLogger(name).propagate = True
+    # httpx says every request at INFO: a worker's claims and heartbeats would flood.
+    logging.getLogger("httpx").setLevel(logging.WARNING)

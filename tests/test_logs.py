@@ -42,7 +42,7 @@ def _serve_and_ask(target: Neo4jTarget, fmt: str) -> tuple[httpx.Response, str]:
                 pass
             assert time.monotonic() < deadline, "graphsvc serve did not answer"
             time.sleep(0.2)
-        headers = {**auth("viewer"), "X-Request-ID": "0123456789abcdef0123456789abcdef"}
+        headers = {**auth("viewer"), "X-Request-ID": "req-42.a:b_c"}
         answer = httpx.get(f"http://127.0.0.1:{port}/v1/plans/no-such-plan", headers=headers)
     finally:
         proc.terminate()
@@ -54,7 +54,7 @@ def _serve_and_ask(target: Neo4jTarget, fmt: str) -> tuple[httpx.Response, str]:
 def test_json_lines_carry_the_request_and_plan_ids(neo4j_target: Neo4jTarget) -> None:
     answer, stderr = _serve_and_ask(neo4j_target, "json")
     assert answer.status_code == 404
-    assert answer.headers["X-Request-ID"] == "0123456789abcdef0123456789abcdef"
+    assert answer.headers["X-Request-ID"] == "req-42.a:b_c"
     lines = [json.loads(line) for line in stderr.splitlines() if line.startswith("{")]
     assert lines and all({"time", "level", "name", "message"} <= set(line) for line in lines)
     mine = [line for line in lines if line.get("request_id") == answer.headers["X-Request-ID"]]
@@ -67,4 +67,4 @@ def test_text_lines_say_the_same_in_words(neo4j_target: Neo4jTarget) -> None:
     answer, stderr = _serve_and_ask(neo4j_target, "text")
     assert answer.status_code == 404
     [line] = [line for line in stderr.splitlines() if "no-such-plan" in line and "404" in line]
-    assert "[0123456789abcdef0123456789abcdef]" in line and "plan=no-such-plan" in line
+    assert "[req-42.a:b_c]" in line and "plan=no-such-plan" in line

@@ -17,12 +17,21 @@ WITH a, $capabilities + [(a)-[:HAS_CAPABILITY]->(own:Capability) | own.name] AS 
                                      WHERE p.id IN $plan_ids
                                        AND coalesce($priority_ranks[p.priority], 2) = r }]
        AS ranks
-CALL (a, capabilities, ranks) {
+// Running plans at their max_parallel (only bounded plans are read, through their index;
+// counted again under the plan's lock below): their READY steps are passed over, so they
+// never take the places of other plans' steps.
+WITH *, COLLECT { MATCH (p:ExecutionPlan)
+                  WHERE p.max_parallel IS NOT NULL AND p.status = $plan_executing
+                    AND COUNT { MATCH (x:ExecutionStep)
+                                WHERE x.plan_id = p.id AND x.status IN $step_leased }
+                        >= p.max_parallel
+                  RETURN p.id } AS full
+CALL (a, capabilities, ranks, full) {
   // Higher-priority plans first: one seek per priority rank (0 CRITICAL .. 3 LOW, the
   // plan's, stored on each step), each stopping at $max_steps, so a claim reads at most
   // that many candidates per rank, never the whole backlog.
   UNWIND ranks AS rank
-  CALL (rank, capabilities) {
+  CALL (rank, capabilities, full) {
     // Through the (status, priority_rank, kind, routing_capability) index: only READY steps
     // of this rank and these kinds that need no capability or whose first required one
     // the agent has are read. (Written
@@ -39,14 +48,8 @@ CALL (a, capabilities, ranks) {
                        WHERE other.id <> $agent_id }
       AND all(c IN [(s)-[:REQUIRES_CAPABILITY]->(cap:Capability) | cap.name]
               WHERE c IN capabilities)
-      // A running plan, with room under its max_parallel if it has one (checked again
-      // under the plan's lock below): a full plan's steps do not take others' places.
-      AND EXISTS { MATCH (p:ExecutionPlan {status: $plan_executing})-[:CONTAINS_STEP]->(s)
-                   WHERE CASE WHEN p.max_parallel IS NULL THEN true
-                              ELSE COUNT { MATCH (x:ExecutionStep)
-                                           WHERE x.plan_id = p.id
-                                             AND x.status IN $step_leased } < p.max_parallel
-                         END }
+      AND EXISTS { (:ExecutionPlan {status: $plan_executing})-[:CONTAINS_STEP]->(s) }
+      AND NOT s.plan_id IN full
     RETURN s LIMIT $max_steps
   }
   // DISTINCT: a step seen twice by an index seek racing other writers is claimed once.

@@ -3,7 +3,7 @@
 // per database, at start-up): those plans keep running as they did.
 // Parameters: none
 // Result columns: none
-MATCH (p:ExecutionPlan) WHERE p.max_parallel IS NOT NULL
+MATCH (p:ExecutionPlan) WHERE p.max_parallel = 1
 CALL (p) {
   REMOVE p.max_parallel
 } IN TRANSACTIONS OF 10000 ROWS

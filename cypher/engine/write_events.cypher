@@ -20,7 +20,9 @@ CREATE (e)-[:ABOUT]->(p)
 FOREACH (_ IN CASE WHEN step IS NULL THEN [] ELSE [1] END | CREATE (e)-[:ABOUT]->(step))
 FOREACH (_ IN CASE WHEN decision IS NULL THEN [] ELSE [1] END | CREATE (e)-[:ABOUT]->(decision))
 WITH ev, step
+// Step transitions only: a decision's or a change request's event about a step is none.
 RETURN collect(CASE WHEN step IS NOT NULL AND ev.to_status IS NOT NULL
+                         AND (ev.type STARTS WITH 'STEP_' OR ev.type = 'PLAN_MODIFIED_ADD_STEP')
                     THEN {to: ev.to_status, kind: step.kind} END) AS steps,
        collect(CASE WHEN ev.step_id IS NULL AND ev.decision_id IS NULL
                          AND ev.to_status IS NOT NULL AND ev.type STARTS WITH 'PLAN_'

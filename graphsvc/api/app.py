@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
 from asgi_correlation_id import CorrelationIdMiddleware
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
 from fastapi.responses import FileResponse, HTMLResponse
@@ -19,10 +20,12 @@ from starlette.routing import Route
 
 import graphsvc
 from graphsvc import tracing
+from graphsvc._errors import GraphsvcError
 from graphsvc.api._guards import CatchAll, LimitBodies
 from graphsvc.api._mcp import McpEndpoint
 from graphsvc.api._signal import WakeClaims, WorkSignal
 from graphsvc.api.auth import LOCAL_PRINCIPAL, Principal, parse_api_keys
+from graphsvc.api.deps import any_key
 from graphsvc.api.errors import ERROR_RESPONSES, install_error_handlers
 from graphsvc.api.routes import (
     agents,
@@ -47,6 +50,14 @@ from graphsvc.store._queries import engine_query
 __all__ = ["Database", "api_keys_of", "connect_database", "create_app"]
 
 _READY_BY_KIND = engine_query("count_ready_steps")
+_REQUEST_ID = re.compile(r"[A-Za-z0-9_.:-]{1,128}")
+
+
+def _request_id_ok(value: str) -> bool:
+    """A client's X-Request-ID is kept when it is 1-128 letters, digits or ``_.:-``
+    (any tracing system's ids; nothing that could forge a log line); else a new one."""
+    return _REQUEST_ID.fullmatch(value) is not None
+
 
 log = logging.getLogger("graphsvc.api")
 
@@ -129,7 +140,8 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         redoc_url=None,
         generate_unique_id_function=lambda route: route.name,
         description="Graph-native orchestration for AI-agent work on Neo4j. Every request "
-        "but /healthz, /readyz and the docs needs 'Authorization: Bearer <key>'.",
+        "but /healthz, /readyz, the docs and the plan page's files (/ui, /static: they hold "
+        "no data) needs 'Authorization: Bearer <key>'.",
     )
     app.state.api_keys = api_keys
     app.state.settings = settings
@@ -150,7 +162,9 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     # Outermost: every log line of a request, its error responses included, carries the
     # request id (X-Request-ID, sent back) and the plan or step id its path names.
     app.add_middleware(PathIds)
-    app.add_middleware(CorrelationIdMiddleware, header_name="X-Request-ID")
+    app.add_middleware(
+        CorrelationIdMiddleware, header_name="X-Request-ID", validator=_request_id_ok
+    )
 
     install_error_handlers(app)
     app.include_router(health.router)
@@ -166,13 +180,21 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         database: Database | None = getattr(app.state, "db", None)
         if database is None:
             return []
-        rows = database.read(lambda tx: tx.run(_READY_BY_KIND).data())
+        try:
+            rows = database.read(lambda tx: tx.run(_READY_BY_KIND).data())
+        except GraphsvcError:  # Neo4j unreachable: the other series still answer
+            log.warning("the READY backlog could not be read for /metrics", exc_info=True)
+            return []
         return [(str(r["kind"]), int(r["count"])) for r in rows]
 
     registry = app_registry(ready)
+    # Any key may scrape (Prometheus sends it: `authorization: {credentials: KEY}`): keys
+    # are always on, and a scrape asks Neo4j for the READY backlog.
     Instrumentator(
         registry=registry, should_group_status_codes=False, excluded_handlers=["/metrics"]
-    ).instrument(app).expose(app, endpoint="/metrics", include_in_schema=False)
+    ).instrument(app).expose(
+        app, endpoint="/metrics", include_in_schema=False, dependencies=[Depends(any_key)]
+    )
     # MCP over streamable HTTP (graphsvc.api._mcp): the same tools as `graphsvc mcp`.
     app.router.routes.append(Route("/mcp", endpoint=mcp, methods=["GET", "POST", "DELETE"]))
     return app
@@ -209,6 +231,8 @@ def _serve_docs(app: FastAPI) -> None:
 
 
 _UI_FILES = Path(__file__).parent / "static" / "ui"
+# Out of the mounted folder: the page is served only with its security headers.
+_UI_PAGE = Path(__file__).parent / "static" / "page" / "plan.html"
 # The page loads its own script and style only, and speaks only to this server.
 _UI_POLICY = (
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -225,7 +249,7 @@ def _serve_ui(app: FastAPI) -> None:
     @app.get("/ui/plans/{plan_id}", include_in_schema=False)
     def plan_page(plan_id: str) -> FileResponse:
         return FileResponse(
-            _UI_FILES / "plan.html",
+            _UI_PAGE,
             media_type="text/html",
             headers={"Content-Security-Policy": _UI_POLICY, "Cache-Control": "no-store"},
         )

@@ -73,6 +73,8 @@ def _require(*roles: Role) -> Callable[[Principal], Principal]:
 DbDep = Annotated[Database, Depends(_db)]
 SettingsDep = Annotated[Settings, Depends(_settings)]
 Reader = Annotated[Principal, Depends(_require(Role.COORDINATOR, Role.WORKER, Role.VIEWER))]
+# Any valid key, whatever its role (GET /metrics).
+any_key = _require(Role.COORDINATOR, Role.WORKER, Role.VIEWER)
 Coordinator = Annotated[Principal, Depends(_require(Role.COORDINATOR))]
 Worker = Annotated[Principal, Depends(_require(Role.WORKER))]
 # Records what people and agents said and concluded: coordinators and agents (workers).

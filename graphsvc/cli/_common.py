@@ -103,6 +103,7 @@ def api_client(
     settings = Settings(reconcile_on_start=reconcile)
     with LocalApi(settings) as local:
         client = ApiClient(local.url, local.key)
+        client.page_key = local.viewer_key
         try:
             yield client
         finally:

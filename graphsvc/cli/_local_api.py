@@ -26,7 +26,8 @@ log = logging.getLogger("graphsvc.cli")
 
 class LocalApi:
     """uvicorn serving ``create_app`` on 127.0.0.1:<free port> with an admin key of its own
-    (``key``, principal ``cli``; nothing outside this process knows it) beside the keys
+    (``key``, principal ``cli``; nothing outside this process knows it) and a viewer key
+    (``viewer_key``, for the live page ``graphsvc run`` points to) beside the keys
     of ``GRAPHSVC_API_KEYS``, if any (the local key is neither needed nor generated).
     With ``db`` the app uses that database; otherwise it connects at start-up
     (``NEO4J_URI`` or the local Neo4j) and applies the schema, as ``serve`` does."""
@@ -37,7 +38,10 @@ class LocalApi:
         self._own_db: Database | None = None
         self.port = free_port()
         self.key = secrets.token_urlsafe(32)
-        keys = ",".join(k for k in (settings.api_keys, f"{self.key}:admin:cli") if k)
+        # A viewer key too, for the plan's live page: what `graphsvc run` prints may only read.
+        self.viewer_key = secrets.token_urlsafe(32)
+        own_keys = f"{self.key}:admin:cli,{self.viewer_key}:viewer:cli-page"
+        keys = ",".join(k for k in (settings.api_keys, own_keys) if k)
         own = settings.model_copy(update={"api_keys": keys})
         self._app_settings = own
         self.server: uvicorn.Server | None = None

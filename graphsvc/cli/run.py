@@ -61,10 +61,9 @@ def run_cmd(
         )
         console.print(f"plan {created['id']}: {spec.name} ({len(spec.steps)} steps)")
         page = f"{str(client.http.base_url).rstrip('/')}/ui/plans/{created['id']}"
-        # In-process, the API (and this page) live as long as this command, with a key of
-        # their own: the address carries it in its fragment, which no request sends.
-        secret = client.http.headers.get("Authorization", "").removeprefix("Bearer ")
-        shown = f"{page}#key={secret}" if not api else f"{page}#key=<your key>"
+        # In-process, the API (and this page) live as long as this command, with a viewer
+        # key of their own: the address carries it in its fragment, which no request sends.
+        shown = f"{page}#key={client.page_key}" if client.page_key else f"{page}#key=<your key>"
         console.print(f"live picture: {shown}", highlight=False)
         config = ExecutorConfig(
             allow_commands=allow_commands, agent_cmd=agent_cmd, workdir=Path.cwd()

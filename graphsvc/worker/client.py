@@ -5,6 +5,7 @@ API's own pydantic models (``graphsvc.domain.models``)."""
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from typing import Any, NoReturn
 from urllib.parse import quote
@@ -81,6 +82,9 @@ class Client:
             api_key = default_api_key(local=_is_loopback(base_url))
         headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
         self.http = httpx.Client(base_url=base_url, headers=headers, timeout=timeout)
+        # A key that may only read, for pages this client points people to (the CLI's
+        # in-process API makes one); None: none.
+        self.page_key: str | None = None
 
     def close(self) -> None:
         self.http.close()
@@ -243,37 +247,48 @@ class Client:
     ) -> Iterator[tuple[str, EventPublic]]:
         """``GET /v1/plans/{id}/events/stream``: ``(plan_id, event)`` for each event of the
         plan (and with ``family``, of its child plans) as it is written, until the plan (the
-        family) has ended; resumes after ``last_event_id``. A ping comes every 15 s, so a
-        read that waits a minute means the server is gone (``ApiUnreachable``)."""
-        headers = {"Last-Event-ID": last_event_id} if last_event_id else {}
+        family) has ended; resumes after ``last_event_id``. A stream that breaks before its
+        ``end`` is resumed where it stopped (``Last-Event-ID``), up to 5 times in a row; a
+        ping comes every 15 s, so a read that waits a minute counts as a break. Raises the
+        API's errors, and ``ApiUnreachable`` when the stream cannot be resumed."""
         path = f"/v1/plans/{_segment(plan_id)}/events/stream"
         timeout = httpx.Timeout(60.0, connect=10.0)
-        try:
-            with self.http.stream(
-                "GET", path, params={"family": family}, headers=headers, timeout=timeout
-            ) as response:
-                if not response.is_success:
-                    response.read()
-                    self._raise_for(response)
-                fields: dict[str, str] = {}
-                for line in response.iter_lines():
-                    if line.startswith(":"):
-                        continue  # a ping
-                    if line:
-                        name, _, value = line.partition(":")
-                        fields[name] = value.removeprefix(" ")
-                        continue
-                    if fields.get("event") == "end":
-                        return
-                    if "data" in fields:
-                        data = json.loads(fields["data"])
-                        yield data.pop("plan_id"), EventPublic.model_validate(data)
-                    fields = {}
-        except httpx.TransportError as exc:
-            raise ApiUnreachable(
-                f"the event stream of the API at {self.http.base_url} broke: "
-                f"{type(exc).__name__} {exc}"
-            ) from exc
+        breaks = 0
+        while True:
+            headers = {"Last-Event-ID": last_event_id} if last_event_id else {}
+            try:
+                with self.http.stream(
+                    "GET", path, params={"family": family}, headers=headers, timeout=timeout
+                ) as response:
+                    if not response.is_success:
+                        response.read()
+                        self._raise_for(response)
+                    fields: dict[str, str] = {}
+                    for line in response.iter_lines():
+                        if line.startswith(":"):
+                            continue  # a ping
+                        if line:
+                            name, _, value = line.partition(":")
+                            fields[name] = value.removeprefix(" ")
+                            continue
+                        if fields.get("event") == "end":
+                            return
+                        if "data" in fields:
+                            data = json.loads(fields["data"])
+                            last_event_id = fields.get("id", last_event_id)
+                            breaks = 0
+                            yield data.pop("plan_id"), EventPublic.model_validate(data)
+                        fields = {}
+                error: Exception = ApiUnreachable("the event stream ended before its end")
+            except httpx.TransportError as exc:
+                error = exc
+            breaks += 1
+            if breaks > 5:
+                raise ApiUnreachable(
+                    f"the event stream of the API at {self.http.base_url} broke and could "
+                    f"not be resumed: {type(error).__name__} {error}"
+                ) from error
+            time.sleep(min(5.0, 0.5 * breaks))
 
     def __enter__(self) -> Client:
         return self

@@ -15,7 +15,7 @@ WORKER = auth("worker")
 
 
 def _scrape(client: TestClient) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
-    answer = client.get("/metrics")  # no key: Prometheus scrapes it as it is
+    answer = client.get("/metrics", headers=auth("viewer"))  # any key may scrape
     assert answer.status_code == 200 and answer.headers["content-type"].startswith("text/plain")
     return {
         (sample.name, tuple(sorted(sample.labels.items()))): sample.value
@@ -31,6 +31,7 @@ def _value(
 
 
 def test_metrics_move_while_a_plan_runs(client: TestClient) -> None:
+    assert client.get("/metrics").status_code == 401  # keys are always on
     kind = f"metered-{new_id()[-8:]}"
     before = _scrape(client)
     spec = {"name": "metered", "steps": [{"key": f"S{i}", "kind": kind} for i in range(3)]}

@@ -56,6 +56,18 @@ def _plans(db: Database, plan_id: str, family: bool) -> dict[str, str]:
     return {r["id"]: r["status"] for r in rows}
 
 
+def _still_followed(
+    db: Database, plan_id: str, family: bool, following: dict[str, str]
+) -> dict[str, str]:
+    """The plans to follow next round: the family now, and every plan followed before
+    (a replanned child plan leaves the family in the commit that writes its last events:
+    it is followed until it has ended and they were sent)."""
+    now = _plans(db, plan_id, family)
+    for gone in set(following) - set(now):
+        now.update(_plans(db, gone, False))
+    return now
+
+
 @router.get(
     "/{plan_id}/events/stream",
     response_class=EventSourceResponse,
@@ -105,6 +117,6 @@ async def stream_events(
                     yield ServerSentEvent(data="{}", event="end")
                     return
                 await asyncio.sleep(POLL_SECONDS)
-            following = await run_in_threadpool(_plans, db, plan_id, family)
+            following = await run_in_threadpool(_still_followed, db, plan_id, family, following)
 
     return EventSourceResponse(events(), ping=15)

@@ -157,7 +157,13 @@ async function showDecisions(plans) {
 }
 
 let pending = null;
+let running = false;
+let again = false;
 async function refresh() {
+  // One refresh at a time; a change during one runs another after it, so the last drawn
+  // is never older than the last event.
+  if (running) { again = true; return; }
+  running = true;
   try {
     const plans = await loadPlans();
     const root = plans.get(planId);
@@ -169,6 +175,9 @@ async function refresh() {
     document.getElementById("error").textContent = "";
   } catch (error) {
     document.getElementById("error").textContent = error.message;
+  } finally {
+    running = false;
+    if (again) { again = false; soon(); }
   }
 }
 function soon() {
@@ -179,12 +188,20 @@ function soon() {
 async function follow() {
   // The event stream (fetch, not EventSource: it sends the key in a header, not the URL).
   let last = null;
+  let failures = 0;
   const live = document.getElementById("live");
   for (;;) {
     try {
       const headers = { Authorization: "Bearer " + key };
       if (last) headers["Last-Event-ID"] = last;
       const answer = await fetch("/v1/plans/" + encodeURIComponent(planId) + "/events/stream?family=true", { headers });
+      if (answer.status === 401) sessionStorage.removeItem("graphsvc-key"); // asked again on reload
+      if (answer.status >= 400 && answer.status < 500) {
+        // A wrong key or plan does not get right by asking again: say so and stop.
+        live.textContent = "stopped: the event stream answered " + answer.status;
+        live.className = "live";
+        return;
+      }
       if (!answer.ok) throw new Error("the event stream answered " + answer.status);
       live.textContent = "live"; live.className = "live on";
       const reader = answer.body.getReader();
@@ -205,10 +222,12 @@ async function follow() {
           if (fields.data) soon();
         }
       }
+      failures = 0;
     } catch (error) {
       live.textContent = "reconnecting"; live.className = "live";
     }
-    await new Promise((resolve) => setTimeout(resolve, 1000));
+    failures += 1;
+    await new Promise((resolve) => setTimeout(resolve, Math.min(30000, 1000 * 2 ** (failures - 1))));
   }
 }
 
