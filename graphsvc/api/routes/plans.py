@@ -190,8 +190,14 @@ class GraphFormat(StrEnum):
 
 @router.get(
     "/{plan_id}/graph",
-    response_class=PlainTextResponse,
-    responses={200: {"content": {"text/plain": {}}, "description": "The graph as text."}},
+    # The text is the 200's alone: errors keep the JSON error body (a response_class
+    # would document them as text too).
+    responses={
+        200: {
+            "content": {"text/plain": {"schema": {"type": "string"}}},
+            "description": "The graph as text.",
+        }
+    },
 )
 def get_graph(
     plan_id: str, db: DbDep, _: Reader, format: GraphFormat = GraphFormat.MERMAID

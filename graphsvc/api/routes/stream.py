@@ -70,8 +70,13 @@ def _still_followed(
 
 @router.get(
     "/{plan_id}/events/stream",
-    response_class=EventSourceResponse,
-    responses={200: {"content": {"text/event-stream": {}}, "description": "The event stream."}},
+    # The stream is the 200's alone: errors keep the JSON error body.
+    responses={
+        200: {
+            "content": {"text/event-stream": {"schema": {"type": "string"}}},
+            "description": "The event stream.",
+        }
+    },
 )
 async def stream_events(
     plan_id: str,
