@@ -77,7 +77,7 @@ def plan_show(plan_id: str, api: Api = None, api_key: ApiKey = None) -> None:
         page = f"{str(client.http.base_url).rstrip('/')}/ui/plans/{quote(plan.id)}"
     console.print(plan_tree(plan))
     if api:  # an in-process API ends with this command: its page would too
-        console.print(f"live picture: {page}#key=<your key>", highlight=False)
+        console.print(f"live picture: {page}#key=<your key>", highlight=False, soft_wrap=True)
 
 
 @plan_app.command("export")

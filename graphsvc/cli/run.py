@@ -64,7 +64,7 @@ def run_cmd(
         # In-process, the API (and this page) live as long as this command, with a viewer
         # key of their own: the address carries it in its fragment, which no request sends.
         shown = f"{page}#key={client.page_key}" if client.page_key else f"{page}#key=<your key>"
-        console.print(f"live picture: {shown}", highlight=False)
+        console.print(f"live picture: {shown}", highlight=False, soft_wrap=True)
         config = ExecutorConfig(
             allow_commands=allow_commands, agent_cmd=agent_cmd, workdir=Path.cwd()
         )
