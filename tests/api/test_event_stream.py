@@ -69,6 +69,8 @@ def test_a_plan_is_followed_to_its_end_and_resumed_without_a_gap(
     assert seqs == list(range(1, len(seqs) + 1))
     assert rest[-2]["event"] == "PLAN_COMPLETED"
     assert json.loads(rest[-2]["data"])["plan_id"] == plan_id
+    # tail: no history, only what comes (nothing more here: the plan has ended).
+    assert [m["event"] for m in _follow(live_api, path + "?tail=true")] == ["end"]
     missing = httpx.get(f"{live_api}/v1/plans/nope/events/stream", headers=auth("viewer"))
     assert missing.status_code == 404
     assert httpx.get(f"{live_api}{path}").status_code == 401

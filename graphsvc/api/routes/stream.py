@@ -51,9 +51,14 @@ def _family_ids(cursor: dict[str, int]) -> str:
 
 def _plans(db: Database, plan_id: str, family: bool) -> dict[str, str]:
     """The plans the stream follows, by id, with their statuses."""
+    return {pid: status for pid, (status, _) in _plans_and_seqs(db, plan_id, family).items()}
+
+
+def _plans_and_seqs(db: Database, plan_id: str, family: bool) -> dict[str, tuple[str, int]]:
+    """The plans the stream follows, by id, with their statuses and last event seqs."""
     query = _FAMILY if family else _STATUS
     rows = db.read(lambda tx: tx.run(query, plan_id=plan_id).data())
-    return {r["id"]: r["status"] for r in rows}
+    return {r["id"]: (r["status"], int(r["seq"])) for r in rows}
 
 
 def _still_followed(
@@ -85,18 +90,26 @@ async def stream_events(
     _: Reader,
     family: Annotated[bool, Query(description="Also the events of its child plans.")] = False,
     after: Annotated[int, Query(ge=0, description="Start after this seq (a plan's stream).")] = 0,
+    tail: Annotated[
+        bool, Query(description="Start after the events written so far (no history).")
+    ] = False,
     last_event_id: Annotated[str | None, Header(alias="Last-Event-ID")] = None,
 ) -> EventSourceResponse:
     """The plan's events as they are written: one SSE message per event (``event:`` its
     type, ``data:`` the event as JSON with its ``plan_id``, ``id:`` its ``seq``, or for a
     family stream every plan's last ``seq`` as ``plan_id:seq,...``). A client that
     reconnects with ``Last-Event-ID`` (browsers do) misses nothing and sees nothing
-    twice. When the plan (and, for a family, every plan of it) has ended and every event
-    was sent, an ``end`` message closes the stream. 404 for an unknown plan."""
+    twice. With ``tail`` the stream starts after the events written so far (a page that
+    draws the plan's state needs no history, and resumes by drawing it again). When the
+    plan (and, for a family, every plan of it) has ended and every event was sent, an
+    ``end`` message closes the stream. 404 for an unknown plan."""
     cursor = parse_cursor(last_event_id, plan_id, family) or ({plan_id: after} if after else {})
-    plans = await run_in_threadpool(_plans, db, plan_id, family)
-    if plan_id not in plans:
+    known = await run_in_threadpool(_plans_and_seqs, db, plan_id, family)
+    if plan_id not in known:
         raise NotFoundError(f"no plan with id {plan_id!r}", {"plan_id": plan_id})
+    plans = {pid: status for pid, (status, _) in known.items()}
+    if tail and not last_event_id:
+        cursor = {pid: seq for pid, (_, seq) in known.items()}
 
     async def events() -> AsyncIterator[ServerSentEvent]:
         following = plans

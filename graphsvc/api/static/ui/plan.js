@@ -186,15 +186,15 @@ function soon() {
 }
 
 async function follow() {
-  // The event stream (fetch, not EventSource: it sends the key in a header, not the URL).
-  let last = null;
+  // The event stream (fetch, not EventSource: it sends the key in a header, not the URL),
+  // from now on (tail): the picture is the API's state, drawn again on each (re)connection,
+  // so no history is replayed and no cursor grows with the family.
   let failures = 0;
   const live = document.getElementById("live");
   for (;;) {
     try {
       const headers = { Authorization: "Bearer " + key };
-      if (last) headers["Last-Event-ID"] = last;
-      const answer = await fetch("/v1/plans/" + encodeURIComponent(planId) + "/events/stream?family=true", { headers });
+      const answer = await fetch("/v1/plans/" + encodeURIComponent(planId) + "/events/stream?family=true&tail=true", { headers });
       if (answer.status === 401) sessionStorage.removeItem("graphsvc-key"); // asked again on reload
       if (answer.status >= 400 && answer.status < 500) {
         // A wrong key or plan does not get right by asking again: say so and stop.
@@ -204,6 +204,7 @@ async function follow() {
       }
       if (!answer.ok) throw new Error("the event stream answered " + answer.status);
       live.textContent = "live"; live.className = "live on";
+      soon(); // what changed while it was not connected
       const reader = answer.body.getReader();
       const decoder = new TextDecoder();
       let buffer = "";
@@ -218,7 +219,6 @@ async function follow() {
           const fields = Object.fromEntries(message.split(/\r?\n/).filter((l) => l && !l.startsWith(":"))
             .map((l) => [l.slice(0, l.indexOf(":")), l.slice(l.indexOf(":") + 1).trim()]));
           if (fields.event === "end") { live.textContent = "ended"; live.className = "live"; soon(); return; }
-          if (fields.id) last = fields.id;
           if (fields.data) soon();
         }
       }
