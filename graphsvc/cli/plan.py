@@ -239,11 +239,18 @@ def plan_undepend(
     api_key: ApiKey = None,
 ) -> None:
     """Remove a dependency ("unblock"): the step runs if nothing else blocks it."""
+    _delete(api, api_key, step, f"/dependencies/{quote(depends_on)}", reason, user)
+
+
+def _delete(
+    api: str | None, api_key: str | None, ref: str, suffix: str, reason: str | None, user: str
+) -> None:
+    """``DELETE /v1/steps/{id}<suffix>`` for the step ``ref`` names (reason and user as
+    query parameters), and print the outcome."""
     with api_client(api, api_key) as client:
-        step_id = step_id_of(client, step)
-        params = {"reason": reason, "user_id": user}
-        path = f"/v1/steps/{quote(step_id)}/dependencies/{quote(depends_on)}"
-        _changed(client.call("DELETE", path, params={k: v for k, v in params.items() if v}))
+        step_id = step_id_of(client, ref)
+        params = {k: v for k, v in {"reason": reason, "user_id": user}.items() if v}
+        _changed(client.call("DELETE", f"/v1/steps/{quote(step_id)}{suffix}", params=params))
 
 
 def _end_step_command(verb: str, help_text: str) -> None:
@@ -279,10 +286,7 @@ def plan_remove_step(
 ) -> None:
     """Remove a step that has not started: it stops counting and stops gating its
     dependents; the node stays for the audit."""
-    with api_client(api, api_key) as client:
-        step_id = step_id_of(client, step)
-        params = {k: v for k, v in {"reason": reason, "user_id": user}.items() if v}
-        _changed(client.call("DELETE", f"/v1/steps/{quote(step_id)}", params=params))
+    _delete(api, api_key, step, "", reason, user)
 
 
 @plan_app.command("retry-step")
