@@ -24,10 +24,11 @@ def _compose() -> dict[str, Any]:
 
 def test_the_file_follows_the_compose_specification() -> None:
     schema = json.loads((ROOT / "tests" / "data" / "compose_spec.json").read_text())
-    jsonschema.validate(_compose(), schema)  # raises, naming the first problem
+    validator = jsonschema.Draft201909Validator(schema)  # the schema's own draft
+    validator.validate(_compose())  # raises, naming the first problem
     bad = {**_compose(), "services": {"api": {"ports": 8765, "build": "."}}}
     try:
-        jsonschema.validate(bad, schema)
+        validator.validate(bad)
     except jsonschema.ValidationError:
         pass
     else:
