@@ -4,10 +4,15 @@ waiting for a condition, and a plan's event numbers."""
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import time
-from collections.abc import Callable
-from contextlib import suppress
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass
 from typing import Any
+
+import httpx
 
 from graphsvc.store import Database, Neo4jTarget
 
@@ -74,3 +79,48 @@ def end_live_plans(db: Database) -> int:
         with suppress(ConflictError):  # it ended meanwhile
             lifecycle.transition_plan(db, plan_id, "cancel", actor="test-isolation")
     return len(roots)
+
+
+@contextmanager
+def serve_process(target: Neo4jTarget, env: dict[str, str]) -> Iterator[ServeProcess]:
+    """``graphsvc serve`` in a process of its own on a free port, on the test Neo4j, with
+    ``env`` added (a viewer key of the tests and no start-up reconciliation by default),
+    once it answers ``/healthz``; stopped on exit, its stderr then in ``.stderr``."""
+    from graphsvc.localdb import free_port
+
+    port = free_port()
+    full = {
+        **neo4j_env(target),
+        "GRAPHSVC_API_KEYS": f"{KEYS['viewer']}:viewer",
+        "GRAPHSVC_RECONCILE_ON_START": "false",
+        **env,
+    }
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "graphsvc", "serve", "--port", str(port)],
+        env=full,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    served = ServeProcess(f"http://127.0.0.1:{port}")
+
+    def up() -> bool:
+        try:
+            return httpx.get(f"{served.url}/healthz", timeout=2).is_success
+        except httpx.TransportError:
+            return False
+
+    try:
+        wait_for(up, 60, "graphsvc serve")
+        yield served
+    finally:
+        proc.terminate()
+        _, served.stderr = proc.communicate(timeout=30)
+
+
+@dataclass
+class ServeProcess:
+    """A running ``graphsvc serve``: its base URL; its stderr once it has stopped."""
+
+    url: str
+    stderr: str = ""

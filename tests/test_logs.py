@@ -5,56 +5,28 @@ the plan id its path names; the text format says the same in words."""
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
-import time
 
 import httpx
 import pytest
 
-from graphsvc.localdb import free_port
 from graphsvc.store import Neo4jTarget
-from tests.helpers import KEYS, auth, neo4j_env
+from tests.helpers import auth, serve_process
+
+REQUEST_ID = "req-42.a:b_c"
 
 
 def _serve_and_ask(target: Neo4jTarget, fmt: str) -> tuple[httpx.Response, str]:
-    port = free_port()
-    env = {
-        **neo4j_env(target),
-        "GRAPHSVC_LOG_FORMAT": fmt,
-        "GRAPHSVC_API_KEYS": f"{KEYS['viewer']}:viewer",
-        "GRAPHSVC_RECONCILE_ON_START": "false",
-    }
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "graphsvc", "serve", "--port", str(port)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert time.monotonic() < deadline, "graphsvc serve did not answer"
-            time.sleep(0.2)
-        headers = {**auth("viewer"), "X-Request-ID": "req-42.a:b_c"}
-        answer = httpx.get(f"http://127.0.0.1:{port}/v1/plans/no-such-plan", headers=headers)
-    finally:
-        proc.terminate()
-        _, stderr = proc.communicate(timeout=30)
-    return answer, stderr
+    with serve_process(target, {"GRAPHSVC_LOG_FORMAT": fmt}) as served:
+        headers = {**auth("viewer"), "X-Request-ID": REQUEST_ID}
+        answer = httpx.get(f"{served.url}/v1/plans/no-such-plan", headers=headers)
+    return answer, served.stderr
 
 
 @pytest.mark.slow
 def test_json_lines_carry_the_request_and_plan_ids(neo4j_target: Neo4jTarget) -> None:
     answer, stderr = _serve_and_ask(neo4j_target, "json")
     assert answer.status_code == 404
-    assert answer.headers["X-Request-ID"] == "req-42.a:b_c"
+    assert answer.headers["X-Request-ID"] == REQUEST_ID
     lines = [json.loads(line) for line in stderr.splitlines() if line.startswith("{")]
     assert lines and all({"time", "level", "name", "message"} <= set(line) for line in lines)
     mine = [line for line in lines if line.get("request_id") == answer.headers["X-Request-ID"]]
@@ -67,4 +39,4 @@ def test_text_lines_say_the_same_in_words(neo4j_target: Neo4jTarget) -> None:
     answer, stderr = _serve_and_ask(neo4j_target, "text")
     assert answer.status_code == 404
     [line] = [line for line in stderr.splitlines() if "no-such-plan" in line and "404" in line]
-    assert "[req-42.a:b_c]" in line and "plan=no-such-plan" in line
+    assert f"[{REQUEST_ID}]" in line and "plan=no-such-plan" in line

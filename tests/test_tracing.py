@@ -4,8 +4,6 @@ receiver of our own that decodes what arrives with the OTLP protobuf definitions
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -14,9 +12,8 @@ import httpx
 import pytest
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
-from graphsvc.localdb import free_port
 from graphsvc.store import Neo4jTarget
-from tests.helpers import KEYS, auth, neo4j_env, wait_for
+from tests.helpers import auth, serve_process, wait_for
 
 
 @pytest.fixture
@@ -52,32 +49,8 @@ def test_requests_and_transactions_are_traced(
     neo4j_target: Neo4jTarget, receiver: tuple[str, list[str]]
 ) -> None:
     endpoint, names = receiver
-    port = free_port()
-    env = {
-        **neo4j_env(neo4j_target),
-        "OTEL_EXPORTER_OTLP_ENDPOINT": endpoint,
-        "OTEL_BSP_SCHEDULE_DELAY": "200",
-        "GRAPHSVC_API_KEYS": f"{KEYS['viewer']}:viewer",
-        "GRAPHSVC_RECONCILE_ON_START": "false",
-    }
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "graphsvc", "serve", "--port", str(port)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-
-        def up() -> bool:
-            try:
-                return httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2).is_success
-            except httpx.TransportError:
-                return False
-
-        wait_for(up, 60, "graphsvc serve")
-        answer = httpx.get(f"http://127.0.0.1:{port}/v1/plans", headers=auth("viewer"))
+    env = {"OTEL_EXPORTER_OTLP_ENDPOINT": endpoint, "OTEL_BSP_SCHEDULE_DELAY": "200"}
+    with serve_process(neo4j_target, env) as served:
+        answer = httpx.get(f"{served.url}/v1/plans", headers=auth("viewer"))
         assert answer.status_code == 200
         wait_for(lambda: "GET /v1/plans" in names and "neo4j.read" in names, 20, "the spans")
-    finally:
-        proc.terminate()
-        proc.wait(30)

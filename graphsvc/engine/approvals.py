@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any, cast
 
 from graphsvc._errors import GraphsvcError, NotFoundError
+from graphsvc.domain.transitions import Subject, allowed_from, transition
 from graphsvc.domain.validation import parse_spec
 from graphsvc.engine import changes
 from graphsvc.engine.progress import record_events
@@ -197,29 +198,9 @@ def answer_change(
         "detail": {"modification_id": modification_id},
     }
     if rejected:
-        record_events(
-            tx,
-            [
-                {
-                    **event,
-                    "type": "MODIFICATION_REJECTED",
-                    "from_status": "REQUESTED",
-                    "to_status": "REJECTED",
-                }
-            ],
-        )
+        _record_move(tx, event, "reject")
         return
-    record_events(
-        tx,
-        [
-            {
-                **event,
-                "type": "MODIFICATION_APPROVED",
-                "from_status": "REQUESTED",
-                "to_status": "APPROVED",
-            }
-        ],
-    )
+    _record_move(tx, event, "approve")
     request = json.loads(row["request"])
     apply, _ = CHANGES[request["change"]]
     who = request["actor"]
@@ -233,14 +214,22 @@ def answer_change(
     finally:
         APPLYING.reset(token)
     tx.run(_CLOSE_APPLIED, id=modification_id).consume()
+    _record_move(tx, event, "apply")
+
+
+def _record_move(tx: Tx, event: dict[str, Any], name: str) -> None:
+    """Journal the modification's transition ``name`` of the table (its event type, from-
+    and to-status) with ``event``'s plan, actor, message and detail."""
+    move = transition(Subject.MODIFICATION, name)
+    [from_status] = allowed_from(Subject.MODIFICATION, name)
     record_events(
         tx,
         [
             {
                 **event,
-                "type": "MODIFICATION_APPLIED",
-                "from_status": "APPROVED",
-                "to_status": "APPLIED",
+                "type": move.event_type,
+                "from_status": from_status,
+                "to_status": move.to_status,
             }
         ],
     )

@@ -42,19 +42,20 @@ def worker_processes(live_api: str) -> Iterator[list[subprocess.Popen[str]]]:
 
 
 def _start_worker(
-    live_api: str, cwd: Path, started: list[subprocess.Popen[str]]
+    live_api: str,
+    cwd: Path,
+    started: list[subprocess.Popen[str]],
+    *args: str,
 ) -> subprocess.Popen[str]:
+    """``graphsvc worker`` with a worker key against ``live_api``, with ``args`` (by
+    default: commands allowed, one slot, 2 s leases)."""
     proc = subprocess.Popen(
         [
             *GRAPHSVC,
             "worker",
             "--api",
             live_api,
-            "--allow-commands",
-            "--slots",
-            "1",
-            "--lease-seconds",
-            "2",
+            *(args or ("--allow-commands", "--slots", "1", "--lease-seconds", "2")),
         ],
         cwd=cwd,
         env={**os.environ, "GRAPHSVC_API_KEY": KEYS["worker"]},
@@ -342,16 +343,9 @@ def test_the_worker_serves_its_own_metrics(
     )
     plan_id = create_plan(db, spec).id
     port = free_port()
-    proc = subprocess.Popen(
-        [*GRAPHSVC, "worker", "--api", live_api, "--plan", plan_id, "--metrics-port", str(port)],
-        cwd=tmp_path,
-        env={**os.environ, "GRAPHSVC_API_KEY": KEYS["worker"]},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        text=True,
-        start_new_session=True,
+    _start_worker(
+        live_api, tmp_path, worker_processes, "--plan", plan_id, "--metrics-port", str(port)
     )
-    worker_processes.append(proc)
     lifecycle.transition_plan(db, plan_id, "start")
     wait_for(lambda: plans.get_plan(db, plan_id).status.value == "COMPLETED", 60, "the plan")
 

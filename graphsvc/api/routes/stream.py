@@ -49,12 +49,7 @@ def _family_ids(cursor: dict[str, int]) -> str:
     return ",".join(f"{pid}:{seq}" for pid, seq in sorted(cursor.items()))
 
 
-def _plans(db: Database, plan_id: str, family: bool) -> dict[str, str]:
-    """The plans the stream follows, by id, with their statuses."""
-    return {pid: status for pid, (status, _) in _plans_and_seqs(db, plan_id, family).items()}
-
-
-def _plans_and_seqs(db: Database, plan_id: str, family: bool) -> dict[str, tuple[str, int]]:
+def _plans(db: Database, plan_id: str, family: bool) -> dict[str, tuple[str, int]]:
     """The plans the stream follows, by id, with their statuses and last event seqs."""
     query = _FAMILY if family else _STATUS
     rows = db.read(lambda tx: tx.run(query, plan_id=plan_id).data())
@@ -62,8 +57,8 @@ def _plans_and_seqs(db: Database, plan_id: str, family: bool) -> dict[str, tuple
 
 
 def _still_followed(
-    db: Database, plan_id: str, family: bool, following: dict[str, str]
-) -> dict[str, str]:
+    db: Database, plan_id: str, family: bool, following: dict[str, tuple[str, int]]
+) -> dict[str, tuple[str, int]]:
     """The plans to follow next round: the family now, and every plan followed before
     (a replanned child plan leaves the family in the commit that writes its last events:
     it is followed until it has ended and they were sent)."""
@@ -104,19 +99,18 @@ async def stream_events(
     plan (and, for a family, every plan of it) has ended and every event was sent, an
     ``end`` message closes the stream. 404 for an unknown plan."""
     cursor = parse_cursor(last_event_id, plan_id, family) or ({plan_id: after} if after else {})
-    known = await run_in_threadpool(_plans_and_seqs, db, plan_id, family)
-    if plan_id not in known:
+    plans = await run_in_threadpool(_plans, db, plan_id, family)
+    if plan_id not in plans:
         raise NotFoundError(f"no plan with id {plan_id!r}", {"plan_id": plan_id})
-    plans = {pid: status for pid, (status, _) in known.items()}
     if tail and not last_event_id:
-        cursor = {pid: seq for pid, (_, seq) in known.items()}
+        cursor = {pid: seq for pid, (_, seq) in plans.items()}
 
     async def events() -> AsyncIterator[ServerSentEvent]:
         following = plans
         while not await request.is_disconnected():
             # Statuses before events: a plan's end commits with its last events, so a plan
             # seen ended here has all its events readable below.
-            ended = all(status in PLAN_TERMINAL for status in following.values())
+            ended = all(status in PLAN_TERMINAL for status, _ in following.values())
             sent = 0
             for pid in sorted(following):
                 page = await run_in_threadpool(
