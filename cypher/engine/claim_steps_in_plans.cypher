@@ -2,8 +2,9 @@
 // With a plan filter (``plan_ids``, expanded to the plans' running descendants): the
 // READY steps of those plans only, through the (plan_id, status) index, so a claim for
 // one small plan does not read the backlog of every other plan.
-// Parameters: $agent_active, $agent_id, $capabilities, $kinds, $lease_hashes, $lease_seconds, $max_steps, $plan_executing, $plan_ids, $priority_ranks, $step_claim_to, $step_completed, $step_leased, $step_ready
-// Result columns: steps
+// Parameters: $agent_active, $agent_id, $capabilities, $kinds, $lease_hashes, $lease_seconds, $max_steps, $plan_executing, $plan_ids, $priority_ranks, $step_claim_to, $step_completed, $step_leased, $step_ready, $window
+// Result columns: steps, lost
+// (lost: steps it found READY that a racing claimer took first; the caller seeks again)
 MERGE (a:Agent {id: $agent_id})
   ON CREATE SET a.name = $agent_id, a.status = $agent_active, a.last_seen_at = datetime()
 // Written at most once a second: idle long-polls of one agent's slots do not queue on its lock.
@@ -50,13 +51,17 @@ CALL (a, capabilities, ranks, full) {
               WHERE c IN capabilities)
       AND EXISTS { (:ExecutionPlan {status: $plan_executing})-[:CONTAINS_STEP]->(s) }
       AND NOT s.plan_id IN full
-    RETURN s LIMIT $max_steps
+    RETURN s LIMIT $window
   }
   // DISTINCT: a step seen twice by an index seek racing other writers is claimed once.
-  WITH DISTINCT s LIMIT $max_steps
+  // Claimers that raced would all lock the same first steps of the index and all but one
+  // come back empty: each takes a random $max_steps of the first $window (rank by rank),
+  // so concurrent claimers mostly take different steps (the caller seeks again for the
+  // ones it lost: "lost" below).
+  WITH DISTINCT s, rank ORDER BY rank, rand() LIMIT $max_steps
   SET s.lock_seq = coalesce(s.lock_seq, 0) + 1
   // Checked again under the lock: a racing claimer may have taken it.
-  RETURN collect(CASE WHEN s.status = $step_ready THEN s END) AS candidates
+  RETURN collect(CASE WHEN s.status = $step_ready THEN s END) AS candidates, count(s) AS seen
 }
 CALL (candidates) {
   // Plan limits: a plan with max_parallel keeps at most that many steps leased at once.
@@ -89,7 +94,7 @@ CALL (a, won) {
       s.lease_expires_at = datetime() + duration({seconds: $lease_seconds}),
       s.attempt_deadline = CASE WHEN s.timeout_seconds IS NULL THEN null
                                 ELSE datetime() + duration({seconds: s.timeout_seconds}) END,
-      s.claimed_at = datetime()
+      s.claimed_at = datetime(), s.chained_after = null
   CREATE (s)-[:ASSIGNED_TO]->(a)
   RETURN collect(
     s {.id, .key, .kind, .name, .description, .inputs, lease_hash: s.lease_token_hash,
@@ -102,4 +107,4 @@ CALL (a, won) {
        prior_work: [(s)-[:DEPENDS_ON]->(d:ExecutionStep) WHERE d.status = $step_completed |
                     {key: d.key, name: d.name, outputs: d.outputs}]}) AS steps
 }
-RETURN steps
+RETURN steps, seen - size(candidates) AS lost

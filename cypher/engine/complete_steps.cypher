@@ -1,22 +1,29 @@
-// complete_steps: Steps COMPLETED with their outputs; their agents EXECUTES them; the plans' counters.
-// Parameters: $agent_active, $plans, $rows, $step_complete_to
+// complete_steps: Steps COMPLETED with their outputs (at the worker's times when it gave them); their agents EXECUTES them.
+// The plans' counters are counted apart (count_finished_steps), last in the transaction,
+// so the plan node is locked only for the end of it.
+// Parameters: $agent_active, $rows, $step_complete_to
+// Each of rows is {step_id, outputs, changeset, digest, started_at, completed_at}
+// (the times null when the worker gave none).
 // Result columns: none
 UNWIND $rows AS row
 MATCH (s:ExecutionStep {id: row.step_id})
+WITH s, row, coalesce(row.completed_at, datetime()) AS done
 SET s.status = $step_complete_to, s.outputs = row.outputs, s.changeset = row.changeset,
-    s.completed_at = datetime(), s.lease_expires_at = null, s.attempt_deadline = null,
+    s.started_at = coalesce(s.started_at, row.started_at),
+    s.completed_at = done, s.lease_expires_at = null, s.attempt_deadline = null,
     s.completion_digest = row.digest, s.error_message = null,
-    s.actual_duration = duration.inSeconds(coalesce(s.started_at, s.claimed_at),
-                                           datetime()).seconds / 60.0
+    s.actual_duration = duration.inSeconds(coalesce(s.started_at, s.claimed_at), done).seconds
+                        / 60.0
 WITH s
 OPTIONAL MATCH (s)-[r:ASSIGNED_TO]->(a:Agent)
 WHERE NOT coalesce(r.reserved, false)
-// MERGE locks the agent node: one worker's completions take turns here, before
-// the plan (measured: with CREATE, which does not, 4x the deadlocks on the plan).
-FOREACH (_ IN CASE WHEN a IS NULL THEN [] ELSE [1] END |
-  MERGE (a)-[:EXECUTES]->(s)
+// CREATE, not MERGE: MERGE would lock the agent node, and every completion of one
+// worker's slots would queue there. The step is locked, so no other writer adds the
+// relationship meanwhile; a step run again by the same agent keeps its one EXECUTES.
+FOREACH (_ IN CASE WHEN a IS NULL OR EXISTS { (a)-[:EXECUTES]->(s) } THEN [] ELSE [1] END |
+  CREATE (a)-[:EXECUTES]->(s))
+// The agent's last_seen_at at most once a second, for the same reason.
+FOREACH (_ IN CASE WHEN a IS NOT NULL AND (a.status <> $agent_active OR a.last_seen_at IS NULL
+                        OR a.last_seen_at < datetime() - duration({seconds: 1}))
+                   THEN [1] ELSE [] END |
   SET a.last_seen_at = datetime(), a.status = $agent_active)
-WITH count(*) AS _
-UNWIND $plans AS pc
-MATCH (p:ExecutionPlan {id: pc.plan_id})
-SET p.unfinished = p.unfinished - pc.completed

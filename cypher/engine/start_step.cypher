@@ -2,7 +2,11 @@
 // Parameters: $agent_active, $step_id, $step_start_to
 // Result columns: none
 MATCH (s:ExecutionStep {id: $step_id})
-SET s.status = $step_start_to, s.started_at = coalesce(s.started_at, datetime())
+SET s.status = $step_start_to, s.started_at = coalesce(s.started_at, datetime()),
+    // A chained step's attempt is timed from its start, not from the chain's claim.
+    s.attempt_deadline = CASE WHEN s.chained_after IS NULL OR s.timeout_seconds IS NULL
+                              THEN s.attempt_deadline
+                              ELSE datetime() + duration({seconds: s.timeout_seconds}) END
 WITH s
 OPTIONAL MATCH (s)-[held:ASSIGNED_TO]->(a:Agent)
 WHERE NOT coalesce(held.reserved, false)

@@ -17,7 +17,15 @@ from graphsvc._errors import ConflictError, PermissionDenied
 from graphsvc.domain.states import StepStatus
 from graphsvc.domain.transitions import STEP_TRANSITIONS
 
-__all__ = ["SECRET_PROPERTIES", "check_holder", "check_lease", "hash_token", "new_tokens"]
+__all__ = [
+    "SECRET_PROPERTIES",
+    "check_chain",
+    "check_holder",
+    "check_lease",
+    "hash_token",
+    "held_in_chain",
+    "new_tokens",
+]
 
 # Properties no read answers (legacy ``lease_token`` included, until it is migrated away).
 SECRET_PROPERTIES = frozenset({"lease_token", "lease_token_hash"})
@@ -64,4 +72,36 @@ def check_lease(
         raise ConflictError(
             f"cannot {transition} a step that is {step['status']}",
             {"step_id": step["id"], "status": step["status"]},
+        )
+    if transition != "complete":  # heartbeats check as "complete": a held step may renew
+        check_chain(step, transition)
+
+
+def held_in_chain(step: dict[str, Any]) -> bool:
+    """Whether ``step`` (as a lock query returns it, with ``chained_after`` and
+    ``after_status``) is a chained step held for its claimer: leased with a chain
+    lease (ASSIGNED, ``chained_after`` the step before it) while that step has not
+    COMPLETED (DESIGN.md section 2)."""
+    return (
+        step.get("chained_after") is not None
+        and step["status"] == StepStatus.ASSIGNED
+        and step.get("after_status") != StepStatus.COMPLETED
+    )
+
+
+def check_chain(
+    step: dict[str, Any], transition: str, completed_before: frozenset[str] = frozenset()
+) -> None:
+    """``ConflictError`` when ``step`` is held in its chain (``held_in_chain``) and the
+    step before it is not among ``completed_before`` (completed earlier in the same
+    batch): it may not ``transition`` before that step completes."""
+    if held_in_chain(step) and step["chained_after"] not in completed_before:
+        raise ConflictError(
+            f"cannot {transition} step {step['id']} yet: it is chained after step "
+            f"{step['chained_after']}, which has not completed",
+            {
+                "step_id": step["id"],
+                "status": step["status"],
+                "chained_after": step["chained_after"],
+            },
         )

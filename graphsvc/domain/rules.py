@@ -8,10 +8,11 @@ import json
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from graphsvc._errors import ConflictError, NotFoundError, PermissionDenied
-from graphsvc.domain.leases import check_holder, check_lease, hash_token
+from graphsvc.domain.leases import check_chain, check_holder, check_lease, hash_token
 from graphsvc.domain.models import Progress, StepSpec
 from graphsvc.domain.states import PLAN_TERMINAL, STEP_TERMINAL, PlanStatus, StepStatus
 
@@ -53,23 +54,41 @@ def completion_digest(outputs: Any, changeset: Any) -> str:
 
 @dataclass(frozen=True)
 class Completion:
-    """One step's result: its id, the caller's lease token, outputs and changeset (JSON objects)."""
+    """One step's result: its id, the caller's lease token, outputs and changeset (JSON
+    objects), and when the worker says it started and finished the step (aware
+    datetimes, optional: a batch of steps run back to back keeps each one's own times)."""
 
     step_id: str
     lease_token: str
     outputs: dict[str, Any] | None = None
     changeset: dict[str, Any] | None = None
+    started_at: datetime | None = None
+    completed_at: datetime | None = None
+
+    def worker_times(self, now: datetime) -> tuple[datetime | None, datetime | None]:
+        """(started, completed) as recorded: the worker's times, none after ``now`` (a
+        clock ahead of the server's does not date work in the future) and the start
+        not after the end."""
+        done = min(self.completed_at, now) if self.completed_at else None
+        begun = min(self.started_at, done or now) if self.started_at else None
+        return begun, done
 
 
 def judge_completion(
-    step: dict[str, Any] | None, item: Completion, digest: str, agent: str | None
+    step: dict[str, Any] | None,
+    item: Completion,
+    digest: str,
+    agent: str | None,
+    completed_before: frozenset[str] = frozenset(),
 ) -> dict[str, Any] | None:
     """Judge a completion against its locked step (None: no such step): the outcome of
     ``item`` when it is not to be applied, ``{"step_id", "status", "repeated": True}``
     for a repeat of the same body or ``{"step_id", "status", "error"}`` with a
     ``NotFoundError``, ``PermissionDenied`` (``agent`` does not hold the lease) or
     ``ConflictError`` (stale token, another status, a different body); None when it is
-    to be applied. ``digest`` is ``completion_digest`` of the item."""
+    to be applied. ``digest`` is ``completion_digest`` of the item. A chained step held
+    for its claimer completes only after the step before it: that one COMPLETED, or
+    among ``completed_before`` (applied earlier in the same batch)."""
     if step is None:
         missing = NotFoundError(f"no step with id {item.step_id!r}", {"step_id": item.step_id})
         return {"step_id": item.step_id, "status": None, "error": missing}
@@ -86,6 +105,7 @@ def judge_completion(
         return {"step_id": item.step_id, "status": "COMPLETED", "error": differs}
     try:
         check_lease(step, item.lease_token, "complete")
+        check_chain(step, "complete", completed_before)
     except ConflictError as error:
         return {"step_id": item.step_id, "status": step["status"], "error": error}
     return None

@@ -121,6 +121,14 @@ TRANSITIONS: tuple[Transition, ...] = (
     _t(_STEP, "ready", (S.PENDING,), S.READY, "STEP_READY"),
     _t(_STEP, "block", (S.READY,), S.PENDING, "STEP_BLOCKED"),
     _t(_STEP, "claim", (S.READY,), S.ASSIGNED, "STEP_CLAIMED"),
+    # Chain leases (DESIGN.md section 2): a claim with ``chain`` also leases the steps
+    # that can only run after a claimed one, PENDING -> ASSIGNED with ``chained_after``
+    # naming the step before; it is held for the claimer until that one completes.
+    _t(_STEP, "chain", (S.PENDING,), S.ASSIGNED, "STEP_CHAINED"),
+    # A held chained step whose chain broke (the step before failed, was cancelled or
+    # skipped, or lost its lease; or a coordinator changed the step itself) returns to
+    # PENDING, where it was; its dependencies then make it READY as for any step.
+    _t(_STEP, "chain_release", (S.ASSIGNED,), S.PENDING, "STEP_CHAIN_RELEASED"),
     _t(_STEP, "start", (S.ASSIGNED,), S.EXECUTING, "STEP_STARTED"),
     _t(_STEP, "complete", _LEASED, S.COMPLETED, "STEP_COMPLETED"),
     _t(_STEP, "fail", _LEASED, S.FAILED, "STEP_FAILED"),

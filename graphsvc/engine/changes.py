@@ -18,11 +18,13 @@ from contextlib import suppress
 from typing import Any
 
 from graphsvc._errors import ConflictError, NotFoundError, Problem, ValidationFailed
+from graphsvc.domain.leases import held_in_chain
 from graphsvc.domain.models import StepSpec
 from graphsvc.domain.rules import check_changeable, priority_rank, routing_capability
 from graphsvc.domain.states import PLAN_TERMINAL, STEP_TERMINAL, PlanStatus, StepStatus
 from graphsvc.domain.validation import graph_problems, parse_step
 from graphsvc.engine import lifecycle
+from graphsvc.engine.chains import release_chains
 from graphsvc.engine.family import settle
 from graphsvc.engine.gates import gate_events
 from graphsvc.engine.progress import recheck, record_events
@@ -90,6 +92,13 @@ def _changeable_step(
         raise ConflictError(
             "this step does not allow changes (can_modify is false)", {"step_id": step_id}
         )
+    if held_in_chain(step):
+        # A coordinator's change takes a held chained step out of its chain (DESIGN.md
+        # section 2): back where it was, then changed; its claimer's completion of it
+        # is refused (409). A rejected change rolls this back with the rest.
+        why = f"changed by a coordinator ({what}): out of its chain"
+        record_events(tx, release_chains(tx, [step_id], None, why, with_roots=True))
+        step, plan = lock_step(tx, step_id)
     if step["status"] not in allowed:
         raise ConflictError(
             f"cannot {what} a step that is {step['status']}; allowed while {', '.join(allowed)}",
@@ -476,7 +485,9 @@ def _end_step(
             {"status": status.value},
         )
         events.append(event)
-        # The step stops gating: its dependents proceed, and the plan may end.
+        # The steps chained behind it will not follow it: out of their chain, then
+        # the step stops gating: its dependents proceed, and the plan may end.
+        events += release_chains(tx, [step_id], actor.id, f"step {step['key']} before it ended")
         events += settle(tx, plan["id"], [step_id], False, plan["on_failure"], actor.id)
         record_events(tx, events)
         return _result(step_id, tx, event), list(children)

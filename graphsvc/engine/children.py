@@ -8,6 +8,7 @@ from graphsvc._errors import Problem, ValidationFailed
 from graphsvc.domain.leases import check_lease
 from graphsvc.domain.models import PlanSpec
 from graphsvc.domain.states import StepStatus
+from graphsvc.engine.chains import release_chains
 from graphsvc.engine.family import carry, schedule_children
 from graphsvc.engine.progress import record_events
 from graphsvc.ids import new_id
@@ -76,7 +77,10 @@ def spawn(
         write_plans(tx, new, actor_)
         ids = [n.id for n in new]
         tx.run(_LINK, step_id=step_id, plan_ids=ids).consume()
-        events: list[dict[str, Any]] = [
+        # Its children's time is not its claimer's: the steps chained behind it go back.
+        why = f"step {step['key']} before it waits for child plans"
+        events: list[dict[str, Any]] = release_chains(tx, [step_id], actor_, why)
+        events += [
             {
                 "plan_id": plan["id"],
                 "step_id": step_id,

@@ -35,6 +35,8 @@ def record_events(tx: Tx, events: list[dict[str, Any]]) -> None:
 def mark_ready(tx: Tx, step_ids: list[str]) -> list[dict[str, Any]]:
     """Make READY every PENDING dependent of ``step_ids`` whose dependencies are all
     satisfied, in running plans; returns the events to write."""
+    if not step_ids:
+        return []
     rows = tx.run(_PROPAGATE, step_ids=step_ids, satisfied=sorted(SATISFIED_DEPENDENCY)).data()
     return [
         {

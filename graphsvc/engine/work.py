@@ -25,7 +25,13 @@ from graphsvc._errors import (
     Problem,
     ValidationFailed,
 )
-from graphsvc.domain.leases import check_holder, check_lease, hash_token, new_tokens
+from graphsvc.domain.leases import (
+    check_holder,
+    check_lease,
+    hash_token,
+    held_in_chain,
+    new_tokens,
+)
 from graphsvc.domain.models import DEFAULT_MAX_LEASE_LOSSES
 from graphsvc.domain.rules import (
     PRIORITY_RANKS,
@@ -36,9 +42,10 @@ from graphsvc.domain.rules import (
 )
 from graphsvc.domain.states import PLAN_TERMINAL, StepStatus
 from graphsvc.domain.transitions import STEP_TRANSITIONS
+from graphsvc.engine.chains import lease_chains, release_chains
 from graphsvc.engine.family import settle
 from graphsvc.engine.gates import gate_events
-from graphsvc.engine.progress import record_events
+from graphsvc.engine.progress import mark_ready, record_events
 from graphsvc.metrics import CLAIM_DURATION, LEASE_EXPIRATIONS
 from graphsvc.store._convert import node_props, to_json
 from graphsvc.store._db import Database, Tx
@@ -70,6 +77,7 @@ _FAMILY_DEPTH = 100
 _START = engine_query("start_step")
 _HEARTBEAT = engine_query("extend_lease")
 _COMPLETE = engine_query("complete_steps")
+_COUNT_FINISHED = engine_query("count_finished_steps")
 _RETRY_LATER = engine_query("schedule_retry")
 _FAIL = engine_query("fail_step")
 _EXPIRED = engine_query("find_expired_leases")
@@ -97,13 +105,15 @@ def _step_view(row: dict[str, Any], tokens: dict[str, str]) -> dict[str, Any]:
         "timeout_seconds": step.get("timeout_seconds"),
         "validate_command": step.get("validate_command"),
         "context": node_props(step["context"]) if step.get("context") else None,
+        "chained_after": step.get("chained_after"),
     }
 
 
 @dataclass(frozen=True)
 class ClaimSpec:
     """What a claim asks for: up to ``max_steps`` steps of ``kinds`` for ``agent_id``
-    with ``capabilities``, leased for ``lease_seconds``."""
+    with ``capabilities``, leased for ``lease_seconds``; with ``chain``, each claimed
+    step with its chain (``engine.chains``) within the same ``max_steps``."""
 
     agent_id: str
     kinds: list[str]
@@ -111,6 +121,14 @@ class ClaimSpec:
     max_steps: int = 1
     lease_seconds: float = 60.0
     plan_ids: tuple[str, ...] = ()
+    chain: bool = False
+
+
+# A claim takes a random max_steps of the first max_steps + _SPREAD READY steps it finds,
+# so concurrent claimers spread over the frontier; it seeks again (up to _SEEKS times in
+# all) while racing claimers took steps it had found.
+_SPREAD = 32
+_SEEKS = 4
 
 
 def _with_running_descendants(tx: Tx, plan_ids: list[str]) -> list[str]:
@@ -126,33 +144,75 @@ def _with_running_descendants(tx: Tx, plan_ids: list[str]) -> list[str]:
     return family
 
 
+def _seek(
+    tx: Tx, spec: ClaimSpec, plan_ids: list[str]
+) -> tuple[list[dict[str, Any]], dict[str, str]]:
+    """Claim READY steps as ``spec`` asks, seeking again while racing claimers took
+    steps this one had found; the claimed rows and their lease tokens by hash."""
+    rows: list[dict[str, Any]] = []
+    tokens: dict[str, str] = {}
+    for _ in range(_SEEKS):
+        wanted = spec.max_steps - len(rows)
+        new = new_tokens(wanted)
+        record = tx.run(
+            _CLAIM_IN_PLANS if spec.plan_ids else _CLAIM,
+            plan_ids=plan_ids,
+            priority_ranks=PRIORITY_RANKS,
+            agent_id=spec.agent_id,
+            kinds=spec.kinds,
+            capabilities=spec.capabilities,
+            max_steps=wanted,
+            window=wanted + _SPREAD,
+            lease_seconds=spec.lease_seconds,
+            lease_hashes=list(new),
+        ).single(strict=True)
+        rows += record["steps"]
+        tokens.update(new)
+        if len(rows) >= spec.max_steps or not record["lost"]:
+            break
+    return rows, tokens
+
+
 def _claim_rows(tx: Tx, spec: ClaimSpec) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """Claim as ``spec`` asks; the claimed steps and their events (not yet written)."""
-    tokens = new_tokens(spec.max_steps)
+    """Claim as ``spec`` asks; the claimed steps (each followed by its chain) and their
+    events (not yet written)."""
     plan_ids = _with_running_descendants(tx, list(spec.plan_ids)) if spec.plan_ids else []
-    rows: list[dict[str, Any]] = tx.run(
-        _CLAIM_IN_PLANS if spec.plan_ids else _CLAIM,
-        plan_ids=plan_ids,
-        priority_ranks=PRIORITY_RANKS,
-        agent_id=spec.agent_id,
-        kinds=spec.kinds,
-        capabilities=spec.capabilities,
-        max_steps=spec.max_steps,
-        lease_seconds=spec.lease_seconds,
-        lease_hashes=list(tokens),
-    ).single(strict=True)["steps"]
-    events = [
-        {
-            "plan_id": r["plan_id"],
-            "step_id": r["id"],
-            "type": "STEP_CLAIMED",
-            "from_status": "READY",
-            "to_status": "ASSIGNED",
-            "actor": spec.agent_id,
-        }
-        for r in rows
-    ]
-    return [_step_view(r, tokens) for r in rows], events
+    rows, tokens = _seek(tx, spec, plan_ids)
+    chains: dict[str, list[dict[str, Any]]] = {}
+    if spec.chain and rows:
+        chains, chain_tokens = lease_chains(
+            tx,
+            [r["id"] for r in rows],
+            spec.max_steps - len(rows),
+            spec.agent_id,
+            spec.kinds,
+            spec.capabilities,
+            spec.lease_seconds,
+        )
+        tokens.update(chain_tokens)
+    claimed: list[dict[str, Any]] = []
+    events: list[dict[str, Any]] = []
+    for row in rows:
+        claimed.append(row)
+        events.append(_event(row, "STEP_CLAIMED", StepStatus.READY, spec.agent_id))
+        for link in chains.get(row["id"], []):
+            claimed.append(link)
+            events.append(_event(link, "STEP_CHAINED", StepStatus.PENDING, spec.agent_id))
+    return [_step_view(r, tokens) for r in claimed], events
+
+
+def _event(row: dict[str, Any], kind: str, before: StepStatus, actor: str) -> dict[str, Any]:
+    event = {
+        "plan_id": row["plan_id"],
+        "step_id": row["id"],
+        "type": kind,
+        "from_status": before.value,
+        "to_status": StepStatus.ASSIGNED.value,
+        "actor": actor,
+    }
+    if row.get("chained_after"):
+        event["detail"] = {"chained_after": row["chained_after"]}
+    return event
 
 
 def _claim_in(tx: Tx, spec: ClaimSpec) -> list[dict[str, Any]]:
@@ -169,6 +229,7 @@ def claim(
     max_steps: int = 1,
     lease_seconds: float = 60.0,
     plan_ids: list[str] | None = None,
+    chain: bool = False,
 ) -> list[dict[str, Any]]:
     """Claim up to ``max_steps`` READY steps of EXECUTING plans for ``agent_id``.
 
@@ -179,9 +240,13 @@ def claim(
     lease token expiring in ``lease_seconds``. With ``plan_ids``, only steps of those
     plans and of the child plans running under them. Returns the claimed steps with
     their inputs, prior work (the outputs of their completed dependencies) and
-    their plan's active ``ExecutionContext``.
+    their plan's active ``ExecutionContext``. With ``chain``, each claimed step is
+    followed by the steps of its chain (``engine.chains``), ASSIGNED with
+    ``chained_after``, all within ``max_steps``.
     """
-    spec = ClaimSpec(agent_id, kinds, capabilities, max_steps, lease_seconds, tuple(plan_ids or ()))
+    spec = ClaimSpec(
+        agent_id, kinds, capabilities, max_steps, lease_seconds, tuple(plan_ids or ()), chain
+    )
     return claim_with(db, spec)
 
 
@@ -263,53 +328,74 @@ def _complete_in(
     then_claim: ClaimSpec | None,
     agent: str | None,
 ) -> BatchCompletion:
+    """One batch completion, in this order so that the plan node (its counters and event
+    sequence, the one lock every writer of a plan shares) is written last and held
+    only to the commit: lock the steps (id order), judge each item, write the steps,
+    make their dependents READY (and open gates), claim the next steps, then count the
+    plans' finished steps, end plans that finished and write the events."""
     digests = {i.step_id: completion_digest(i.outputs, i.changeset) for i in items}
     # Lock the steps in id order: two batches sharing steps take them in one order.
     locked = lock_steps(tx, list(digests))
     outcomes: dict[str, dict[str, Any]] = {}
     apply: list[Completion] = []
-    for item in items:
+    applied: set[str] = set()
+    for item in items:  # in order: a chained step may follow the step before it
         step = locked.get(item.step_id, (None, {}))[0]
-        outcome = judge_completion(step, item, digests[item.step_id], agent)
+        outcome = judge_completion(step, item, digests[item.step_id], agent, frozenset(applied))
         if outcome is None:
             apply.append(item)
+            applied.add(item.step_id)
             outcome = {"step_id": item.step_id, "status": "COMPLETED", "repeated": False}
         outcomes[item.step_id] = outcome
     by_plan: dict[str, list[str]] = {}
     for item in apply:
         by_plan.setdefault(locked[item.step_id][1]["id"], []).append(item.step_id)
-    if apply:
-        rows = [
-            {
-                "step_id": i.step_id,
-                "outputs": to_json(i.outputs or {}),
-                "changeset": to_json(i.changeset or {}),
-                "digest": digests[i.step_id],
-            }
-            for i in apply
-        ]
-        plan_rows = [
-            {"plan_id": pid, "completed": len(ids)} for pid, ids in sorted(by_plan.items())
-        ]
-        tx.run(_COMPLETE, rows=rows, plans=plan_rows).consume()
     events: list[dict[str, Any]] = []
-    for item in apply:
-        step, plan = locked[item.step_id]
-        events.append(
-            {
+    if apply:
+        now = datetime.now(UTC)
+        rows = []
+        for i in apply:
+            begun, done = i.worker_times(now)
+            rows.append(
+                {
+                    "step_id": i.step_id,
+                    "outputs": to_json(i.outputs or {}),
+                    "changeset": to_json(i.changeset or {}),
+                    "digest": digests[i.step_id],
+                    "started_at": begun,
+                    "completed_at": done,
+                }
+            )
+            step, plan = locked[i.step_id]
+            event = {
                 "plan_id": plan["id"],
-                "step_id": item.step_id,
+                "step_id": i.step_id,
                 "type": "STEP_COMPLETED",
                 "from_status": step["status"],
                 "to_status": "COMPLETED",
                 "actor": step["lease_holder"] or actor,
             }
-        )
-    for plan_id, ids in sorted(by_plan.items()):
-        on_failure = locked[ids[0]][1]["on_failure"]
-        events += settle(tx, plan_id, ids, False, on_failure, actor)
-    events += gate_events(tx, events)  # before the claim: a gate step waits for a person
+            if begun or done:  # the worker's own times: the steps of a batch ran apart
+                event["detail"] = {
+                    "started_at": begun.isoformat() if begun else None,
+                    "completed_at": done.isoformat() if done else None,
+                }
+            events.append(event)
+        tx.run(_COMPLETE, rows=rows).consume()
+        events += mark_ready(tx, list(applied))
+        events += gate_events(tx, events)  # before the claim: a gate step waits for a person
     claimed, claim_events = _claim_rows(tx, then_claim) if then_claim else ([], [])
+    if apply:
+        plan_rows = [
+            {"plan_id": pid, "completed": len(ids)} for pid, ids in sorted(by_plan.items())
+        ]
+        tx.run(_COUNT_FINISHED, plans=plan_rows).consume()
+        later: list[dict[str, Any]] = []
+        for plan_id, ids in sorted(by_plan.items()):
+            on_failure = locked[ids[0]][1]["on_failure"]
+            # Dependents are READY already: the plan's end, carried up its family.
+            later += settle(tx, plan_id, [], False, on_failure, actor)
+        events += later + gate_events(tx, later)
     write_plan_events(tx, events + claim_events)
     made_ready = {e["step_id"] for e in events if e.get("to_status") == "READY"}
     left = made_ready - {e["step_id"] for e in claim_events}
@@ -370,14 +456,17 @@ def _fail_locked(
     actor: str | None,
 ) -> str:
     step_id = step["id"]
+    # The steps chained behind it will not follow it now: out of their chain first.
+    released = release_chains(tx, [step_id], actor, f"step {step['key']} before it failed")
     if plan["status"] in PLAN_TERMINAL:
-        return _cancel_orphan(tx, step, plan, error, actor)
+        return _cancel_orphan(tx, step, plan, error, actor, released)
     if retryable and step["retry_count"] < step["max_retries"]:
         delay = backoff_seconds(step["retry_count"])
         tx.run(_RETRY_LATER, step_id=step_id, error=error, delay_ms=int(delay * 1000)).consume()
         record_events(
             tx,
             [
+                *released,
                 {
                     "plan_id": plan["id"],
                     "step_id": step_id,
@@ -387,12 +476,13 @@ def _fail_locked(
                     "to_status": "READY",
                     "message": error,
                     "detail": {"attempt": step["retry_count"] + 1, "backoff_seconds": delay},
-                }
+                },
             ],
         )
         return "READY"
     tx.run(_FAIL, step_id=step_id, error=error).consume()
     events = [
+        *released,
         {
             "plan_id": plan["id"],
             "step_id": step_id,
@@ -401,7 +491,7 @@ def _fail_locked(
             "to_status": "FAILED",
             "actor": actor,
             "message": error,
-        }
+        },
     ]
     events += settle(
         tx, plan["id"], [step_id], bool(step["is_critical"]), plan["on_failure"], actor
@@ -416,6 +506,7 @@ def _cancel_orphan(
     plan: dict[str, Any],
     error: str,
     actor: str | None,
+    released: list[dict[str, Any]],
 ) -> str:
     """A leased step of an ended plan: CANCELLED, not READY (nothing would claim it)."""
     message = f"{error}; the plan is {plan['status']}"
@@ -429,7 +520,7 @@ def _cancel_orphan(
         "actor": actor,
         "message": message,
     }
-    write_plan_events(tx, [event])
+    write_plan_events(tx, [*released, event])
     return "CANCELLED"
 
 
@@ -469,6 +560,10 @@ def _take_back(tx: Tx, row: dict[str, Any]) -> bool:
         or not (step["lease_expired"] or step["timed_out"])
     ):
         return False
+    if held_in_chain(step):  # it never started: back where it was, no lease lost
+        why = f"lease of agent {step['lease_holder']} expired before its chain reached it"
+        write_plan_events(tx, release_chains(tx, [step["id"]], "sweeper", why, with_roots=True))
+        return True
     losses = step.get("lease_losses") or 0
     budget = step.get("max_lease_losses")
     budget = DEFAULT_MAX_LEASE_LOSSES if budget is None else budget
@@ -477,6 +572,9 @@ def _take_back(tx: Tx, row: dict[str, Any]) -> bool:
         why = row["why"] if step["timed_out"] or ended else f"lease expired {losses + 1} times"
         _fail_locked(tx, step, plan, why, True, "sweeper")
         return True
+    released = release_chains(
+        tx, [step["id"]], "sweeper", f"the lease of step {step['key']} before it expired"
+    )
     tx.run(_LEASE_LOST, step_id=step["id"]).consume()
     event = {
         "plan_id": plan["id"],
@@ -488,7 +586,7 @@ def _take_back(tx: Tx, row: dict[str, Any]) -> bool:
         "message": f"lease of agent {step['lease_holder']} expired; the step is READY again",
         "detail": {"lease_losses": losses + 1, "max_lease_losses": budget},
     }
-    write_plan_events(tx, [event])
+    write_plan_events(tx, [*released, event])
     return True
 
 

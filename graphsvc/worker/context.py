@@ -42,6 +42,7 @@ class ClaimedStep:
     timeout_seconds: float | None = None
     validate_command: str | None = None
     context: dict[str, Any] | None = None
+    chained_after: str | None = None  # leased with a chain: the step it runs after
 
     @classmethod
     def from_api(cls, data: Mapping[str, Any]) -> ClaimedStep:
@@ -60,6 +61,7 @@ class ClaimedStep:
             timeout_seconds=data.get("timeout_seconds"),
             validate_command=data.get("validate_command"),
             context=data.get("context"),
+            chained_after=data.get("chained_after"),
         )
 
     def as_dict(self) -> dict[str, Any]:
@@ -78,6 +80,7 @@ class ClaimedStep:
             "timeout_seconds": self.timeout_seconds,
             "validate_command": self.validate_command,
             "context": self.context,
+            "chained_after": self.chained_after,
         }
 
 

@@ -35,6 +35,7 @@ import signal
 import threading
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -85,12 +86,22 @@ class Worker:
     It claims as ``agent_id``; by default as the agent its key is bound to (a worker
     key, ``GET /v1/whoami``), else as a new agent ``graphsvc-worker-...``.
 
-    A slot runs its claimed steps one after another. Instant steps (``noop``)
-    are not started or heartbeated: their results go back together in one
-    ``POST /v1/steps/complete`` that also claims the slot's next batch, so a
-    slot of short steps makes one request per batch. Other steps are started,
-    heartbeated every third of ``lease_seconds`` (with the batch's steps still
-    queued behind them) and reported one by one.
+    A slot runs its claimed steps one after another, in the order claimed. Instant
+    steps (``noop``) are not started or heartbeated: their results go back together
+    in one ``POST /v1/steps/complete`` that also claims the slot's next
+    ``instant_batch`` instant steps (default 64), so a slot of short steps makes one
+    request per batch. Other steps are started, heartbeated every third of
+    ``lease_seconds`` (with the batch's steps still queued behind them) and reported
+    one by one; a slot takes ``batch`` of them at a time (default 1: real work one
+    step per slot).
+
+    Claims ask for chains (``chain``, on by default; DESIGN.md section 2): a claimed
+    step comes with the steps that can only run after it, which the slot runs back
+    to back, so a linear run of noop steps costs one claim and one completion per
+    ``instant_batch`` steps. A chained step gets the outputs of the step before it
+    in its ``prior_work``; when that step does not complete (it failed, or the API
+    refused it), the steps chained behind it are not run (the API has returned them
+    to their plan).
 
     ``stop()`` asks every slot to finish its current steps and return.
     """
@@ -109,6 +120,8 @@ class Worker:
         plan_ids: list[str] | None = None,
         key: str | None = None,
         builtins: bool = True,
+        instant_batch: int = 64,
+        chain: bool = True,
     ) -> None:
         self.client = api if isinstance(api, ApiClient) else ApiClient(api, key)
         self.config = config or ExecutorConfig()
@@ -131,6 +144,8 @@ class Worker:
         self.wait_seconds = wait_seconds
         self.on_event = on_event or (lambda _kind, _step: None)
         self.batch = batch
+        self.instant_batch = instant_batch
+        self.chain = chain
         self.plan_ids = plan_ids or []
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
@@ -206,14 +221,19 @@ class Worker:
         for thread in self._threads:
             thread.join(timeout)
 
-    def _claim_body(self) -> dict[str, Any]:
+    def _claim_body(self, instant: bool = False) -> dict[str, Any]:
+        """A claim of every kind it handles, ``batch`` steps at most; ``instant``: of its
+        instant kinds only, ``instant_batch`` at most (the claim a batch of instant
+        completions carries)."""
+        kinds = sorted(self._instant) if instant else self.kinds
         return {
             "agent_id": self.agent_id,
             "capabilities": self.capabilities,
-            "kinds": self.kinds,
-            "max_steps": self.batch,
+            "kinds": kinds,
+            "max_steps": self.instant_batch if instant else self.batch,
             "lease_seconds": self.lease_seconds,
             "plan_ids": self.plan_ids,
+            "chain": self.chain,
         }
 
     def _leases(self, steps: list[dict[str, Any]], claimed_at: float) -> list[Lease]:
@@ -256,17 +276,60 @@ class Worker:
                 delay = min(delay * 2, _MAX_RETRY_SECONDS)
 
     def _run_batch(self, leases: list[Lease]) -> list[Lease]:
-        """Run a claimed batch; returns the next batch claimed with its completions."""
-        instant = [lease for lease in leases if self._is_instant(lease.step)]
-        others = [lease for lease in leases if not self._is_instant(lease.step)]
-        for i, lease in enumerate(others):
-            self._run(lease, queued=others[i + 1 :] + instant)
-        instant = [lease for lease in instant if not lease.lost.is_set()]
-        if not instant:
+        """Run a claimed batch in its order; returns the next batch, claimed with the last
+        completion of its instant steps.
+
+        Instant steps wait in a group for one completion request; the group is sent
+        before a step that is chained after one of them runs (that step may not start
+        before the one before it completes), and at the end with the next claim."""
+        done: dict[str, dict[str, Any]] = {}  # completed here: outputs by step id
+        broken: set[str] = set()  # did not complete here: its chain does not go on
+        group: list[Lease] = []
+        for i, lease in enumerate(leases):
+            after = lease.step.chained_after
+            if after in broken:
+                broken.add(lease.id)
+                continue
+            if after in done:  # its prior work: the outputs of the step before it
+                before = next(x.step for x in leases if x.id == after)
+                lease.step.prior_work.append(
+                    {"key": before.key, "name": before.name, "outputs": done[after]}
+                )
+            if self._is_instant(lease.step) and not lease.lost.is_set():
+                group.append(lease)
+                continue
+            if any(g.id == after for g in group):
+                self._complete_group(group, None, done, broken)
+                group = []
+                if after in broken:
+                    broken.add(lease.id)
+                    continue
+            queued = [x for x in leases[i + 1 :] if not self._is_instant(x.step)] + group
+            outputs = self._run(lease, queued)
+            if outputs is None:
+                broken.add(lease.id)
+            else:
+                done[lease.id] = outputs
+        if not group:
             return []
-        results = [{"step_id": x.id, "lease_token": x.token, "outputs": {}} for x in instant]
-        claim = None if self._stop.is_set() else self._claim_body()
+        claim = None if self._stop.is_set() or not self._instant else self._claim_body(True)
         asked = time.monotonic()
+        return self._leases(self._complete_group(group, claim, done, broken), asked)
+
+    def _complete_group(
+        self,
+        group: list[Lease],
+        claim: dict[str, Any] | None,
+        done: dict[str, dict[str, Any]],
+        broken: set[str],
+    ) -> list[dict[str, Any]]:
+        """Complete instant steps in one request (with ``claim``: claiming the next ones in
+        the same transaction); returns the steps claimed."""
+        now = datetime.now(UTC).isoformat()
+        results = [
+            {"step_id": x.id, "lease_token": x.token, "outputs": {}, "completed_at": now}
+            for x in group
+        ]
         sent: list[bool] = []
 
         def complete() -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
@@ -275,15 +338,15 @@ class Worker:
             sent.append(True)
             return self.client.complete_batch(results, None if again else claim)
 
-        outcomes, claimed = self._deliver(
-            complete, instant, f"completion of {len(results)} step(s)"
-        )
-        for lease, outcome in zip(instant, outcomes, strict=True):
+        outcomes, claimed = self._deliver(complete, group, f"completion of {len(results)} step(s)")
+        for lease, outcome in zip(group, outcomes, strict=True):
             if outcome.get("error"):
                 log.warning("step %s: %s", lease.key, outcome["error"]["message"])
+                broken.add(lease.id)
             else:
+                done[lease.id] = {}
                 self.on_event("completed", lease.step.as_dict())
-        return self._leases(claimed, asked)
+        return claimed
 
     def _heartbeat(self, leases: list[Lease], done: threading.Event) -> None:
         """Renew ``leases`` every third of the lease until ``done``; a beat that got no
@@ -352,10 +415,11 @@ class Worker:
         validate(ctx.step.as_dict(), self.config, ctx.cancel_event)
         return result
 
-    def _run(self, lease: Lease, queued: list[Lease]) -> None:
+    def _run(self, lease: Lease, queued: list[Lease]) -> dict[str, Any] | None:
+        """Start, run and report one step; its outputs when it completed, else None."""
         if lease.lost.is_set():
             log.warning("step %s: its lease was lost before it started; not run", lease.key)
-            return
+            return None
         step = lease.step.as_dict()
         ctx = StepContext(lease, self.client, Path(self.config.workdir), self.lease_seconds)
         done = threading.Event()
@@ -392,6 +456,7 @@ class Worker:
                 except (ValidationFailed, TooLarge) as exc:
                     raise StepFailed(f"the API refused its result: {exc.message}", False) from exc
                 self.on_event("completed", step)
+                return dict(outputs)
         except StepFailed as failure:
             if lease.lost.is_set():
                 log.warning("step %s stopped: %s", lease.key, failure.message)
@@ -403,6 +468,7 @@ class Worker:
             log.warning("step %s: %s", lease.key, exc)
         finally:
             done.set()
+        return None
 
     def _report_failure(self, lease: Lease, failure: StepFailed) -> None:
         try:

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter, Request
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 from starlette.concurrency import run_in_threadpool
 
 from graphsvc.api._signal import CLAIM_POLL_SECONDS, WorkSignal
@@ -40,6 +40,13 @@ class ClaimRequest(BaseModel):
         description="Claim only steps of these plans and of the child plans running under "
         "them (empty: any plan).",
     )
+    chain: bool = Field(
+        default=False,
+        description="Also lease each claimed step's chain (within max_steps): the steps "
+        "that can only run after it, each the only dependent of the one before and "
+        "depending on it alone. They come right after it, ASSIGNED with chained_after; "
+        "run them in order and complete them together (DESIGN.md section 2).",
+    )
 
     def to_spec(self, who: Principal) -> work.ClaimSpec:
         """The claim as the store takes it; ``PermissionDenied`` when ``who`` (a worker
@@ -53,6 +60,7 @@ class ClaimRequest(BaseModel):
             self.max_steps,
             self.lease_seconds,
             tuple(self.plan_ids),
+            self.chain,
         )
 
 
@@ -72,6 +80,12 @@ class ClaimedStep(BaseModel):
     validate_command: str | None = None
     context: dict[str, Any] | None = Field(
         default=None, description="The plan's active ExecutionContext, if any."
+    )
+    chained_after: str | None = Field(
+        default=None,
+        description="Leased with a chain: the id of the step it runs after. It may be "
+        "completed only after that step (or in the same batch, after it), and its "
+        "prior_work lacks that step's outputs, which the claimer has.",
     )
 
 
@@ -94,6 +108,21 @@ class CompleteBody(LeaseBody):
 
 class CompletionItem(CompleteBody):
     step_id: str
+    started_at: datetime | None = Field(
+        default=None, description="When the worker started it (ISO 8601 with a zone)."
+    )
+    completed_at: datetime | None = Field(
+        default=None,
+        description="When the worker finished it: the step's completed_at and its "
+        "event's detail keep it (not later than the server's clock).",
+    )
+
+    @field_validator("started_at", "completed_at")
+    @classmethod
+    def _aware(cls, value: datetime | None) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            raise ValueError("give a time zone (e.g. 2026-01-01T12:00:00Z)")
+        return value
 
 
 class BatchCompleteBody(BaseModel):
@@ -194,9 +223,16 @@ def complete_steps(
     token, status, idempotent repeat, a worker key's own leases only); a refused
     one is reported in its ``error`` (403, 404 or 409) and changes nothing while
     the others apply, so the answer is 200. A step id given twice is a 422 and
-    changes nothing.
+    changes nothing. Results apply in order: a chained step (``chained_after``) may
+    follow the step it runs after in the same batch, so a chain costs one request;
+    one whose step before is neither COMPLETED nor earlier in the batch is a 409.
+    Each item may carry the worker's ``started_at`` and ``completed_at``: events
+    keep the batch's order and these times.
     """
-    items = [Completion(r.step_id, r.lease_token, r.outputs, r.changeset) for r in body.results]
+    items = [
+        Completion(r.step_id, r.lease_token, r.outputs, r.changeset, r.started_at, r.completed_at)
+        for r in body.results
+    ]
     spec = body.claim.to_spec(who) if body.claim is not None else None
     done = work.complete_many(db, items, actor=who.name, then_claim=spec, agent=who.agent)
     # Every step these made READY went to this caller: waiting claims need not wake.
