@@ -2,7 +2,11 @@
 // user -> message -> analysis that created it, every decision and who approved or rejected
 // it, every modification and who requested it, every transition (Event) with its actor,
 // and every agent communication about the plan or its steps.
-// Parameters: $plan_id
+// A page at a time: the rows after the cursor ($after_time, $after_kind, $after_id: the
+// last row of the page before, all null for the first page), at most $limit, in
+// (time, kind, subject_id) order. A plan's events, the bulk of it, are read through the
+// (plan_id, timestamp) index from the cursor on, so a page does not read the whole trail.
+// Parameters: $plan_id, $after_time, $after_kind, $after_id, $limit
 // Result columns: time, kind, actor, summary, subject_id
 MATCH (p:ExecutionPlan {id: $plan_id})
 CALL {
@@ -42,7 +46,14 @@ CALL {
          s.key]), '') + coalesce(': ' + m.reason, '') AS summary, m.id AS subject_id
   UNION
   WITH p
-  MATCH (e:Event)-[:ABOUT]->(p)
+  MATCH (e:Event)
+  WHERE e.plan_id = p.id
+    AND e.timestamp >= coalesce(datetime($after_time), datetime({epochMillis: 0}))
+    AND ($after_time IS NULL OR e.timestamp > datetime($after_time) OR 'EVENT' > $after_kind
+         OR ('EVENT' = $after_kind AND e.id > $after_id))
+  WITH e
+  ORDER BY e.timestamp, e.id
+  LIMIT $limit
   RETURN e.timestamp AS time, 'EVENT' AS kind, e.actor AS actor,
          e.type + coalesce(' ' + head([(e)-[:ABOUT]->(s:ExecutionStep) | s.key]), '') +
          coalesce(' ' + e.from_status, '') + coalesce(' -> ' + e.to_status, '') +
@@ -62,5 +73,10 @@ CALL {
          c.message_type + ' to ' + head([(t:Agent)-[:RECEIVES]->(c) | t.id]) + ': ' +
          c.subject AS summary, c.id AS subject_id
 }
+WITH time, kind, actor, summary, subject_id, coalesce(time, datetime({epochMillis: 0})) AS at
+WHERE $after_time IS NULL OR at > datetime($after_time)
+   OR (at = datetime($after_time)
+       AND (kind > $after_kind OR (kind = $after_kind AND subject_id > $after_id)))
 RETURN time, kind, actor, summary, subject_id
-ORDER BY time, kind
+ORDER BY at, kind, subject_id
+LIMIT $limit

@@ -49,6 +49,10 @@ CREATE INDEX step_key IF NOT EXISTS FOR (n:ExecutionStep) ON (n.key);
 // (each step carries its plan's id, plan_id), at a cost that does not grow with the
 // number of other plans' steps sharing the key.
 CREATE INDEX step_plan_key IF NOT EXISTS FOR (n:ExecutionStep) ON (n.plan_id, n.key);
+// A plan's steps are read a page at a time, in step_number order, through this index.
+CREATE INDEX step_plan_number IF NOT EXISTS FOR (n:ExecutionStep) ON (n.plan_id, n.step_number);
+// A plan's audit trail is read a page at a time, in time order: its events through this.
+CREATE INDEX event_plan_timestamp IF NOT EXISTS FOR (n:Event) ON (n.plan_id, n.timestamp);
 CREATE INDEX event_timestamp IF NOT EXISTS FOR (n:Event) ON (n.timestamp);
 CREATE INDEX event_seq IF NOT EXISTS FOR (n:Event) ON (n.seq);
 CREATE INDEX decision_status IF NOT EXISTS FOR (n:Decision) ON (n.status);

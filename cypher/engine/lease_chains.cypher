@@ -4,7 +4,7 @@
 // Parameters: $agent_id, $chains, $lease_seconds, $step_chain_to, $step_completed, $step_pending
 // Each of chains is {head, ids, hashes}: the claimed step, its links in order, a lease
 // token hash for each link.
-// Result columns: steps
+// Result columns: head, steps
 MATCH (agent:Agent {id: $agent_id})
 UNWIND $chains AS chain
 CALL (agent, chain) {

@@ -12,7 +12,7 @@ from graphsvc._errors import GraphsvcError, NotFoundError
 from graphsvc.cli._app import plan_app
 from graphsvc.cli._common import Api, ApiKey, api_client, console, one_line_errors, read_plan
 from graphsvc.cli._render import audit_table, family_tree, plan_list_table, plan_tree
-from graphsvc.domain import PlanPublic, PlanStatus, PlanSummary
+from graphsvc.domain import PlanStatus, PlanSummary
 from graphsvc.domain.models import StatusTree
 from graphsvc.worker import ApiClient
 
@@ -30,7 +30,7 @@ def step_id_of(client: ApiClient, ref: str) -> str:
     if not plan_id:
         return key
     try:
-        plan = PlanPublic.model_validate(client.call("GET", f"/v1/plans/{quote(plan_id)}"))
+        plan = client.get_plan(plan_id)
     except NotFoundError:
         plan = None
     step = next((s for s in plan.steps if s.key == key), None) if plan else None
@@ -73,7 +73,7 @@ def plan_list(
 def plan_show(plan_id: str, api: Api = None, api_key: ApiKey = None) -> None:
     """Show a plan: its steps with status, and progress."""
     with api_client(api, api_key) as client:
-        plan = PlanPublic.model_validate(client.call("GET", f"/v1/plans/{quote(plan_id)}"))
+        plan = client.get_plan(plan_id)
         page = f"{str(client.http.base_url).rstrip('/')}/ui/plans/{quote(plan.id)}"
     console.print(plan_tree(plan))
     if api:  # an in-process API ends with this command: its page would too
@@ -312,5 +312,5 @@ def plan_audit(plan_id: str, api: Api = None, api_key: ApiKey = None) -> None:
     """The plan's audit trail in time order: who asked, what the AI concluded and decided,
     who approved, every change and transition, communications."""
     with api_client(api, api_key) as client:
-        rows = client.call("GET", f"/v1/plans/{quote(plan_id)}/audit")
+        rows = client.audit(plan_id)
     console.print(audit_table(rows))

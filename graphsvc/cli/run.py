@@ -21,7 +21,7 @@ from graphsvc.cli._common import (
     read_plan,
 )
 from graphsvc.cli._render import family_tree, spec_table
-from graphsvc.cli.serve import AgentCmd, Batch, Slots
+from graphsvc.cli.serve import AgentCmd, Batch, Chain, InstantBatch, Slots
 from graphsvc.domain import PLAN_TERMINAL, PlanPublic, PlanStatus
 from graphsvc.domain.models import StatusTree
 from graphsvc.worker import ApiClient, ExecutorConfig, Worker
@@ -40,6 +40,8 @@ def run_cmd(
     file: Path,
     slots: Slots = 4,
     batch: Batch = 1,
+    instant_batch: InstantBatch = 64,
+    chain: Chain = True,
     allow_commands: Annotated[
         bool, typer.Option(help="Run [prog] steps (your own file: on by default).")
     ] = True,
@@ -74,6 +76,8 @@ def run_cmd(
             slots=slots,
             wait_seconds=0.5,
             batch=batch,
+            instant_batch=instant_batch,
+            chain=chain,
             plan_ids=[created["id"]],
         )
         worker.start()

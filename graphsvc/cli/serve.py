@@ -33,7 +33,23 @@ Batch = Annotated[
     typer.Option(
         min=1,
         max=1000,
-        help="Steps a slot claims at once; noop steps are completed together in one request.",
+        help="Steps of real work a slot claims at once (run one after another).",
+    ),
+]
+InstantBatch = Annotated[
+    int,
+    typer.Option(
+        min=1,
+        max=1000,
+        help="Instant (noop) steps a slot claims at once; they are completed together in "
+        "one request that also claims the next ones.",
+    ),
+]
+Chain = Annotated[
+    bool,
+    typer.Option(
+        help="Claim each step with its chain (the steps that can only run after it) and run "
+        "them back to back (DESIGN.md section 2).",
     ),
 ]
 
@@ -73,6 +89,8 @@ def worker_cmd(
     api_key: ApiKey = None,
     slots: Slots = 4,
     batch: Batch = 1,
+    instant_batch: InstantBatch = 64,
+    chain: Chain = True,
     allow_commands: AllowCommands = False,
     agent_cmd: AgentCmd = None,
     capability: Annotated[list[str] | None, typer.Option(help="A capability (repeatable).")] = None,
@@ -97,9 +115,18 @@ def worker_cmd(
     config = ExecutorConfig(allow_commands=allow_commands, agent_cmd=agent_cmd, workdir=Path.cwd())
     metrics = WorkerMetrics()
 
+    instant = {"count": 0, "shown": time.monotonic()}
+
     def on_event(kind: str, step: dict[str, Any]) -> None:
         metrics.on_event(kind, step)
-        console.print(f"{kind:9} {step['key']}")
+        if kind != "completed" or step["kind"] != "noop":
+            console.print(f"{kind:9} {step['key']}")
+            return
+        # Instant steps complete by the thousand: a line a second says how many.
+        instant["count"] += 1
+        if time.monotonic() - instant["shown"] >= 1.0:
+            console.print(f"completed {instant['count']} noop step(s)")
+            instant.update(count=0, shown=time.monotonic())
 
     worker = Worker(
         ApiClient(api, api_key),
@@ -111,6 +138,8 @@ def worker_cmd(
         lease_seconds=lease_seconds,
         on_event=on_event,
         batch=batch,
+        instant_batch=instant_batch,
+        chain=chain,
     )
     try:
         who = f"worker {worker.agent_id}"

@@ -264,7 +264,14 @@ class PlanSummary(BaseModel):
 class PlanPublic(PlanSummary):
     """A plan with its steps and progress, as ``GET /v1/plans/{id}`` returns it."""
 
-    steps: list[StepPublic] = Field(default_factory=list)
+    steps: list[StepPublic] = Field(
+        default_factory=list,
+        description="A page of its steps in step_number order (progress counts them all).",
+    )
+    next_steps_after: int | None = Field(
+        default=None,
+        description="Pass as steps_after for the next page of steps; null on the last page.",
+    )
 
 
 class PlanCreated(BaseModel):

@@ -6,7 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -28,6 +28,7 @@ __all__ = [
     "completion_digest",
     "judge_completion",
     "priority_rank",
+    "progress_from_counts",
     "progress_of",
     "routing_capability",
 ]
@@ -125,9 +126,13 @@ def routing_capability(required: list[str]) -> str:
 
 def progress_of(statuses: list[str]) -> Progress:
     """Progress from step statuses: terminal / all, counted now (DESIGN.md section 2)."""
-    counts = Counter(statuses)
+    return progress_from_counts(Counter(statuses))
+
+
+def progress_from_counts(counts: Mapping[str, int]) -> Progress:
+    """Progress from the number of steps in each status (``progress_of``)."""
     terminal = sum(n for status, n in counts.items() if status in STEP_TERMINAL)
-    total = len(statuses)
+    total = sum(counts.values())
     return Progress(
         total=total,
         terminal=terminal,

@@ -12,7 +12,7 @@ from graphsvc.domain.states import SATISFIED_DEPENDENCY, PlanStatus, StepStatus
 from graphsvc.engine.gates import GATE_KINDS, close_decisions, gate_events
 from graphsvc.store._db import Tx
 from graphsvc.store._events import write_plan_events
-from graphsvc.store._queries import engine_query, load_query
+from graphsvc.store._queries import engine_query
 
 __all__ = ["after_terminal", "mark_initial_ready", "mark_ready", "recheck", "record_events"]
 
@@ -52,6 +52,7 @@ def mark_ready(tx: Tx, step_ids: list[str]) -> list[dict[str, Any]]:
 
 
 _SET_READY = engine_query("set_steps_ready")
+_STARTABLE = engine_query("find_startable_steps")
 
 
 _RECHECK = engine_query("recheck_steps")
@@ -76,14 +77,12 @@ def recheck(tx: Tx, step_ids: list[str], actor: str | None) -> list[dict[str, An
 
 
 def mark_initial_ready(tx: Tx, plan_id: str, actor: str | None) -> list[dict[str, Any]]:
-    """When a plan starts or resumes: make READY every PENDING step that
-    ``cypher/get_ready_steps.cypher`` (the from-scratch answer) says may run.
+    """When a plan starts or resumes: make READY every PENDING step that may run,
+    computed from scratch (``find_startable_steps``; ``cypher/get_ready_steps.cypher``
+    answers the same for people).
     Returns the events to write."""
-    candidates = [
-        r["id"]
-        for r in tx.run(load_query("get_ready_steps").body, plan_id=plan_id)
-        if r["status"] == StepStatus.PENDING.value
-    ]
+    found = tx.run(_STARTABLE, plan_id=plan_id, satisfied=sorted(SATISFIED_DEPENDENCY))
+    candidates = [r["id"] for r in found]
     ready = [r["id"] for r in tx.run(_SET_READY, step_ids=candidates)]
     return [
         {

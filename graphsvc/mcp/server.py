@@ -16,7 +16,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import parse_qs, quote, urlsplit
 
 from mcp.server.mcpserver import MCPServer
 
@@ -293,12 +293,19 @@ def build_server(client: ApiClient, role: str, principal: str, agent_id: str | N
         return tree_view(plan_id, depth)
 
     @tool
-    def get_audit(plan_id: str, offset: int = 0) -> Any:
+    def get_audit(plan_id: str, after: str | None = None) -> Any:
         """A plan's audit trail in time order: who asked, decisions and approvals, every
-        change with its reason, every transition with its actor; 100 entries from
-        offset."""
-        audit = call("GET", f"/v1/plans/{quote(plan_id)}/audit")
-        return page(audit, offset, "audit", "get_audit")
+        change with its reason, every transition with its actor; 100 entries after the
+        cursor ``after`` (from the start without one)."""
+        params: dict[str, Any] = {"limit": MAX_ITEMS}
+        if after:
+            params["after"] = after
+        rows, following = client.page(f"/v1/plans/{quote(plan_id)}/audit", **params)
+        result: dict[str, Any] = {"audit": cut_texts(rows, "get_audit")}
+        if following:
+            cursor = parse_qs(urlsplit(following).query)["after"][0]
+            result["note"] = f"more: call get_audit with after={cursor!r}"
+        return result
 
     # Plans and their trees are resources too.
     @server.resource(

@@ -15,6 +15,7 @@ from graphsvc.domain.models import (
 from graphsvc.domain.rules import (
     PRIORITY_RANKS,
     priority_rank,
+    progress_from_counts,
     progress_of,
     routing_capability,
 )
@@ -201,9 +202,17 @@ def write_plans(tx: Tx, new: list[NewPlan], actor: str | None) -> None:
     )
 
 
-def _plan_record(tx: Tx, plan_id: str) -> dict[str, Any] | None:
-    record = tx.run(load_query("get_plan").body, plan_id=plan_id).single()
-    return None if record is None else {"plan": record["plan"], "steps": record["steps"]}
+# Without a limit: every step (the store's own readers of whole plans).
+_ALL_STEPS = 2**62
+
+
+def _plan_record(
+    tx: Tx, plan_id: str, steps_after: int, limit: int
+) -> dict[str, Any] | None:
+    record = tx.run(
+        load_query("get_plan").body, plan_id=plan_id, steps_after=steps_after, limit=limit
+    ).single()
+    return None if record is None else record.data()
 
 
 def steps_settled(steps: list[dict[str, Any]]) -> bool:
@@ -212,18 +221,35 @@ def steps_settled(steps: list[dict[str, Any]]) -> bool:
     return all(s.get("status") is not None for s in steps)
 
 
-def get_plan(db: Database, plan_id: str) -> PlanPublic:
-    """The plan with its steps (in order), dependencies and progress; ``NotFoundError`` if none.
-    A step read mid-write without its properties is read again (``Database.read_settled``)."""
+def get_plan(
+    db: Database, plan_id: str, steps_after: int = 0, limit: int | None = None
+) -> PlanPublic:
+    """The plan with its steps in order (those numbered after ``steps_after``, at most
+    ``limit``; all without one), their dependencies, and the progress of all its
+    steps; ``next_steps_after`` is the ``steps_after`` of the next page (None after
+    the last). ``NotFoundError`` if none. A step read mid-write without its
+    properties is read again (``Database.read_settled``)."""
+    size = _ALL_STEPS if limit is None else limit + 1  # one more: is there a next page?
     record = db.read_settled(
-        _plan_record, lambda r: r is None or steps_settled(r["steps"]), plan_id
+        _plan_record,
+        lambda r: r is None or steps_settled(r["steps"]),
+        plan_id,
+        steps_after,
+        size,
     )
     if record is None:
         raise NotFoundError(f"no plan with id {plan_id!r}", {"plan_id": plan_id})
     steps = [node_props(s) for s in record["steps"]]
-    plan = node_props(record["plan"])
+    more = limit is not None and len(steps) > limit
+    steps = steps[:limit] if limit is not None else steps
+    counts = {c["status"]: c["count"] for c in record["statuses"] if c["count"]}
     return PlanPublic.model_validate(
-        {**plan, "steps": steps, "progress": progress_of([s["status"] for s in steps])}
+        {
+            **node_props(record["plan"]),
+            "steps": steps,
+            "progress": progress_from_counts(counts),
+            "next_steps_after": steps[-1]["step_number"] if more else None,
+        }
     )
 
 

@@ -103,6 +103,28 @@ class Client:
             return response.json()
         self._raise_for(response)
 
+    def page(self, path: str, **params: Any) -> tuple[Any, str | None]:
+        """``GET path``: the decoded answer and the address of the next page (its ``Link:
+        <...>; rel="next"`` header, RFC 8288), None on the last; errors as ``call``."""
+        try:
+            response = self.http.request("GET", path, params=params or None)
+        except httpx.TransportError as exc:
+            raise ApiUnreachable(
+                f"no answer from the API at {self.http.base_url} (GET {path}): "
+                f"{type(exc).__name__} {exc}"
+            ) from exc
+        if not response.is_success:
+            self._raise_for(response)
+        return response.json(), response.links.get("next", {}).get("url")
+
+    def every_page(self, path: str, **params: Any) -> list[Any]:
+        """``GET path`` and each next page it links to (``page``): their lists, joined."""
+        items, following = self.page(path, **params)
+        while following:
+            more, following = self.page(following)
+            items += more
+        return list(items)
+
     def _raise_for(self, response: httpx.Response) -> NoReturn:
         """The error an unsuccessful answer stands for, as above."""
         try:
@@ -209,9 +231,21 @@ class Client:
         )
         return PlanCreated.model_validate(answer)
 
-    def get_plan(self, plan_id: str) -> PlanPublic:
-        """``GET /v1/plans/{id}``: a plan with its steps and progress."""
-        return PlanPublic.model_validate(self.call("GET", f"/v1/plans/{_segment(plan_id)}"))
+    def get_plan(self, plan_id: str, all_steps: bool = True) -> PlanPublic:
+        """``GET /v1/plans/{id}``: a plan with its steps and progress; with ``all_steps``
+        every page of its steps (one request per 1,000 steps), else the first page."""
+        path = f"/v1/plans/{_segment(plan_id)}"
+        plan = PlanPublic.model_validate(self.call("GET", path))
+        while all_steps and plan.next_steps_after is not None:
+            page = PlanPublic.model_validate(
+                self.call("GET", path, params={"steps_after": plan.next_steps_after})
+            )
+            plan = page.model_copy(update={"steps": plan.steps + page.steps})
+        return plan
+
+    def audit(self, plan_id: str) -> list[dict[str, Any]]:
+        """``GET /v1/plans/{id}/audit``, every page: the plan's audit trail in time order."""
+        return self.every_page(f"/v1/plans/{_segment(plan_id)}/audit")
 
     def list_plans(
         self, root_only: bool = True, status: PlanStatus | None = None, limit: int = 50

@@ -145,7 +145,9 @@ def test_each_child_changeset_merges_its_steps_and_the_step_stores_the_merge(
     }
     # The same, as a person sees it in Browser with the query file.
     rows = client.post(
-        "/v1/queries/get_plan", json={"parameters": {"plan_id": parent}}, headers=COORD
+        "/v1/queries/get_plan",
+        json={"parameters": {"plan_id": parent, "steps_after": 0, "limit": 100}},
+        headers=COORD,
     ).json()["rows"]
     assert '"key-B1"' in rows[0]["steps"][0]["changeset"]
 

@@ -186,12 +186,21 @@ def test_from_a_message_to_an_approved_plan_with_gates_and_its_audit(client: Tes
     summaries = [row["summary"] for row in trail if row["kind"] == "EVENT"]
     assert any("SHIP" in s and "COMPLETED" in s for s in summaries)
     assert note["id"] in {row["subject_id"] for row in trail}
+    first_page = {"plan_id": plan_id, "after_time": None, "after_kind": None, "after_id": None}
     rows = _post(
-        client, "/v1/queries/get_audit_chain", {"parameters": {"plan_id": plan_id}}, COORD, 200
+        client,
+        "/v1/queries/get_audit_chain",
+        {"parameters": {**first_page, "limit": 1000}},
+        COORD,
+        200,
     )["rows"]
     assert len(rows) == len(trail)
     superseded = _post(
-        client, "/v1/queries/get_plan", {"parameters": {"plan_id": plan_id}}, COORD, 200
+        client,
+        "/v1/queries/get_plan",
+        {"parameters": {"plan_id": plan_id, "steps_after": 0, "limit": 1000}},
+        COORD,
+        200,
     )
     assert superseded["rows"]
 

@@ -126,7 +126,7 @@ def test_lease_tokens_are_shown_only_to_the_claimer(client: TestClient, db: Data
         ),
         client.post(
             "/v1/queries/get_plan",
-            json={"parameters": {"plan_id": plan_id}},
+            json={"parameters": {"plan_id": plan_id, "steps_after": 0, "limit": 100}},
             headers=auth("viewer"),
         ),
     ]

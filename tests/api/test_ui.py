@@ -92,7 +92,8 @@ def test_the_page_draws_the_plan_and_follows_it_live(
     plan_id, ids = created.id, created.step_ids
     lifecycle.transition_plan(db, plan_id, "start")
     [spawner] = work.claim(db, "drawer", ["subplan"], [], plan_ids=[plan_id])
-    child_spec = parse_spec({"name": "child", "steps": [{"key": "K", "kind": kind}]})
+    # Of another kind than A: a claim of A's kind takes A, not one of the family's others.
+    child_spec = parse_spec({"name": "child", "steps": [{"key": "K", "kind": f"{kind}-child"}]})
     children.spawn(db, spawner["id"], spawner["lease_token"], [child_spec])
 
     browser.get(f"{live_api}/ui/plans/{plan_id}#key={KEYS['viewer']}")

@@ -21,6 +21,10 @@ SAMPLE = {
     "agent_id": "none",
     "capabilities": [],
     "communication_id": "none",
+    "steps_after": 0,
+    "after_time": None,
+    "after_kind": None,
+    "after_id": None,
 }
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Query, Request
+from fastapi import APIRouter, Body, Query, Request, Response
 from fastapi.responses import PlainTextResponse
 from pydantic import BaseModel, Field
 
@@ -159,9 +159,32 @@ def list_plans(
 
 
 @router.get("/{plan_id}", response_model=PlanPublic)
-def get_plan(plan_id: str, db: DbDep, _: Reader) -> PlanPublic:
-    """The plan, its steps in order (status, dependencies by key) and progress. 404 if unknown."""
-    return plan_store.get_plan(db, plan_id)
+def get_plan(
+    plan_id: str,
+    request: Request,
+    response: Response,
+    db: DbDep,
+    _: Reader,
+    steps_after: Annotated[
+        int, Query(ge=0, description="Steps numbered after this (0: from the first).")
+    ] = 0,
+    limit: Annotated[int, Query(ge=1, le=5000, description="Steps in this page.")] = 1000,
+) -> PlanPublic:
+    """The plan, a page of its steps in order (status, dependencies by key) and the
+    progress of all of them. A page holds the steps numbered after ``steps_after``, at
+    most ``limit`` (default 1,000); ``next_steps_after`` (and a ``Link: <...>;
+    rel="next"`` header, RFC 8288) gives the next page, null on the last. A page costs
+    its own steps, not the plan's. 404 if unknown."""
+    plan = plan_store.get_plan(db, plan_id, steps_after, limit)
+    if plan.next_steps_after is not None:
+        _link_next(request, response, steps_after=plan.next_steps_after, limit=limit)
+    return plan
+
+
+def _link_next(request: Request, response: Response, **params: Any) -> None:
+    """The ``Link`` header (RFC 8288) to the next page: this request with ``params``."""
+    url = request.url.include_query_params(**params)
+    response.headers["Link"] = f'<{url.path}?{url.query}>; rel="next"'
 
 
 @router.get("/{plan_id}/tree", response_model=StatusTree)
@@ -285,12 +308,28 @@ def list_modifications(
 
 
 @router.get("/{plan_id}/audit")
-def get_audit_trail(plan_id: str, db: DbDep, _: Reader) -> list[dict[str, Any]]:
+def get_audit_trail(
+    plan_id: str,
+    request: Request,
+    response: Response,
+    db: DbDep,
+    _: Reader,
+    after: Annotated[
+        str | None, Query(max_length=2000, description="The cursor of the page before.")
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=5000, description="Rows in this page.")] = 1000,
+) -> list[dict[str, Any]]:
     """The plan's audit trail in time order (``cypher/get_audit_chain.cypher``): the user
     -> message -> analysis that created it, decisions and approvals, modifications,
     every transition with its actor, communications. Each ``{time, kind, actor,
-    summary, subject_id}``. 404 if unknown."""
-    return audit.audit_chain(db, plan_id)
+    summary, subject_id}``; at most ``limit`` rows (default 1,000) after the cursor
+    ``after``. When there are more, a ``Link: <...?after=CURSOR&limit=N>;
+    rel="next"`` header (RFC 8288) gives the next page. 404 if unknown, 422 for a
+    cursor this API did not give."""
+    page = audit.audit_chain(db, plan_id, after, limit)
+    if page.next_after is not None:
+        _link_next(request, response, after=page.next_after, limit=limit)
+    return page.rows
 
 
 @router.get("/{plan_id}/events", response_model=list[EventPublic])
