@@ -1,4 +1,4 @@
-"""``python -m bench``: run the workloads of issue 8 and write their figures.
+"""``python -m bench``: run the workloads of issues 8 and 22 and write their figures.
 
 Starts what it needs (the local Neo4j unless ``NEO4J_URI`` is set; the peers in
 virtual environments of their own under ``bench/.venvs``), runs each workload, and
@@ -23,6 +23,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from bench.scale import SCALE_WORKLOADS
 from bench.shapes import SHAPES
 from bench.workloads import RESULTS, WORKLOADS, w1_end_to_end
 from graphsvc.settings import Settings
@@ -101,12 +102,27 @@ def _table(figures: list[dict[str, Any]]) -> Table:
     for column in ("workload", "system", "what", "figure"):
         table.add_column(column)
     for f in figures:
-        what = " ".join(str(f[k]) for k in ("shape", "tasks", "plan_steps", "figure") if k in f)
+        what = " ".join(
+            str(f[k])
+            for k in (
+                "shape",
+                "tasks",
+                "plan_steps",
+                "kind",
+                "workers",
+                "api",
+                "api_processes",
+                "read",
+                "figure",
+            )
+            if k in f
+        )
         value = next(
             (
                 f"{k}={f[k]}"
                 for k in (
                     "tasks_per_second",
+                    "steps_per_second",
                     "p50_ms",
                     "ratio",
                     "claims_per_second",
@@ -120,13 +136,15 @@ def _table(figures: list[dict[str, Any]]) -> Table:
         )
         extra = f" p99={f['p99_ms']}" if "p99_ms" in f else ""
         extra += f" double={f['double_claims']}" if "double_claims" in f else ""
+        extra += f" empty={f['empty_claim_share']}" if "empty_claim_share" in f else ""
+        extra += f" exactly_once={f['exactly_once']}" if "exactly_once" in f else ""
         table.add_row(f["workload"], f["system"], what, value + extra)
     return table
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
-    parser.add_argument("--workloads", default="W1,W2,W3,W4,W5,W6")
+    parser.add_argument("--workloads", default="W1,W2,W3,W4,W5,W6,W7,W8,W9,W10")
     parser.add_argument("--w1-sizes", default="1000,10000")
     parser.add_argument("--w1-shapes", default=",".join(SHAPES))
     parser.add_argument("--w2-sizes", default="1000,10000,100000")
@@ -148,7 +166,7 @@ def main() -> None:
                 shapes = tuple(s for s in args.w1_shapes.split(",") if s)
                 got = w1_end_to_end(db, sizes, progress, shapes)
             else:
-                got = WORKLOADS[name](db, sizes, progress)
+                got = {**WORKLOADS, **SCALE_WORKLOADS}[name](db, sizes, progress)
             _write("graphsvc", got)
             figures += got
     finally:

@@ -15,6 +15,7 @@ from typing import Any
 
 import httpx
 
+from bench.processes import end_live_plans, worker_processes
 from bench.shapes import SHAPES, plan_spec
 from graphsvc.domain import parse_spec
 from graphsvc.engine import children, lifecycle, work
@@ -22,12 +23,11 @@ from graphsvc.engine.plans import create_plan
 from graphsvc.ids import new_id
 from graphsvc.localdb import free_port
 from graphsvc.store import Database, tree
-from graphsvc.worker import ApiClient, ExecutorConfig, Worker
+from graphsvc.worker import ApiClient
 
 __all__ = ["RESULTS", "WORKLOADS", "api_process", "w1_end_to_end"]
 
 Figure = dict[str, Any]
-W1_BATCH = 256
 RESULTS = Path(__file__).resolve().parent / "results"
 
 
@@ -105,21 +105,18 @@ def api_process(db: Database) -> Iterator[str]:
 W1_WARMUP = (("layered", 10000), ("linear", 1000))
 
 
-def _run_w1_plan(client: ApiClient, db: Database, shape: str, n: int) -> tuple[float, str]:
-    """One noop plan of ``shape`` and ``n`` steps run by a fresh 8-slot worker: the
-    seconds from its start to its end, and its final status."""
+def _run_w1_plan(
+    url: str, client: ApiClient, db: Database, shape: str, n: int
+) -> tuple[float, str]:
+    """One noop plan of ``shape`` and ``n`` steps run by ``graphsvc worker --slots 8`` (its
+    defaults otherwise: what a user gets), started before the plan: the seconds from
+    the plan's start to its end, and its final status."""
     created = client.call("POST", "/v1/plans", json=plan_spec(shape, n))
-    worker = Worker(
-        client, ExecutorConfig(), slots=8, wait_seconds=0.5, capabilities=[], batch=W1_BATCH
-    )
-    worker.start()
-    try:
+    with worker_processes(url, 1, "--slots", "8"):
         began = time.perf_counter()
         client.call("POST", f"/v1/plans/{created['id']}/start")
         status = _wait_terminal(db, created["id"])
         return time.perf_counter() - began, status
-    finally:
-        worker.stop()
 
 
 def w1_end_to_end(
@@ -128,19 +125,21 @@ def w1_end_to_end(
     progress: Callable[[str], None],
     shapes: tuple[str, ...] = tuple(SHAPES),
 ) -> list[Figure]:
-    """W1: noop plans through the REST API (``api_process``), the built-in worker with 8
-    slots in this process, each claiming up to ``W1_BATCH`` steps and completing them
-    in one request that claims the next; after the untimed ``W1_WARMUP`` plans."""
+    """W1: noop plans through the REST API (``api_process``), run by ``graphsvc worker
+    --slots 8`` in a process of its own with the worker's defaults (chain leases, 64
+    instant steps per claim, completed together with the next claim); after the
+    untimed ``W1_WARMUP`` plans."""
     figures: list[Figure] = []
+    end_live_plans(db)
     with api_process(db) as url:
         client = ApiClient(url)
         for shape, n in W1_WARMUP:
             progress(f"W1 warm-up {shape} {n} (not timed)")
-            _run_w1_plan(client, db, shape, n)
+            _run_w1_plan(url, client, db, shape, n)
         for n in sizes:
             for shape in shapes:
                 progress(f"W1 {shape} {n}")
-                seconds, status = _run_w1_plan(client, db, shape, n)
+                seconds, status = _run_w1_plan(url, client, db, shape, n)
                 figures.append(
                     {
                         "workload": "W1",
@@ -150,8 +149,7 @@ def w1_end_to_end(
                         "seconds": round(seconds, 3),
                         "status": status,
                         "tasks_per_second": round(n / seconds, 1),
-                        "slots": 8,
-                        "batch": W1_BATCH,
+                        "worker": "graphsvc worker --slots 8 (defaults otherwise)",
                         "warmup": [f"{s} {k}" for s, k in W1_WARMUP],
                     }
                 )

@@ -21,6 +21,7 @@ from prometheus_client.registry import Collector
 from graphsvc.domain.states import PLAN_TERMINAL
 
 __all__ = [
+    "CLAIMS",
     "CLAIM_DURATION",
     "DRIVER_WARNINGS",
     "LEASE_EXPIRATIONS",
@@ -43,6 +44,12 @@ CLAIM_DURATION = Histogram(
     "graphsvc_claim_duration_seconds",
     "Seconds one claim's transaction took (without a long poll's wait).",
     buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0),
+    registry=None,
+)
+CLAIMS = Counter(
+    "graphsvc_claims_total",
+    "Claim transactions, by whether they leased steps (result=steps) or none (result=empty).",
+    ["result"],
     registry=None,
 )
 LEASE_EXPIRATIONS = Counter(
@@ -69,6 +76,7 @@ SWEEPER_LAST_SUCCESS = Gauge(
 _ENGINE = (
     STEP_TRANSITIONS,
     CLAIM_DURATION,
+    CLAIMS,
     LEASE_EXPIRATIONS,
     PLANS_FINISHED,
     SWEEPER_LAST_SUCCESS,

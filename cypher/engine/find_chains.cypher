@@ -3,7 +3,9 @@
 // step's only dependent, of the claimer's kinds and capabilities, not reserved for
 // another agent; the chain stops at the first step that is not. Read without locks:
 // the links are locked and checked again when they are leased (lease_chains).
-// Plans with max_parallel chain nothing (a held step would count as leased).
+// Plans with max_parallel chain nothing (a held step would count as leased). At most 64
+// links a call (every prefix of the walk is a path, and the longest is kept): the
+// caller asks again from the 64th link for a longer chain.
 // Parameters: $agent_id, $capabilities, $head_ids, $kinds, $step_pending
 // Result columns: head, chain
 MATCH (agent:Agent {id: $agent_id})
@@ -20,7 +22,7 @@ CALL (h, capabilities) {
         AND all(c IN [(b)-[:REQUIRES_CAPABILITY]->(cap:Capability) | cap.name]
                 WHERE c IN capabilities)
         AND NOT EXISTS { (b)-[:ASSIGNED_TO {reserved: true}]->(other:Agent)
-                         WHERE other.id <> $agent_id }){1,1000} ()
+                         WHERE other.id <> $agent_id }){1,64} ()
   RETURN [n IN tail(nodes(path)) | n.id] AS chain ORDER BY size(chain) DESC LIMIT 1
 }
 RETURN head_id AS head, chain

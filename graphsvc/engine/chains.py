@@ -30,6 +30,7 @@ __all__ = ["lease_chains", "release_chains"]
 _FIND = engine_query("find_chains")
 _LEASE = engine_query("lease_chains")
 _RELEASE = engine_query("release_chains")
+_HOP = 64  # links find_chains walks at most in one query
 
 
 def lease_chains(
@@ -47,10 +48,7 @@ def lease_chains(
     tokens by their hash."""
     if budget <= 0 or not heads:
         return {}, {}
-    found = tx.run(
-        _FIND, head_ids=heads, agent_id=agent_id, kinds=kinds, capabilities=capabilities
-    ).data()
-    chains = {row["head"]: row["chain"] for row in found}
+    chains = _find(tx, heads, budget, agent_id, kinds, capabilities)
     wanted: list[dict[str, Any]] = []
     tokens: dict[str, str] = {}
     for head in heads:
@@ -67,6 +65,37 @@ def lease_chains(
         return {}, {}
     rows = tx.run(_LEASE, chains=wanted, agent_id=agent_id, lease_seconds=lease_seconds)
     return {r["head"]: r["steps"] for r in rows if r["steps"]}, tokens
+
+
+def _find(
+    tx: Tx,
+    heads: list[str],
+    budget: int,
+    agent_id: str,
+    kinds: list[str],
+    capabilities: list[str],
+) -> dict[str, list[str]]:
+    """Each head's chain (link ids in order), at most ``budget`` links long: found
+    ``_HOP`` links a query, asked again from the last link while a chain is that long."""
+    chains: dict[str, list[str]] = {head: [] for head in heads}
+    ends = {head: head for head in heads}  # where each chain's walk goes on from
+    while ends:
+        found = tx.run(
+            _FIND,
+            head_ids=list(ends.values()),
+            agent_id=agent_id,
+            kinds=kinds,
+            capabilities=capabilities,
+        ).data()
+        links = {row["head"]: row["chain"] for row in found}
+        longer = {}
+        for head, end in ends.items():
+            got = links.get(end, [])
+            chains[head] += got
+            if len(got) == _HOP and len(chains[head]) < budget:
+                longer[head] = got[-1]
+        ends = longer
+    return chains
 
 
 def release_chains(

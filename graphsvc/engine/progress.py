@@ -14,7 +14,14 @@ from graphsvc.store._db import Tx
 from graphsvc.store._events import write_plan_events
 from graphsvc.store._queries import engine_query
 
-__all__ = ["after_terminal", "mark_initial_ready", "mark_ready", "recheck", "record_events"]
+__all__ = [
+    "after_terminal",
+    "mark_initial_ready",
+    "mark_ready",
+    "recheck",
+    "record_events",
+    "startable",
+]
 
 _PROPAGATE = engine_query("find_dependents")
 
@@ -76,13 +83,21 @@ def recheck(tx: Tx, step_ids: list[str], actor: str | None) -> list[dict[str, An
     ]
 
 
+def startable(tx: Tx, plan_id: str) -> dict[str, str]:
+    """The not-started steps of ``plan_id`` that may run now, computed from scratch
+    (``find_startable_steps``): their statuses by id, in step order."""
+    found = tx.run(_STARTABLE, plan_id=plan_id, satisfied=sorted(SATISFIED_DEPENDENCY))
+    return {r["id"]: r["status"] for r in found}
+
+
 def mark_initial_ready(tx: Tx, plan_id: str, actor: str | None) -> list[dict[str, Any]]:
     """When a plan starts or resumes: make READY every PENDING step that may run,
     computed from scratch (``find_startable_steps``; ``cypher/get_ready_steps.cypher``
     answers the same for people).
     Returns the events to write."""
-    found = tx.run(_STARTABLE, plan_id=plan_id, satisfied=sorted(SATISFIED_DEPENDENCY))
-    candidates = [r["id"] for r in found]
+    candidates = [
+        sid for sid, status in startable(tx, plan_id).items() if status == StepStatus.PENDING
+    ]
     ready = [r["id"] for r in tx.run(_SET_READY, step_ids=candidates)]
     return [
         {

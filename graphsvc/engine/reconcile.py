@@ -1,5 +1,6 @@
 """Reconciliation: repair drift between the incremental readiness bookkeeping and the
-from-scratch answer of ``cypher/get_ready_steps.cypher``.
+from-scratch answer (``cypher/engine/find_startable_steps.cypher``, which
+``cypher/get_ready_steps.cypher`` answers alike for people).
 
 Readiness is kept incrementally (a step's dependents are re-checked when it
 finishes) and each plan counts its unfinished steps and critical failures.
@@ -17,9 +18,9 @@ from typing import Any
 from graphsvc._errors import NotFoundError
 from graphsvc.domain.states import PLAN_TERMINAL, PlanStatus, StepStatus
 from graphsvc.engine.family import settle
-from graphsvc.engine.progress import record_events
+from graphsvc.engine.progress import record_events, startable
 from graphsvc.store._db import Database, Tx
-from graphsvc.store._queries import engine_query, load_query
+from graphsvc.store._queries import engine_query
 from graphsvc.store.locks import lock_plan
 
 __all__ = ["ReconcileReport", "reconcile"]
@@ -70,7 +71,7 @@ def _set_status(
             "from_status": old.value,
             "to_status": new.value,
             "actor": ACTOR,
-            "message": "reconciled with get_ready_steps",
+            "message": "reconciled with the steps that may run, from scratch",
         }
         for sid in changed
     ]
@@ -98,13 +99,8 @@ def _reconcile_plan(tx: Tx, plan_id: str) -> ReconcileReport:
         ).consume()
         report.counters_fixed.append(plan_id)
     ready_now = {r["id"] for r in tx.run(_READY_OF_PLAN, plan_id=plan_id)}
-    if status in (PlanStatus.EXECUTING, PlanStatus.PAUSED):
-        should = {
-            r["id"]: r["status"]
-            for r in tx.run(load_query("get_ready_steps").body, plan_id=plan_id)
-        }
-    else:  # a plan that has not started has no READY steps
-        should = {}
+    running = status in (PlanStatus.EXECUTING, PlanStatus.PAUSED)
+    should = startable(tx, plan_id) if running else {}  # a plan not started has none READY
     to_ready = sorted(sid for sid, st in should.items() if st == StepStatus.PENDING.value)
     to_pending = sorted(ready_now - set(should))
     made_ready, events = _set_status(tx, plan_id, to_ready, StepStatus.PENDING, StepStatus.READY)
@@ -123,7 +119,7 @@ def _reconcile_plan(tx: Tx, plan_id: str) -> ReconcileReport:
 
 def reconcile(db: Database, plan_ids: list[str] | None = None) -> ReconcileReport:
     """Repair every live plan (or those of ``plan_ids``): READY exactly where
-    ``get_ready_steps`` says a step may run, PENDING where it may not, the
+    ``startable`` says a step may run, PENDING where it may not, the
     ``unfinished`` / ``failed_critical`` counters recounted, and a plan whose
     steps are all terminal brought to COMPLETED or FAILED. Each repair writes an
     event with actor ``reconciler``. Returns what changed."""

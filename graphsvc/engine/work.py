@@ -46,7 +46,7 @@ from graphsvc.engine.chains import lease_chains, release_chains
 from graphsvc.engine.family import settle
 from graphsvc.engine.gates import gate_events
 from graphsvc.engine.progress import mark_ready, record_events
-from graphsvc.metrics import CLAIM_DURATION, LEASE_EXPIRATIONS
+from graphsvc.metrics import CLAIM_DURATION, CLAIMS, LEASE_EXPIRATIONS
 from graphsvc.store._convert import node_props, to_json
 from graphsvc.store._db import Database, Tx
 from graphsvc.store._events import write_plan_events
@@ -252,9 +252,11 @@ def claim(
 
 def claim_with(db: Database, spec: ClaimSpec) -> list[dict[str, Any]]:
     """``claim`` with its arguments as a ``ClaimSpec``; its time goes to
-    ``graphsvc_claim_duration_seconds``."""
+    ``graphsvc_claim_duration_seconds`` and its outcome to ``graphsvc_claims_total``."""
     with CLAIM_DURATION.time():
-        return db.write(_claim_in, spec)
+        claimed = db.write(_claim_in, spec)
+    CLAIMS.labels("steps" if claimed else "empty").inc()
+    return claimed
 
 
 def start(

@@ -251,6 +251,11 @@ class Database:
             connection_timeout=timeout / 2,
             connection_acquisition_timeout=timeout / 2,
         )
+        # One bookmark manager for every session of this process: on a Neo4j cluster a
+        # read (routed to a secondary) waits until it has the writes this process made
+        # before it, so a request that follows a write reads it (causal consistency;
+        # on a single Neo4j it costs nothing measurable).
+        self.bookmarks = neo4j.GraphDatabase.bookmark_manager()
 
     def close(self) -> None:
         self.driver.close()
@@ -316,7 +321,11 @@ class Database:
             try:
                 with (
                     span(f"neo4j.{mode.lower()}", attempt=attempt),
-                    self.driver.session(database=self.name, default_access_mode=mode) as session,
+                    self.driver.session(
+                        database=self.name,
+                        default_access_mode=mode,
+                        bookmark_manager=self.bookmarks,
+                    ) as session,
                     session.begin_transaction() as tx,
                 ):
                     ours = Tx(tx)

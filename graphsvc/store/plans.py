@@ -206,9 +206,7 @@ def write_plans(tx: Tx, new: list[NewPlan], actor: str | None) -> None:
 _ALL_STEPS = 2**62
 
 
-def _plan_record(
-    tx: Tx, plan_id: str, steps_after: int, limit: int
-) -> dict[str, Any] | None:
+def _plan_record(tx: Tx, plan_id: str, steps_after: int, limit: int) -> dict[str, Any] | None:
     record = tx.run(
         load_query("get_plan").body, plan_id=plan_id, steps_after=steps_after, limit=limit
     ).single()

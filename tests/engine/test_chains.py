@@ -4,6 +4,7 @@ coordinator's change returns the held part of the chain. On a real Neo4j."""
 
 from __future__ import annotations
 
+import itertools
 import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -207,4 +208,16 @@ def test_without_chain_a_claim_takes_only_ready_steps(db: Database) -> None:
     plan_id = _plan(db)
     claimed = work.claim(db, f"plain-{new_id()}", ["noop"], [], 10, 60, [plan_id])
     assert [(s["key"], s["chained_after"]) for s in claimed] == [("A", None)]
+    lifecycle.transition_plan(db, plan_id, "cancel", actor="test")
+
+
+def test_a_chain_longer_than_one_walk_is_leased_whole_up_to_max_steps(db: Database) -> None:
+    steps = [
+        {"key": f"L{i}", "kind": "noop", "depends_on": [f"L{i - 1}"] if i else []}
+        for i in range(200)
+    ]
+    plan_id = _plan(db, steps)
+    claimed = work.claim(db, f"long-{new_id()}", ["noop"], [], 150, 60, [plan_id], chain=True)
+    assert [s["key"] for s in claimed] == [f"L{i}" for i in range(150)]
+    assert all(s["chained_after"] == b["id"] for b, s in itertools.pairwise(claimed))
     lifecycle.transition_plan(db, plan_id, "cancel", actor="test")

@@ -124,3 +124,77 @@ def test_the_typed_client_answers_with_the_apis_models(live_api: str) -> None:
             client.transition_plan(created.id, "pause")
         with pytest.raises(ValidationFailed):
             client.create_plan({"name": "bad", "steps": [{"key": "A", "kind": "No Pe"}]})
+
+
+def _events(db: Database, plan_id: str) -> list[tuple[str, str | None]]:
+    rows = db.read(
+        lambda tx: tx.run(
+            "MATCH (e:Event {plan_id: $id}) OPTIONAL MATCH (e)-[:ABOUT]->(s:ExecutionStep) "
+            "RETURN e.type AS type, s.key AS key ORDER BY e.seq",
+            id=plan_id,
+        ).data()
+    )
+    return [(r["type"], r["key"]) for r in rows]
+
+
+def _run_until_done(worker: Worker, db: Database, plan_id: str) -> str:
+    worker.start()
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            status = plans.get_plan(db, plan_id, limit=1).status.value
+            if status in ("COMPLETED", "FAILED"):
+                return status
+            time.sleep(0.05)
+        raise AssertionError("the plan did not end in 60 s")
+    finally:
+        worker.stop()
+
+
+def test_by_default_a_linear_run_of_noop_steps_goes_by_chains(live_api: str, db: Database) -> None:
+    steps = [
+        {"key": f"S{i}", "kind": "noop", "depends_on": [f"S{i - 1}"] if i else []}
+        for i in range(150)
+    ]
+    coordinator = httpx.Client(base_url=live_api, headers=auth("coordinator"), timeout=30)
+    plan_id = coordinator.post("/v1/plans?start=true", json={"name": "c", "steps": steps}).json()[
+        "id"
+    ]
+    worker = Worker(live_api, key=KEYS["admin"], slots=2, wait_seconds=0.2, plan_ids=[plan_id])
+    assert _run_until_done(worker, db, plan_id) == "COMPLETED"
+    story = _events(db, plan_id)
+    claims = sum(1 for t, _ in story if t == "STEP_CLAIMED")
+    chained = sum(1 for t, _ in story if t == "STEP_CHAINED")
+    # 150 steps: the first claim takes S0 alone (one step of real work at a time), each
+    # completion claims the next READY step with up to 63 behind it.
+    assert claims + chained == 150 and claims <= 5
+    done = [k for t, k in story if t == "STEP_COMPLETED"]
+    assert done == [f"S{i}" for i in range(150)]  # events in the true order
+
+
+def test_a_chained_handler_gets_the_outputs_of_the_step_before(live_api: str, db: Database) -> None:
+    kind = "chain-echo"
+    steps = [
+        {"key": "A", "kind": kind, "description": "first", "inputs": {"n": 1}},
+        {"key": "B", "kind": kind, "description": "second", "depends_on": ["A"]},
+        {"key": "C", "kind": kind, "description": "third", "depends_on": ["B"]},
+    ]
+    coordinator = httpx.Client(base_url=live_api, headers=auth("coordinator"), timeout=30)
+    plan_id = coordinator.post("/v1/plans?start=true", json={"name": "c", "steps": steps}).json()[
+        "id"
+    ]
+    worker = Worker(
+        live_api, key=KEYS["admin"], slots=1, batch=3, wait_seconds=0.2, plan_ids=[plan_id]
+    )
+    seen: dict[str, list[Any]] = {}
+
+    @worker.step(kind)
+    def echo(ctx: StepContext) -> dict[str, Any]:
+        seen[ctx.step.key] = [(w["key"], w["outputs"]) for w in ctx.prior_work]
+        before = ctx.prior_work[0]["outputs"]["n"] if ctx.prior_work else 0
+        return {"n": before + 1}
+
+    assert _run_until_done(worker, db, plan_id) == "COMPLETED"
+    assert seen == {"A": [], "B": [("A", {"n": 1})], "C": [("B", {"n": 2})]}
+    story = _events(db, plan_id)
+    assert [k for t, k in story if t == "STEP_CHAINED"] == ["B", "C"]

@@ -191,7 +191,9 @@ async def claim_steps(
     (``api/_signal.py``): one that found nothing less than half a second ago,
     with no write in this process since, answers the others without a query.
     So a step made READY elsewhere (another API process, a backoff running out,
-    the sweeper) may wait up to half a second for them, as for a long poll.
+    the sweeper) may wait up to half a second for them, as for a long poll. A long
+    poll whose caller has hung up stops before its next try, so a stopped worker's
+    last poll leases nothing.
     """
     signal: WorkSignal = request.app.state.work_signal
     spec = body.to_spec(who)
@@ -204,6 +206,10 @@ async def claim_steps(
     )
     async with signal.shared_poll(key) as shared:
         while True:
+            if await request.is_disconnected():
+                # The worker is gone (stopped, or crashed mid-poll): steps claimed for it
+                # now would wait out their lease with nobody to run them.
+                return ClaimResponse(steps=[])
             steps = await shared.poll(lambda: run_in_threadpool(work.claim_with, db, spec))
             if steps or time.monotonic() >= deadline:
                 return ClaimResponse.model_validate({"steps": steps})
