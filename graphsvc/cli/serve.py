@@ -149,9 +149,4 @@ def worker_cmd(
     if metrics_port is not None:
         start_http_server(metrics_port, addr="127.0.0.1", registry=metrics.registry)
         console.print(f"metrics on http://127.0.0.1:{metrics_port}/metrics")
-    worker.start()
-    try:
-        while True:
-            time.sleep(1)
-    except KeyboardInterrupt:
-        worker.stop()
+    worker.run()  # until SIGINT or SIGTERM; then it finishes the steps it holds
