@@ -12,7 +12,9 @@ MATCH (agent:Agent {id: $agent_id})
 WITH $capabilities + [(agent)-[:HAS_CAPABILITY]->(own:Capability) | own.name] AS capabilities
 UNWIND $head_ids AS head_id
 MATCH (p:ExecutionPlan)-[:CONTAINS_STEP]->(h:ExecutionStep {id: head_id})
-WHERE p.max_parallel IS NULL
+// A step with several dependents heads no chain: not walked at all (a star's hub would
+// otherwise have each of its dependents checked).
+WHERE p.max_parallel IS NULL AND COUNT { (h)<-[:DEPENDS_ON]-() } = 1
 CALL (h, capabilities) {
   // A quantified path: each hop's conditions are checked as the path grows, so a
   // branching step ends the walk there (no path through it is enumerated).

@@ -90,10 +90,12 @@ class Worker:
     steps (``noop``) are not started or heartbeated: their results go back together
     in one ``POST /v1/steps/complete`` that also claims the slot's next
     ``instant_batch`` instant steps (default 64), so a slot of short steps makes one
-    request per batch. Other steps are started, heartbeated every third of
-    ``lease_seconds`` (with the batch's steps still queued behind them) and reported
-    one by one; a slot takes ``batch`` of them at a time (default 1: real work one
-    step per slot).
+    request per batch; one slot at a time does so (the instant lane: on two cores,
+    eight slots claiming instant batches at once ran a star at half the speed of
+    one, bench/README.md), the others claim real work meanwhile. Other steps are
+    started, heartbeated every third of ``lease_seconds`` (with the batch's steps
+    still queued behind them) and reported one by one; a slot takes ``batch`` of them
+    at a time (default 1: real work one step per slot).
 
     Claims ask for chains (``chain``, on by default; DESIGN.md section 2): a claimed
     step comes with the steps that can only run after it, which the slot runs back
@@ -149,6 +151,11 @@ class Worker:
         self.plan_ids = plan_ids or []
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
+        # The instant lane: one slot at a time claims batches of instant steps with its
+        # completions (more would only collide on the same READY steps: bench/README.md);
+        # the others claim real work meanwhile.
+        self._lane = threading.Lock()
+        self._lane_owner: int | None = None
 
     @property
     def agent_id(self) -> str:
@@ -222,10 +229,16 @@ class Worker:
             thread.join(timeout)
 
     def _claim_body(self, instant: bool = False) -> dict[str, Any]:
-        """A claim of every kind it handles, ``batch`` steps at most; ``instant``: of its
-        instant kinds only, ``instant_batch`` at most (the claim a batch of instant
-        completions carries)."""
-        kinds = sorted(self._instant) if instant else self.kinds
+        """A claim of every kind it handles (but its instant kinds while another slot has
+        the instant lane), ``batch`` steps at most; ``instant``: of its instant kinds
+        only, ``instant_batch`` at most (the claim a batch of instant completions
+        carries)."""
+        if instant:
+            kinds = sorted(self._instant)
+        elif self._lane.locked() and self._lane_owner != threading.get_ident():
+            kinds = [k for k in self.kinds if k not in self._instant]
+        else:
+            kinds = self.kinds
         return {
             "agent_id": self.agent_id,
             "capabilities": self.capabilities,
@@ -240,13 +253,31 @@ class Worker:
         expires = claimed_at + self.lease_seconds
         return [Lease(ClaimedStep.from_api(s), self.lease_seconds, expires) for s in steps]
 
+    def _take_lane(self) -> bool:
+        """Whether this slot has the instant lane, taking it if it is free."""
+        if self._lane_owner == threading.get_ident():
+            return True
+        if self._lane.acquire(blocking=False):
+            self._lane_owner = threading.get_ident()
+            return True
+        return False
+
+    def _leave_lane(self) -> None:
+        if self._lane_owner == threading.get_ident():
+            self._lane_owner = None
+            self._lane.release()
+
     def _loop(self) -> None:
         leases: list[Lease] = []
         while leases or not self._stop.is_set():  # steps already claimed are run, not dropped
             try:
                 if not leases:
-                    asked = time.monotonic()
+                    self._leave_lane()
                     body = {**self._claim_body(), "wait_seconds": self.wait_seconds}
+                    if not body["kinds"]:  # only instant kinds, and the lane is taken
+                        self._stop.wait(self.wait_seconds)
+                        continue
+                    asked = time.monotonic()
                     leases = self._leases(self.client.claim(**body), asked)
                 leases = self._run_batch(leases)
             except PermissionDenied as exc:
@@ -259,6 +290,7 @@ class Worker:
                 log.warning("worker request failed: %s", exc)
                 leases = []
                 self._stop.wait(1.0)
+        self._leave_lane()
 
     def _deliver(self, call: Callable[[], T], leases: list[Lease], what: str) -> T:
         """``call()``, sent again with backoff while it gets no answer or a 5xx, until the
@@ -312,7 +344,9 @@ class Worker:
                 done[lease.id] = outputs
         if not group:
             return []
-        claim = None if self._stop.is_set() or not self._instant else self._claim_body(True)
+        # The next instant batch comes with this completion, for the slot in the lane.
+        lane = not self._stop.is_set() and bool(self._instant) and self._take_lane()
+        claim = self._claim_body(True) if lane else None
         asked = time.monotonic()
         return self._leases(self._complete_group(group, claim, done, broken), asked)
 
