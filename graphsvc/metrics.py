@@ -48,7 +48,8 @@ CLAIM_DURATION = Histogram(
 )
 CLAIMS = Counter(
     "graphsvc_claims_total",
-    "Claim transactions, by whether they leased steps (result=steps) or none (result=empty).",
+    "Claims (alone or with a batch completion), by whether they leased steps (result=steps) "
+    "or none (result=empty: nothing READY for the claimer, or racing claimers took it).",
     ["result"],
     registry=None,
 )

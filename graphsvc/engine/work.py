@@ -178,6 +178,7 @@ def _claim_rows(tx: Tx, spec: ClaimSpec) -> tuple[list[dict[str, Any]], list[dic
     events (not yet written)."""
     plan_ids = _with_running_descendants(tx, list(spec.plan_ids)) if spec.plan_ids else []
     rows, tokens = _seek(tx, spec, plan_ids)
+    tx.on_commit(CLAIMS.labels("steps" if rows else "empty").inc)
     chains: dict[str, list[dict[str, Any]]] = {}
     if spec.chain and rows:
         chains, chain_tokens = lease_chains(
@@ -252,11 +253,10 @@ def claim(
 
 def claim_with(db: Database, spec: ClaimSpec) -> list[dict[str, Any]]:
     """``claim`` with its arguments as a ``ClaimSpec``; its time goes to
-    ``graphsvc_claim_duration_seconds`` and its outcome to ``graphsvc_claims_total``."""
+    ``graphsvc_claim_duration_seconds``. Each claim (this one, and one made with a batch
+    completion) counts in ``graphsvc_claims_total`` by whether it leased steps."""
     with CLAIM_DURATION.time():
-        claimed = db.write(_claim_in, spec)
-    CLAIMS.labels("steps" if claimed else "empty").inc()
-    return claimed
+        return db.write(_claim_in, spec)
 
 
 def start(

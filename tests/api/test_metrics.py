@@ -62,6 +62,13 @@ def test_metrics_move_while_a_plan_runs(client: TestClient) -> None:
     )
     claims = "graphsvc_claim_duration_seconds_count"
     assert _value(after, claims) >= _value(before, claims) + 1
+    counted = "graphsvc_claims_total"
+    assert _value(after, counted, result="steps") >= _value(before, counted, result="steps") + 1
+    nothing = client.post("/v1/steps/claim", json=body, headers=WORKER).json()["steps"]
+    assert nothing == []  # all three are done: an empty claim, counted as one
+    assert _value(_scrape(client), counted, result="empty") >= (
+        _value(after, counted, result="empty") + 1
+    )
     requests = "http_requests_total"
     assert _value(after, requests, handler="/v1/steps/claim", method="POST", status="200") >= 1
     # The sweeper's last success is a recent Unix time once it has run.
