@@ -9,11 +9,13 @@
 // Parameters: $plan_id, $steps_after, $limit
 // Result columns: plan, steps, statuses
 MATCH (p:ExecutionPlan {id: $plan_id})
-CALL (p) {
-  OPTIONAL MATCH (s:ExecutionStep)
-  WHERE s.plan_id = p.id AND s.step_number > $steps_after
+CALL () {
+  // In the index's order, so only the page's steps are read (ordered by both of the
+  // index's properties: ordered by step_number alone, Neo4j 5.26 sorts the whole plan).
+  MATCH (s:ExecutionStep)
+  WHERE s.plan_id = $plan_id AND s.step_number > $steps_after
   WITH s
-  ORDER BY s.step_number
+  ORDER BY s.plan_id, s.step_number
   LIMIT $limit
   // Project each node once: a map projection as a grouping key is read on every row,
   // and a concurrent write between two rows would split the answer.

@@ -233,12 +233,13 @@ class Client:
 
     def get_plan(self, plan_id: str, all_steps: bool = True) -> PlanPublic:
         """``GET /v1/plans/{id}``: a plan with its steps and progress; with ``all_steps``
-        every page of its steps (one request per 1,000 steps), else the first page."""
+        every page of its steps (one request per 1,000 steps), else the first 100."""
         path = f"/v1/plans/{_segment(plan_id)}"
-        plan = PlanPublic.model_validate(self.call("GET", path))
+        size = {"limit": 1000} if all_steps else {}
+        plan = PlanPublic.model_validate(self.call("GET", path, params=size))
         while all_steps and plan.next_steps_after is not None:
             page = PlanPublic.model_validate(
-                self.call("GET", path, params={"steps_after": plan.next_steps_after})
+                self.call("GET", path, params={**size, "steps_after": plan.next_steps_after})
             )
             plan = page.model_copy(update={"steps": plan.steps + page.steps})
         return plan

@@ -168,11 +168,11 @@ def get_plan(
     steps_after: Annotated[
         int, Query(ge=0, description="Steps numbered after this (0: from the first).")
     ] = 0,
-    limit: Annotated[int, Query(ge=1, le=5000, description="Steps in this page.")] = 1000,
+    limit: Annotated[int, Query(ge=1, le=1000, description="Steps in this page.")] = 100,
 ) -> PlanPublic:
     """The plan, a page of its steps in order (status, dependencies by key) and the
     progress of all of them. A page holds the steps numbered after ``steps_after``, at
-    most ``limit`` (default 1,000); ``next_steps_after`` (and a ``Link: <...>;
+    most ``limit`` (default 100, at most 1,000); ``next_steps_after`` (and a ``Link: <...>;
     rel="next"`` header, RFC 8288) gives the next page, null on the last. A page costs
     its own steps, not the plan's. 404 if unknown."""
     plan = plan_store.get_plan(db, plan_id, steps_after, limit)

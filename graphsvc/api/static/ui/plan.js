@@ -42,13 +42,25 @@ function el(name, attrs, text) {
   return node;
 }
 
+async function loadPlan(id) {
+  // A plan and every page of its steps (the API answers them a page at a time).
+  const path = "/v1/plans/" + encodeURIComponent(id);
+  const plan = await api(path + "?limit=1000");
+  while (plan.next_steps_after !== null && plan.next_steps_after !== undefined) {
+    const page = await api(path + "?limit=1000&steps_after=" + plan.next_steps_after);
+    plan.steps.push(...page.steps);
+    plan.next_steps_after = page.next_steps_after;
+  }
+  return plan;
+}
+
 async function loadPlans() {
   // The root plan, then every expanded child plan (and theirs).
   const plans = new Map();
   const queue = [planId];
   while (queue.length) {
     const id = queue.shift();
-    const plan = await api("/v1/plans/" + encodeURIComponent(id));
+    const plan = await loadPlan(id);
     plans.set(id, plan);
     for (const step of plan.steps) {
       for (const child of step.child_plan_ids || []) if (expanded.has(child)) queue.push(child);
