@@ -188,7 +188,7 @@ def w9_replicas(db: Database, sizes: list[int], progress: Callable[[str], None])
 
 
 def w10_reads(db: Database, sizes: list[int], progress: Callable[[str], None]) -> list[Figure]:
-    """W10: ``GET /v1/plans/{id}`` (the first page of 1,000 steps) and ``GET
+    """W10: ``GET /v1/plans/{id}`` (its first page: 100 steps, the default) and ``GET
     /v1/plans/{id}/ready`` on a running 100,000-step plan whose frontier is 10 steps,
     through HTTP: p50 and max of 20 each, after 3 untimed."""
     progress("W10 (a 100,000-step plan)")

@@ -5,7 +5,9 @@
 // A page at a time: the rows after the cursor ($after_time, $after_kind, $after_id: the
 // last row of the page before, all null for the first page), at most $limit, in
 // (time, kind, subject_id) order. A plan's events, the bulk of it, are read through the
-// (plan_id, timestamp) index from the cursor on, so a page does not read the whole trail.
+// (plan_id, timestamp) index from the cursor on, in its order, and the decisions and
+// communications about its steps from their side, so a page does not read every step
+// or every event of the plan.
 // Parameters: $plan_id, $after_time, $after_kind, $after_id, $limit
 // Result columns: time, kind, actor, summary, subject_id
 MATCH (p:ExecutionPlan {id: $plan_id})
@@ -27,7 +29,10 @@ CALL {
          d.type + ': ' + d.action + ' [' + d.status + ']' AS summary, d.id AS subject_id
   UNION
   WITH p
-  MATCH (p)-[:CONTAINS_STEP]->(:ExecutionStep)<-[:AFFECTS_STEP]-(d:Decision)
+  // From the decisions' side: a plan has far more steps than decisions about them.
+  MATCH (d:Decision)-[:AFFECTS_STEP]->(s:ExecutionStep)
+  USING SCAN d:Decision
+  WHERE s.plan_id = p.id
   RETURN d.timestamp AS time, 'DECISION' AS kind, null AS actor,
          d.type + ': ' + d.action + ' [' + d.status + ']' AS summary, d.id AS subject_id
   UNION
@@ -52,7 +57,8 @@ CALL {
     AND ($after_time IS NULL OR e.timestamp > datetime($after_time) OR 'EVENT' > $after_kind
          OR ('EVENT' = $after_kind AND e.id > $after_id))
   WITH e
-  ORDER BY e.timestamp, e.id
+  // By plan_id too: then in the (plan_id, timestamp) index's order, not all sorted.
+  ORDER BY e.plan_id, e.timestamp, e.id
   LIMIT $limit
   RETURN e.timestamp AS time, 'EVENT' AS kind, e.actor AS actor,
          e.type + coalesce(' ' + head([(e)-[:ABOUT]->(s:ExecutionStep) | s.key]), '') +
@@ -67,7 +73,9 @@ CALL {
          c.subject AS summary, c.id AS subject_id
   UNION
   WITH p
-  MATCH (p)-[:CONTAINS_STEP]->(:ExecutionStep)<-[:ABOUT_STEP]-(c:AgentCommunication)
+  MATCH (c:AgentCommunication)-[:ABOUT_STEP]->(s:ExecutionStep)
+  USING SCAN c:AgentCommunication
+  WHERE s.plan_id = p.id
   RETURN c.timestamp AS time, 'COMMUNICATION' AS kind,
          head([(f:Agent)-[:SENDS]->(c) | f.id]) AS actor,
          c.message_type + ' to ' + head([(t:Agent)-[:RECEIVES]->(c) | t.id]) + ': ' +

@@ -50,8 +50,10 @@ CALL (a, capabilities, full) {
   // ones it lost: "lost" below).
   WITH DISTINCT s, rank ORDER BY rank, rand() LIMIT $max_steps
   // Locked in id order, as every writer of several steps locks them: no deadlock.
-  WITH s ORDER BY s.id
+  WITH s, rank ORDER BY s.id
   SET s.lock_seq = coalesce(s.lock_seq, 0) + 1
+  // Answered in priority order again.
+  WITH s, rank ORDER BY rank
   // Checked again under the lock: a racing claimer may have taken it.
   RETURN collect(CASE WHEN s.status = $step_ready THEN s END) AS candidates, count(s) AS seen
 }

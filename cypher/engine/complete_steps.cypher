@@ -7,9 +7,13 @@
 // Result columns: none
 UNWIND $rows AS row
 MATCH (s:ExecutionStep {id: row.step_id})
-WITH s, row, coalesce(row.completed_at, datetime()) AS done
+// The worker's times, but none before the claim (nor, from the caller, after now).
+WITH s, row, coalesce(row.completed_at, datetime()) AS given
+WITH s, row, CASE WHEN given < s.claimed_at THEN s.claimed_at ELSE given END AS done
 SET s.status = $step_complete_to, s.outputs = row.outputs, s.changeset = row.changeset,
-    s.started_at = coalesce(s.started_at, row.started_at),
+    s.started_at = coalesce(s.started_at,
+                            CASE WHEN row.started_at < s.claimed_at THEN s.claimed_at
+                                 ELSE row.started_at END),
     s.completed_at = done, s.lease_expires_at = null, s.attempt_deadline = null,
     s.completion_digest = row.digest, s.error_message = null,
     s.actual_duration = duration.inSeconds(coalesce(s.started_at, s.claimed_at), done).seconds

@@ -112,7 +112,9 @@ def submit(
     nothing is recorded."""
     apply, kind = CHANGES[change]
     call = {"plan_id": plan_id, "step_id": step_id, **args}
-    target = db.read(lambda tx: tx.run(_TARGET, plan_id=plan_id, step_id=step_id).single())
+    # Read in a write transaction: on a cluster it goes to the leader, so a plan created a
+    # moment ago through another API process is seen with its approval rule.
+    target = db.write(lambda tx: tx.run(_TARGET, plan_id=plan_id, step_id=step_id).single())
     if target is None or not target["requires_approval"]:
         return apply(db, actor, reason, **call)  # an unknown plan or step: its own 404
 

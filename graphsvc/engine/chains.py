@@ -5,8 +5,9 @@ back and completes them together: a chain of k steps costs one claim and one
 completion instead of k of each.
 
 A chain link is a PENDING step that depends on the step before it alone and is that
-step's only dependent, of a kind and capabilities the claimer takes, not reserved for
-another agent. Leased with the chain it becomes ASSIGNED (``STEP_CHAINED``) with
+step's only dependent, of a kind and capabilities the claimer takes, not a human gate
+(``approval``, ``human_input``: those wait for a person when they become READY), not
+reserved for another agent. Leased with the chain it becomes ASSIGNED (``STEP_CHAINED``) with
 ``chained_after`` naming the step before; while that step has not COMPLETED the link
 is *held*: only its claimer may complete it (in the same batch as the step before, or
 after), and it cannot start or fail. When the chain breaks (the step before fails,
@@ -20,6 +21,7 @@ from __future__ import annotations
 from typing import Any
 
 from graphsvc.domain.leases import new_tokens
+from graphsvc.domain.models import GATE_KINDS
 from graphsvc.domain.states import StepStatus
 from graphsvc.engine.progress import recheck
 from graphsvc.store._db import Tx
@@ -63,7 +65,15 @@ def lease_chains(
             break
     if not wanted:
         return {}, {}
-    rows = tx.run(_LEASE, chains=wanted, agent_id=agent_id, lease_seconds=lease_seconds)
+    rows = tx.run(
+        _LEASE,
+        chains=wanted,
+        agent_id=agent_id,
+        kinds=kinds,
+        capabilities=capabilities,
+        gate_kinds=list(GATE_KINDS),
+        lease_seconds=lease_seconds,
+    )
     return {r["head"]: r["steps"] for r in rows if r["steps"]}, tokens
 
 
@@ -83,6 +93,7 @@ def _find(
         found = tx.run(
             _FIND,
             head_ids=list(ends.values()),
+            gate_kinds=list(GATE_KINDS),
             agent_id=agent_id,
             kinds=kinds,
             capabilities=capabilities,

@@ -215,11 +215,17 @@ def compact_plan(plan: dict[str, Any], step_status: str | None = None) -> dict[s
         {"id": s["id"], "key": s["key"], "status": s["status"], "name": s.get("name")}
         for s in steps[:MAX_ITEMS]
     ]
-    if len(steps) > MAX_ITEMS:
+    total = (
+        len(steps)
+        if step_status is not None
+        else int((plan.get("progress") or {}).get("total") or len(steps))
+    )
+    if total > MAX_ITEMS:
         view["note"] = (
-            f"{len(steps) - MAX_ITEMS} more steps not shown: pass step_status to see those "
-            "of one status, or get_step for one step"
+            f"{total - min(len(steps), MAX_ITEMS)} more steps not shown: pass step_status to "
+            "see those of one status, or get_step for one step"
         )
+    view.pop("next_steps_after", None)
     return view
 
 
@@ -268,7 +274,9 @@ def build_server(client: ApiClient, role: str, principal: str, agent_id: str | N
         return {"plans": call("GET", "/v1/plans", params=params)}
 
     def plan_view(plan_id: str, step_status: str | None = None) -> dict[str, Any]:
-        return compact_plan(call("GET", f"/v1/plans/{quote(plan_id)}"), step_status)
+        # Its first page of steps; with step_status, every page (the API does not filter).
+        plan = client.get_plan(plan_id, all_steps=step_status is not None)
+        return compact_plan(plan.model_dump(mode="json"), step_status)
 
     def tree_view(plan_id: str, depth: int = 3) -> dict[str, Any]:
         tree = call("GET", f"/v1/plans/{quote(plan_id)}/tree", params={"depth": depth})

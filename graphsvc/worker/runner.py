@@ -336,7 +336,8 @@ class Worker:
                 if after in broken:
                     broken.add(lease.id)
                     continue
-            queued = [x for x in leases[i + 1 :] if not self._is_instant(x.step)] + group
+            # Every step still to run after it is heartbeated meanwhile (its lease runs too).
+            queued = [x for x in leases[i + 1 :] if not x.lost.is_set()] + group
             outputs = self._run(lease, queued)
             if outputs is None:
                 broken.add(lease.id)

@@ -81,9 +81,14 @@ def test_a_chain_is_leased_with_its_step_and_completes_in_one_batch(db: Database
         work.start(db, b["id"], b["lease_token"])
     with pytest.raises(ConflictError, match="chained after"):
         work.fail(db, b["id"], b["lease_token"], "no", retryable=False)
-    ran = datetime.now(UTC) - timedelta(seconds=5)
+    ran = datetime.now(UTC)  # when the worker finished B; it reports it a moment later
+    time.sleep(0.3)
+    too_early = ran - timedelta(hours=1)  # before the claim: not believed
     done = work.complete_many(
-        db, [_done(a), _done(b, completed_at=ran), _done(c)], agent, agent=agent
+        db,
+        [_done(a), _done(b, completed_at=ran), _done(c, completed_at=too_early)],
+        agent,
+        agent=agent,
     )
     assert [o["status"] for o in done.outcomes] == ["COMPLETED"] * 3
     assert _statuses(db, plan_id) == {
@@ -107,8 +112,10 @@ def test_a_chain_is_leased_with_its_step_and_completes_in_one_batch(db: Database
         ("STEP_COMPLETED", "B"),
         ("STEP_COMPLETED", "C"),
     ]
-    b_done = next(s for s in plans.get_plan(db, plan_id).steps if s.key == "B").completed_at
+    steps = {s.key: s for s in plans.get_plan(db, plan_id).steps}
+    b_done, c_done = steps["B"].completed_at, steps["C"].completed_at
     assert b_done is not None and abs((b_done - ran).total_seconds()) < 0.01  # the worker's time
+    assert c_done is not None and c_done > ran - timedelta(seconds=5)  # the claim's, at least
     lifecycle.transition_plan(db, plan_id, "cancel", actor="test")
 
 
@@ -221,3 +228,42 @@ def test_a_chain_longer_than_one_walk_is_leased_whole_up_to_max_steps(db: Databa
     assert [s["key"] for s in claimed] == [f"L{i}" for i in range(150)]
     assert all(s["chained_after"] == b["id"] for b, s in itertools.pairwise(claimed))
     lifecycle.transition_plan(db, plan_id, "cancel", actor="test")
+
+
+def test_a_human_gate_is_never_chained(db: Database) -> None:
+    plan_id = _plan(
+        db,
+        [
+            {"key": "A", "kind": "noop"},
+            {"key": "GATE", "kind": "approval", "description": "ok?", "depends_on": ["A"]},
+        ],
+    )
+    agent = f"greedy-{new_id()}"
+    claimed = work.claim(
+        db, agent, ["noop", "approval", "human_input"], [], 10, 60, [plan_id], chain=True
+    )
+    assert [s["key"] for s in claimed] == ["A"]  # the gate waits for a person, not a worker
+    work.complete_many(db, [_done(claimed[0])], agent)
+    assert _statuses(db, plan_id)["GATE"] == "WAITING"
+    lifecycle.transition_plan(db, plan_id, "cancel", actor="test")
+
+
+def test_a_fail_fast_plan_cancels_its_held_chained_steps(db: Database) -> None:
+    plan_id = _plan(
+        db,
+        [
+            *_STEPS[:3],
+            {"key": "X", "kind": "noop", "is_critical": True},
+        ],
+    )
+    agent = f"chainer-{new_id()}"
+    claimed = _claim(db, agent, plan_id)
+    by_key = {s["key"]: s for s in claimed}
+    assert set(by_key) == {"A", "B", "C", "X"}
+    x = by_key["X"]
+    assert work.fail(db, x["id"], x["lease_token"], "broken", retryable=False) == "FAILED"
+    statuses = _statuses(db, plan_id)
+    # A runs on (it was leased); B and C, held behind it, had not started: cancelled.
+    assert (statuses["A"], statuses["B"], statuses["C"]) == ("ASSIGNED", "CANCELLED", "CANCELLED")
+    late = work.complete_many(db, [_done(by_key[k]) for k in "ABC"], agent)
+    assert [o.get("status") for o in late.outcomes] == ["COMPLETED", "CANCELLED", "CANCELLED"]

@@ -234,7 +234,9 @@ def get_graph(
 
 @router.get("/{plan_id}/ready")
 def get_ready_steps(plan_id: str, db: DbDep, _: Reader) -> list[dict[str, Any]]:
-    """Steps whose dependencies are all satisfied and that have not started (from scratch)."""
+    """Steps whose dependencies are all satisfied and that have not started
+    (``cypher/get_ready_steps.cypher``): a running plan's READY steps, read at the cost of
+    the frontier; for a plan not running, computed from its steps. 404 if unknown."""
     return plan_store.ready_steps(db, plan_id)
 
 
