@@ -32,15 +32,21 @@ CREATE INDEX step_status IF NOT EXISTS FOR (n:ExecutionStep) ON (n.status);
 // a step requires, '' for none): a READY backlog that needs a capability the claimer
 // lacks is not read.
 // Higher-priority plans first: the seek is by rank (priority_rank, 0 CRITICAL .. 3 LOW,
-// the plan's, stored on each step). The index of earlier versions, without it, goes.
+// the plan's, stored on each step). Within those, from a random claim shard on
+// (claim_shard, 0..255 at random per step): racing claimers read different parts of the
+// frontier. The indexes of earlier versions, without them, go.
 DROP INDEX step_claim IF EXISTS;
-CREATE INDEX step_claim_ranked IF NOT EXISTS FOR (n:ExecutionStep) ON (n.status, n.priority_rank, n.kind, n.routing_capability);
+DROP INDEX step_claim_ranked IF EXISTS;
+CREATE INDEX step_claim_sharded IF NOT EXISTS FOR (n:ExecutionStep) ON (n.status, n.priority_rank, n.kind, n.routing_capability, n.claim_shard);
 // Claims limited to some plans (plan_ids: `graphsvc run` claims only its own plan's
 // steps) seek their READY steps, and their WAITING spawners, through this one.
 // Claims pass over the READY steps of plans at their max_parallel: the bounded plans (few)
 // are found through this index.
 CREATE INDEX plan_max_parallel IF NOT EXISTS FOR (n:ExecutionPlan) ON (n.max_parallel);
-CREATE INDEX step_plan_status IF NOT EXISTS FOR (n:ExecutionStep) ON (n.plan_id, n.status);
+// (With claim_shard last: those claims start at a random shard too. The index of
+// earlier versions, without it, goes.)
+DROP INDEX step_plan_status IF EXISTS;
+CREATE INDEX step_plan_status_shard IF NOT EXISTS FOR (n:ExecutionStep) ON (n.plan_id, n.status, n.claim_shard);
 CREATE INDEX step_lease_expires_at IF NOT EXISTS FOR (n:ExecutionStep) ON (n.lease_expires_at);
 // The sweep finds waiting gate steps past their deadline (deadline_seconds) through this.
 CREATE INDEX step_wait_deadline IF NOT EXISTS FOR (n:ExecutionStep) ON (n.wait_deadline);

@@ -1,8 +1,8 @@
 // claim_steps_in_plans: Claim READY steps of some plans for an agent, with a lease.
 // With a plan filter (``plan_ids``, expanded to the plans' running descendants): the
-// READY steps of those plans only, through the (plan_id, status) index, so a claim for
+// READY steps of those plans only, through the (plan_id, status, claim_shard) index, so a claim for
 // one small plan does not read the backlog of every other plan.
-// Parameters: $agent_active, $agent_id, $capabilities, $kinds, $lease_hashes, $lease_seconds, $max_steps, $plan_executing, $plan_ids, $priority_ranks, $step_claim_to, $step_completed, $step_leased, $step_ready, $window
+// Parameters: $agent_active, $agent_id, $capabilities, $kinds, $lease_hashes, $lease_seconds, $max_steps, $plan_executing, $plan_ids, $priority_ranks, $step_claim_to, $step_completed, $step_leased, $step_ready, $shard
 // Result columns: steps, lost
 // (lost: steps it found READY that a racing claimer took first; the caller seeks again)
 MERGE (a:Agent {id: $agent_id})
@@ -33,16 +33,20 @@ CALL (a, capabilities, ranks, full) {
   // that many candidates per rank, never the whole backlog.
   UNWIND ranks AS rank
   CALL (rank, capabilities, full) {
-    // Through the (status, priority_rank, kind, routing_capability) index: only READY steps
-    // of this rank and these kinds that need no capability or whose first required one
-    // the agent has are read. (Written
-    // as one MATCH, not UNWINDs of kinds and capabilities: the planner then reads all the
-    // candidates before it locks them, and 64 claimers of one star claimed 1,017 - 1,357
-    // steps/s instead of 329 - 516, most of the UNWIND form's claims losing steps.)
+    // From the random claim shard $shard on, then (a second lap) from shard 0 up to it, so
+    // claimers racing on one frontier read, and lock, different steps (started at the same
+    // first steps, all but one came back empty: bench W4, W7). Only READY steps of this
+    // rank and these kinds that need no capability or whose first required one the agent
+    // has are read, through the claim index: (status, priority_rank, kind,
+    // routing_capability, claim_shard) for any plan, (plan_id, status, claim_shard) for
+    // some. (Written as one MATCH, not UNWINDs of kinds and capabilities: the planner then
+    // reads all the candidates before it locks them, and 64 claimers of one star claimed
+    // 1,017 - 1,357 steps/s instead of 329 - 516, most of the UNWIND form's claims losing
+    // steps.)
     MATCH (s:ExecutionStep)
-    USING INDEX s:ExecutionStep(plan_id, status)
-    WHERE s.plan_id IN $plan_ids AND s.status = $step_ready AND s.priority_rank = rank
-      AND s.kind IN $kinds
+    USING INDEX s:ExecutionStep(plan_id, status, claim_shard)
+    WHERE s.plan_id IN $plan_ids AND s.status = $step_ready AND s.claim_shard >= $shard
+      AND s.priority_rank = rank AND s.kind IN $kinds
       AND s.routing_capability IN [''] + capabilities
       AND (s.not_before IS NULL OR s.not_before <= datetime())
       AND NOT EXISTS { (s)-[:ASSIGNED_TO {reserved: true}]->(other:Agent)
@@ -51,14 +55,26 @@ CALL (a, capabilities, ranks, full) {
               WHERE c IN capabilities)
       AND EXISTS { (:ExecutionPlan {status: $plan_executing})-[:CONTAINS_STEP]->(s) }
       AND NOT s.plan_id IN full
-    RETURN s LIMIT $window
+    RETURN s, 0 AS lap LIMIT $max_steps
+    UNION ALL
+    MATCH (s:ExecutionStep)
+    USING INDEX s:ExecutionStep(plan_id, status, claim_shard)
+    WHERE s.plan_id IN $plan_ids AND s.status = $step_ready AND s.claim_shard < $shard
+      AND s.priority_rank = rank AND s.kind IN $kinds
+      AND s.routing_capability IN [''] + capabilities
+      AND (s.not_before IS NULL OR s.not_before <= datetime())
+      AND NOT EXISTS { (s)-[:ASSIGNED_TO {reserved: true}]->(other:Agent)
+                       WHERE other.id <> $agent_id }
+      AND all(c IN [(s)-[:REQUIRES_CAPABILITY]->(cap:Capability) | cap.name]
+              WHERE c IN capabilities)
+      AND EXISTS { (:ExecutionPlan {status: $plan_executing})-[:CONTAINS_STEP]->(s) }
+      AND NOT s.plan_id IN full
+    RETURN s, 1 AS lap LIMIT $max_steps
   }
   // DISTINCT: a step seen twice by an index seek racing other writers is claimed once.
-  // Claimers that raced would all lock the same first steps of the index and all but one
-  // come back empty: each takes a random $max_steps of the first $window (rank by rank),
-  // so concurrent claimers mostly take different steps (the caller seeks again for the
-  // ones it lost: "lost" below).
-  WITH DISTINCT s, rank ORDER BY rank, rand() LIMIT $max_steps
+  // The first lap's steps first, in shard order; the caller seeks again (from another
+  // shard) for the ones a racing claimer took: "lost" below.
+  WITH DISTINCT s, rank, lap ORDER BY rank, lap, s.claim_shard LIMIT $max_steps
   // Locked in id order, as every writer of several steps locks them: no deadlock.
   WITH s, rank ORDER BY s.id
   SET s.lock_seq = coalesce(s.lock_seq, 0) + 1

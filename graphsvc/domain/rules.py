@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import secrets
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -19,12 +20,14 @@ from graphsvc.domain.states import PLAN_TERMINAL, STEP_TERMINAL, PlanStatus, Ste
 __all__ = [
     "BACKOFF_BASE_SECONDS",
     "BACKOFF_MAX_SECONDS",
+    "CLAIM_SHARDS",
     "PRIORITY_RANKS",
     "Completion",
     "backoff_seconds",
     "carried_over",
     "check_changeable",
     "child_outcome",
+    "claim_shard",
     "completion_digest",
     "judge_completion",
     "priority_rank",
@@ -164,6 +167,17 @@ def child_outcome(plan: dict[str, Any], steps: list[dict[str, Any]]) -> str:
     first = failed[0] if failed else None
     why = f": step {first['key']}: {first['error']}" if first else ""
     return f"child plan {plan['name']!r} ({plan['id']}) {plan['status']}{why}"
+
+
+CLAIM_SHARDS = 256
+
+
+def claim_shard() -> int:
+    """A new step's claim shard, at random in ``0 .. CLAIM_SHARDS - 1``. Claims seek READY
+    steps from a random shard on (``cypher/engine/claim_steps.cypher``), so claimers
+    racing on one frontier read different parts of it instead of all the same first
+    steps (Postgres queues get this from ``SKIP LOCKED``, which Neo4j lacks)."""
+    return secrets.randbelow(CLAIM_SHARDS)
 
 
 def priority_rank(priority: str) -> int:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import logging
+import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -34,6 +35,7 @@ from graphsvc.domain.leases import (
 )
 from graphsvc.domain.models import DEFAULT_MAX_LEASE_LOSSES
 from graphsvc.domain.rules import (
+    CLAIM_SHARDS,
     PRIORITY_RANKS,
     Completion,
     backoff_seconds,
@@ -124,10 +126,9 @@ class ClaimSpec:
     chain: bool = False
 
 
-# A claim takes a random max_steps of the first max_steps + _SPREAD READY steps it finds,
-# so concurrent claimers spread over the frontier; it seeks again (up to _SEEKS times in
-# all) while racing claimers took steps it had found.
-_SPREAD = 32
+# A claim seeks READY steps from a random claim shard on (domain.rules.claim_shard), so
+# concurrent claimers spread over the frontier; it seeks again (up to _SEEKS times in
+# all, from another shard each time) while racing claimers took steps it had found.
 _SEEKS = 4
 
 
@@ -162,7 +163,7 @@ def _seek(
             kinds=spec.kinds,
             capabilities=spec.capabilities,
             max_steps=wanted,
-            window=wanted + _SPREAD,
+            shard=secrets.randbelow(CLAIM_SHARDS),
             lease_seconds=spec.lease_seconds,
             lease_hashes=list(new),
         ).single(strict=True)

@@ -158,6 +158,7 @@ _BACKFILL = (
     ("steps.plan_id, steps.routing_capability", engine_query("fill_step_routing")),
     ("steps.priority_rank", engine_query("fill_step_priority")),
     ("plans.max_parallel never enforced", engine_query("clear_plan_max_parallel")),
+    ("steps.claim_shard", engine_query("fill_step_claim_shard")),
 )
 # Lease tokens were stored in plain text before they were secrets (domain.leases): the
 # live leases keep working under their hash; every stored token is then removed.

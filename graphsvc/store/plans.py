@@ -14,6 +14,7 @@ from graphsvc.domain.models import (
 )
 from graphsvc.domain.rules import (
     PRIORITY_RANKS,
+    claim_shard,
     priority_rank,
     progress_from_counts,
     progress_of,
@@ -91,6 +92,7 @@ def step_row(
         "kind": str(step.kind),
         "routing_capability": routing_capability(step.requires_capabilities),
         "priority_rank": rank,
+        "claim_shard": claim_shard(),
         "status": status.value,
         "inputs": to_json(step.inputs),
         "max_retries": step.max_retries,
