@@ -5,7 +5,7 @@
 // Steps come a page at a time, in step_number order: those numbered after $steps_after
 // (0: from the first), at most $limit, through the (plan_id, step_number) index, so a
 // page costs its own steps, not the plan's. statuses counts every step of the plan by
-// status (through the (plan_id, status, claim_shard) index).
+// status (through the (plan_id, status) index).
 // Parameters: $plan_id, $steps_after, $limit
 // Result columns: plan, steps, statuses
 MATCH (p:ExecutionPlan {id: $plan_id})

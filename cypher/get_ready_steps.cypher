@@ -1,7 +1,7 @@
 // get_ready_steps: the steps of a plan that may run now: not started, and every dependency
 // COMPLETED, SKIPPED, CANCELLED, or FAILED but not critical.
 // A running plan (EXECUTING or PAUSED) keeps exactly these READY (the engine marks a step
-// READY when its last dependency ends), so they are read through the (plan_id, status, claim_shard)
+// READY when its last dependency ends), so they are read through the (plan_id, status)
 // index at the cost of the frontier, not of the plan. For a plan not running (a DRAFT,
 // or one that ended) they are computed from scratch from its steps.
 // Parameters: $plan_id
