@@ -29,7 +29,8 @@ CALL {
          d.type + ': ' + d.action + ' [' + d.status + ']' AS summary, d.id AS subject_id
   UNION
   WITH p
-  // From the decisions' side: a plan has far more steps than decisions about them.
+  // From the decisions' side: every Decision of the database is scanned, which is
+  // cheaper than reading every step of a large plan while decisions are few.
   MATCH (d:Decision)-[:AFFECTS_STEP]->(s:ExecutionStep)
   USING SCAN d:Decision
   WHERE s.plan_id = p.id

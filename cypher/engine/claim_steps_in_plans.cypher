@@ -75,7 +75,8 @@ CALL (a, capabilities, ranks, full) {
   // The first lap's steps first, in shard order; the caller seeks again (from another
   // shard) for the ones a racing claimer took: "lost" below.
   WITH DISTINCT s, rank, lap ORDER BY rank, lap, s.claim_shard LIMIT $max_steps
-  // Locked in id order, as every writer of several steps locks them: no deadlock.
+  // Locked in id order, as most writers of several steps lock them (a deadlock with
+  // a writer in another order is detected by Neo4j and the transaction tried again).
   WITH s, rank ORDER BY s.id
   SET s.lock_seq = coalesce(s.lock_seq, 0) + 1
   // Answered in priority order again.

@@ -21,7 +21,7 @@ WITH p, old_status, collect(CASE WHEN s IS NOT NULL THEN {step: s, old: s.status
 FOREACH (r IN rows |
   SET r.step.status = $step_cancel_to, r.step.completed_at = datetime(),
       r.step.cancelled_by_fail_fast = true, r.step.lease_token_hash = null,
-      r.step.lease_expires_at = null,
+      r.step.lease_expires_at = null, r.step.chained_after = null,
       r.step.error_message = 'cancelled: the plan failed (on_failure FAIL_FAST)')
 SET p.unfinished = p.unfinished - size(rows)
 RETURN old_status, [r IN rows | {id: r.step.id, old: r.old}] AS cancelled

@@ -7,6 +7,7 @@ UNWIND $step_ids AS sid
 MATCH (p:ExecutionPlan)-[:CONTAINS_STEP]->(s:ExecutionStep {id: sid})
 SET s.lock_seq = coalesce(s.lock_seq, 0) + 1
 RETURN s {.id, .status, lease_hash: s.lease_token_hash, .completion_digest, .chained_after,
+          claimed_ms: s.claimed_at.epochMillis,
           // The status of the step it is chained after (chain leases), if any.
           after_status: head([(s)-[:DEPENDS_ON]->(d:ExecutionStep)
                               WHERE d.id = s.chained_after | d.status])} AS step,

@@ -69,12 +69,15 @@ class Completion:
     started_at: datetime | None = None
     completed_at: datetime | None = None
 
-    def worker_times(self, now: datetime) -> tuple[datetime | None, datetime | None]:
+    def worker_times(
+        self, now: datetime, claimed: datetime | None = None
+    ) -> tuple[datetime | None, datetime | None]:
         """(started, completed) as recorded: the worker's times, none after ``now`` (a
-        clock ahead of the server's does not date work in the future) and the start
-        not after the end."""
-        done = min(self.completed_at, now) if self.completed_at else None
-        begun = min(self.started_at, done or now) if self.started_at else None
+        clock ahead of the server's does not date work in the future) nor before
+        ``claimed`` (the claim), and the start not after the end."""
+        floor = claimed or datetime.min.replace(tzinfo=now.tzinfo)
+        done = min(max(self.completed_at, floor), now) if self.completed_at else None
+        begun = min(max(self.started_at, floor), done or now) if self.started_at else None
         return begun, done
 
 

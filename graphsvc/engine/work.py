@@ -358,7 +358,9 @@ def _complete_in(
         now = datetime.now(UTC)
         rows = []
         for i in apply:
-            begun, done = i.worker_times(now)
+            claimed_ms = locked[i.step_id][0].get("claimed_ms")
+            leased_at = datetime.fromtimestamp(claimed_ms / 1000, UTC) if claimed_ms else None
+            begun, done = i.worker_times(now, leased_at)
             rows.append(
                 {
                     "step_id": i.step_id,

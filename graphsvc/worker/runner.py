@@ -290,6 +290,11 @@ class Worker:
                 log.warning("worker request failed: %s", exc)
                 leases = []
                 self._stop.wait(1.0)
+            except Exception:  # a slot goes on, and gives up the instant lane it may hold
+                log.exception("worker slot error; its steps return after their lease")
+                self._leave_lane()
+                leases = []
+                self._stop.wait(1.0)
         self._leave_lane()
 
     def _deliver(self, call: Callable[[], T], leases: list[Lease], what: str) -> T:
