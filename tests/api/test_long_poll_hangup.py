@@ -16,15 +16,20 @@ from tests.helpers import auth
 
 def test_a_long_poll_whose_caller_hung_up_claims_nothing(live_api: str, db: Database) -> None:
     kind = f"hangup-{new_id()[-8:]}"
+    body = {"agent_id": "gone", "kinds": [kind], "max_steps": 1}
+    # One claim first, so the poll below is waiting, not still planning its first query
+    # (a claim that is already running when its caller hangs up still leases: its
+    # steps come back after their lease).
+    warm = httpx.post(f"{live_api}/v1/steps/claim", json=body, headers=auth("admin"), timeout=30)
+    assert warm.status_code == 200 and warm.json()["steps"] == []
     with (
         pytest.raises(httpx.ReadTimeout),
-        httpx.Client(base_url=live_api, headers=auth("admin"), timeout=0.5) as gone,
+        httpx.Client(base_url=live_api, headers=auth("admin"), timeout=0.3) as gone,
     ):
-        gone.post(
-            "/v1/steps/claim",
-            json={"agent_id": "gone", "kinds": [kind], "max_steps": 1, "wait_seconds": 10},
-        )
-    # The poll is still waiting on the server; the step it would take appears now.
+        gone.post("/v1/steps/claim", json={**body, "wait_seconds": 10})
+    # The poll is still waiting on the server (its next try at 0.5 s); once the hang-up
+    # has reached the server, the step it would take appears.
+    time.sleep(0.1)
     coordinator = httpx.Client(base_url=live_api, headers=auth("coordinator"), timeout=30)
     created = coordinator.post(
         "/v1/plans?start=true", json={"name": "hangup", "steps": [{"key": "A", "kind": kind}]}

@@ -208,6 +208,7 @@ def test_each_fill_in_runs_once_per_database_and_later_starts_skip_it(db: Databa
         "lease tokens as hashes",
         "plans.last_step_number",
         "plans.max_parallel never enforced",
+        "steps.claim_shard",
         "steps.plan_id, steps.routing_capability",
         "steps.priority_rank",
     ]
