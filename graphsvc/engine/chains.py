@@ -50,7 +50,14 @@ def lease_chains(
     tokens by their hash."""
     if budget <= 0 or not heads:
         return {}, {}
-    chains = _find(tx, heads, budget, agent_id, kinds, capabilities)
+    # Who claims, as both queries take it: the same kinds, capabilities and gates.
+    claimer: dict[str, Any] = {
+        "agent_id": agent_id,
+        "kinds": kinds,
+        "capabilities": capabilities,
+        "gate_kinds": sorted(GATE_KINDS),
+    }
+    chains = _find(tx, heads, budget, claimer)
     wanted: list[dict[str, Any]] = []
     tokens: dict[str, str] = {}
     for head in heads:
@@ -65,39 +72,18 @@ def lease_chains(
             break
     if not wanted:
         return {}, {}
-    rows = tx.run(
-        _LEASE,
-        chains=wanted,
-        agent_id=agent_id,
-        kinds=kinds,
-        capabilities=capabilities,
-        gate_kinds=list(GATE_KINDS),
-        lease_seconds=lease_seconds,
-    )
+    rows = tx.run(_LEASE, chains=wanted, lease_seconds=lease_seconds, **claimer)
     return {r["head"]: r["steps"] for r in rows if r["steps"]}, tokens
 
 
-def _find(
-    tx: Tx,
-    heads: list[str],
-    budget: int,
-    agent_id: str,
-    kinds: list[str],
-    capabilities: list[str],
-) -> dict[str, list[str]]:
-    """Each head's chain (link ids in order), at most ``budget`` links long: found
-    ``_HOP`` links a query, asked again from the last link while a chain is that long."""
+def _find(tx: Tx, heads: list[str], budget: int, claimer: dict[str, Any]) -> dict[str, list[str]]:
+    """Each head's chain (link ids in order), at most ``budget`` links long, for
+    ``claimer`` (``lease_chains``): found ``_HOP`` links a query, asked again from the
+    last link while a chain is that long."""
     chains: dict[str, list[str]] = {head: [] for head in heads}
     ends = {head: head for head in heads}  # where each chain's walk goes on from
     while ends:
-        found = tx.run(
-            _FIND,
-            head_ids=list(ends.values()),
-            gate_kinds=list(GATE_KINDS),
-            agent_id=agent_id,
-            kinds=kinds,
-            capabilities=capabilities,
-        ).data()
+        found = tx.run(_FIND, head_ids=list(ends.values()), **claimer).data()
         links = {row["head"]: row["chain"] for row in found}
         longer = {}
         for head, end in ends.items():
