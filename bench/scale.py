@@ -144,7 +144,7 @@ def _exactly_once(db: Database, plan_id: str) -> dict[str, int]:
         db.read(
             lambda tx: tx.run(
                 "MATCH (:ExecutionPlan {id: $id})-[:CONTAINS_STEP]->(s:ExecutionStep) "
-                "WITH s, COUNT { (e:Event {type: 'STEP_COMPLETED'})-[:ABOUT]->(s) } AS done "
+                "WITH s, COUNT { (:EventBatch)-[:RECORDS {type: 'STEP_COMPLETED'}]->(s) } AS done "
                 "RETURN count(s) AS steps, sum(CASE WHEN s.status = 'COMPLETED' THEN 1 "
                 "ELSE 0 END) AS completed, sum(CASE WHEN done = 1 THEN 1 ELSE 0 END) AS once",
                 id=plan_id,

@@ -1,13 +1,14 @@
 // get_audit_chain: everything that led to and happened in a plan, in time order: the
 // user -> message -> analysis that created it, every decision and who approved or rejected
-// it, every modification and who requested it, every transition (Event) with its actor,
+// it, every modification and who requested it, every transition (from the journal's
+// EventBatch nodes; Event nodes for plans of earlier versions) with its actor,
 // and every agent communication about the plan or its steps.
 // A page at a time: the rows after the cursor ($after_time, $after_kind, $after_id: the
 // last row of the page before, all null for the first page), at most $limit, in
-// (time, kind, subject_id) order. A plan's events, the bulk of it, are read through the
-// (plan_id, timestamp) index from the cursor on, in its order, and the decisions and
-// communications about its steps from their side, so a page does not read every step
-// or every event of the plan.
+// (time, kind, subject_id) order. A plan's transitions, the bulk of it, are read through
+// the (plan_id, timestamp) index of its journal batches from the cursor on, in its order,
+// and the decisions and communications about its steps from their side, so a page does
+// not read every step or every event of the plan.
 // Parameters: $plan_id, $after_time, $after_kind, $after_id, $limit
 // Result columns: time, kind, actor, summary, subject_id
 MATCH (p:ExecutionPlan {id: $plan_id})
@@ -52,13 +53,34 @@ CALL {
          s.key]), '') + coalesce(': ' + m.reason, '') AS summary, m.id AS subject_id
   UNION
   WITH p
+  // The journal: one EventBatch per transaction, its transitions as arrays.
+  MATCH (b:EventBatch)
+  WHERE b.plan_id = p.id
+    AND b.timestamp >= coalesce(datetime($after_time), datetime({epochMillis: 0}))
+  WITH b
+  // By plan_id too: then in the (plan_id, timestamp) index's order, not all sorted.
+  ORDER BY b.plan_id, b.timestamp, b.id
+  UNWIND range(0, b.size - 1) AS i
+  WITH b, i, b.id + '.' + right('00000' + toString(i), 6) AS event_id
+  WHERE $after_time IS NULL OR b.timestamp > datetime($after_time) OR 'EVENT' > $after_kind
+        OR ('EVENT' = $after_kind AND event_id > $after_id)
+  WITH b, i, event_id
+  LIMIT $limit
+  OPTIONAL MATCH (s:ExecutionStep {id: CASE b.subject_kinds[i] WHEN 'step' THEN b.subject_ids[i] END})
+  RETURN b.timestamp AS time, 'EVENT' AS kind, nullIf(b.actors[i], '') AS actor,
+         b.types[i] + coalesce(' ' + s.key, '') +
+         coalesce(' ' + nullIf(b.from_statuses[i], ''), '') +
+         coalesce(' -> ' + nullIf(b.to_statuses[i], ''), '') +
+         coalesce(': ' + nullIf(b.messages[i], ''), '') AS summary, event_id AS subject_id
+  UNION
+  WITH p
+  // Transitions written one Event node each by earlier versions.
   MATCH (e:Event)
   WHERE e.plan_id = p.id
     AND e.timestamp >= coalesce(datetime($after_time), datetime({epochMillis: 0}))
     AND ($after_time IS NULL OR e.timestamp > datetime($after_time) OR 'EVENT' > $after_kind
          OR ('EVENT' = $after_kind AND e.id > $after_id))
   WITH e
-  // By plan_id too: then in the (plan_id, timestamp) index's order, not all sorted.
   ORDER BY e.plan_id, e.timestamp, e.id
   LIMIT $limit
   RETURN e.timestamp AS time, 'EVENT' AS kind, e.actor AS actor,

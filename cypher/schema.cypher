@@ -21,6 +21,12 @@ CREATE CONSTRAINT event_id IF NOT EXISTS FOR (n:Event) REQUIRE n.id IS UNIQUE;
 // events?after=<seq> sees each once. Events carry their plan's id for this (events
 // written before it have none and are not covered).
 CREATE CONSTRAINT event_plan_seq IF NOT EXISTS FOR (n:Event) REQUIRE (n.plan_id, n.seq) IS UNIQUE;
+// The journal (DESIGN.md section 9): one EventBatch per plan per write transaction,
+// numbered after its commit. A plan's numbers (first_seq .. last_seq of each batch) are
+// unique; one EventSequence node per plan holds the last number given.
+CREATE CONSTRAINT event_batch_id IF NOT EXISTS FOR (n:EventBatch) REQUIRE n.id IS UNIQUE;
+CREATE CONSTRAINT event_batch_plan_seq IF NOT EXISTS FOR (n:EventBatch) REQUIRE (n.plan_id, n.first_seq) IS UNIQUE;
+CREATE CONSTRAINT event_sequence_plan IF NOT EXISTS FOR (n:EventSequence) REQUIRE n.plan_id IS UNIQUE;
 // One node per start-up fill-in of what earlier versions did not store, once it ran.
 CREATE CONSTRAINT migration_id IF NOT EXISTS FOR (n:GraphsvcMigration) REQUIRE n.id IS UNIQUE;
 
@@ -63,6 +69,13 @@ CREATE INDEX step_plan_number IF NOT EXISTS FOR (n:ExecutionStep) ON (n.plan_id,
 CREATE INDEX event_plan_timestamp IF NOT EXISTS FOR (n:Event) ON (n.plan_id, n.timestamp);
 CREATE INDEX event_timestamp IF NOT EXISTS FOR (n:Event) ON (n.timestamp);
 CREATE INDEX event_seq IF NOT EXISTS FOR (n:Event) ON (n.seq);
+// events?after= reads a plan's batches from the one holding the number after the cursor
+// on, in order; the audit reads them in time order; the sequencer finds a plan's
+// unnumbered batches (pending_plan_id is removed once a batch is numbered, so the index
+// holds only those).
+CREATE INDEX event_batch_plan_last_seq IF NOT EXISTS FOR (n:EventBatch) ON (n.plan_id, n.last_seq);
+CREATE INDEX event_batch_plan_timestamp IF NOT EXISTS FOR (n:EventBatch) ON (n.plan_id, n.timestamp);
+CREATE INDEX event_batch_pending IF NOT EXISTS FOR (n:EventBatch) ON (n.pending_plan_id);
 CREATE INDEX decision_status IF NOT EXISTS FOR (n:Decision) ON (n.status);
 CREATE INDEX analysis_status IF NOT EXISTS FOR (n:Analysis) ON (n.status);
 CREATE INDEX modification_timestamp IF NOT EXISTS FOR (n:PlanModification) ON (n.timestamp);

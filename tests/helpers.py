@@ -15,6 +15,7 @@ from typing import Any
 import httpx
 
 from graphsvc.store import Database, Neo4jTarget
+from graphsvc.store.journal import number_plan
 
 KEYS = {"admin": "k-admin", "coordinator": "k-coord", "worker": "k-worker", "viewer": "k-viewer"}
 
@@ -46,13 +47,34 @@ def wait_for(predicate: Callable[[], bool], timeout: float, what: str) -> None:
     raise AssertionError(f"timed out after {timeout} s waiting for {what}")
 
 
+def plan_transitions(db: Database, plan_id: str) -> list[tuple[str, str | None]]:
+    """A plan's recorded transitions in the order of their numbers, as ``(type, step key)``
+    (``None`` for one that is not a step's), once what was committed is numbered."""
+    number_plan(db, plan_id)
+    rows = db.read(
+        lambda tx: tx.run(
+            "MATCH (b:EventBatch {plan_id: $id}) UNWIND range(0, b.size - 1) AS i "
+            "OPTIONAL MATCH (s:ExecutionStep {id: CASE b.subject_kinds[i] WHEN 'step' "
+            "THEN b.subject_ids[i] END}) "
+            "RETURN b.types[i] AS type, s.key AS key ORDER BY b.first_seq + i",
+            id=plan_id,
+        ).data()
+    )
+    return [(r["type"], r["key"]) for r in rows]
+
+
 def event_numbers(db: Database, plan_id: str) -> dict[str, Any]:
-    """A plan's status and its events: ``{status, events, seqs (distinct), top (max seq)}``."""
+    """A plan's status and its numbered events (its journal's batches):
+    ``{status, events, seqs (distinct), top (max seq)}``. Waits for the sequencer to number
+    what was committed (it runs right after each commit, on a thread of its own)."""
+    number_plan(db, plan_id)
     record = db.read(
         lambda tx: tx.run(
-            "MATCH (p:ExecutionPlan {id: $id})<-[:ABOUT]-(e:Event) "
-            "RETURN p.status AS status, count(e) AS events, count(DISTINCT e.seq) AS seqs, "
-            "max(e.seq) AS top",
+            "MATCH (p:ExecutionPlan {id: $id}) "
+            "OPTIONAL MATCH (b:EventBatch {plan_id: $id}) "
+            "UNWIND CASE WHEN b IS NULL THEN [null] ELSE range(b.first_seq, b.last_seq) END AS seq "
+            "RETURN p.status AS status, count(seq) AS events, count(DISTINCT seq) AS seqs, "
+            "max(seq) AS top",
             id=plan_id,
         ).single(strict=True)
     )

@@ -1,29 +1,47 @@
-// write_events: Write audit events, numbered per plan under the plan's lock, each ABOUT its plan and its step or decision.
+// write_events: Write a transaction's journal: one EventBatch per plan, its transitions as parallel arrays, each RECORDS its subject.
 // Parameters: $groups
+// Each group is {id, plan_id, events}, each event {subject_id, subject_kind (step, decision
+// or plan), type, from_status, to_status, message, detail, actor}, '' for a missing value
+// (arrays hold no nulls). Nothing here touches the plan node: the batch is found by its
+// plan_id, and numbered after the commit (number_event_batches).
 // Each of steps is {to, kind}: a step's new status; each of plans is {to}: a plan's.
 // Result columns: steps, plans
 UNWIND $groups AS g
-MATCH (p:ExecutionPlan {id: g.plan_id})
-// The counter is read in the SET itself, which takes the plan's write lock before it
-// reads (Neo4j's rule for a direct dependency); read in a WITH before the SET, two
-// writers saw the same value and numbered their events alike.
-SET p.event_seq = coalesce(p.event_seq, 0) + size(g.events)
-WITH p, g, p.event_seq - size(g.events) AS base
+CREATE (b:EventBatch {id: g.id, plan_id: g.plan_id, pending_plan_id: g.plan_id,
+                      started_at: datetime.transaction(), timestamp: datetime(),
+                      size: size(g.events),
+                      subject_ids: [ev IN g.events | ev.subject_id],
+                      subject_kinds: [ev IN g.events | ev.subject_kind],
+                      types: [ev IN g.events | ev.type],
+                      from_statuses: [ev IN g.events | ev.from_status],
+                      to_statuses: [ev IN g.events | ev.to_status],
+                      actors: [ev IN g.events | ev.actor],
+                      messages: [ev IN g.events | ev.message],
+                      details: [ev IN g.events | ev.detail]})
+WITH b, g
 UNWIND range(0, size(g.events) - 1) AS i
-WITH p, base + i + 1 AS seq, g.events[i] AS ev
-OPTIONAL MATCH (step:ExecutionStep {id: ev.step_id})
-OPTIONAL MATCH (decision:Decision {id: ev.decision_id})
-CREATE (e:Event {id: ev.id, plan_id: p.id, seq: seq, type: ev.type, from_status: ev.from_status,
-                 to_status: ev.to_status, message: ev.message, detail: ev.detail,
-                 actor: ev.actor, timestamp: datetime()})
-CREATE (e)-[:ABOUT]->(p)
-FOREACH (_ IN CASE WHEN step IS NULL THEN [] ELSE [1] END | CREATE (e)-[:ABOUT]->(step))
-FOREACH (_ IN CASE WHEN decision IS NULL THEN [] ELSE [1] END | CREATE (e)-[:ABOUT]->(decision))
-WITH ev, step
+WITH b, i, g.events[i] AS ev
+CALL {
+  WITH ev
+  MATCH (s:ExecutionStep {id: CASE ev.subject_kind WHEN 'step' THEN ev.subject_id END})
+  RETURN s AS subject
+  UNION
+  WITH ev
+  MATCH (d:Decision {id: CASE ev.subject_kind WHEN 'decision' THEN ev.subject_id END})
+  RETURN d AS subject
+  UNION
+  WITH ev
+  MATCH (p:ExecutionPlan {id: CASE ev.subject_kind WHEN 'plan' THEN ev.subject_id END})
+  RETURN p AS subject
+}
+CREATE (b)-[:RECORDS {position: i, type: ev.type,
+                      from_status: CASE ev.from_status WHEN '' THEN null ELSE ev.from_status END,
+                      to_status: CASE ev.to_status WHEN '' THEN null ELSE ev.to_status END}]->(subject)
+WITH ev, subject
 // Step transitions only: a decision's or a change request's event about a step is none.
-RETURN collect(CASE WHEN step IS NOT NULL AND ev.to_status IS NOT NULL
+RETURN collect(CASE WHEN ev.subject_kind = 'step' AND ev.to_status <> ''
                          AND (ev.type STARTS WITH 'STEP_' OR ev.type = 'PLAN_MODIFIED_ADD_STEP')
-                    THEN {to: ev.to_status, kind: step.kind} END) AS steps,
-       collect(CASE WHEN ev.step_id IS NULL AND ev.decision_id IS NULL
-                         AND ev.to_status IS NOT NULL AND ev.type STARTS WITH 'PLAN_'
+                    THEN {to: ev.to_status, kind: subject.kind} END) AS steps,
+       collect(CASE WHEN ev.subject_kind = 'plan' AND ev.to_status <> ''
+                         AND ev.type STARTS WITH 'PLAN_'
                     THEN {to: ev.to_status} END) AS plans

@@ -11,9 +11,9 @@ from graphsvc.domain.transitions import PLAN_TRANSITIONS
 from graphsvc.engine.family import plan_ended, settle
 from graphsvc.engine.gates import close_decisions
 from graphsvc.engine.progress import mark_initial_ready, record_events
-from graphsvc.store._convert import node_props
 from graphsvc.store._db import Database, Tx
 from graphsvc.store._queries import engine_query
+from graphsvc.store.journal import list_plan_events
 from graphsvc.store.locks import lock_plan
 
 __all__ = ["cancel_descendants", "list_events", "transition_plan", "transition_tx"]
@@ -22,7 +22,6 @@ _CHILD_PLANS = engine_query("list_child_plans")
 _CANCEL_BATCH = 200
 _SET_STATUS = engine_query("set_plan_status")
 _CANCEL_PLANS = engine_query("cancel_plans")
-_EVENTS = engine_query("list_plan_events")
 
 
 def transition_tx(
@@ -169,11 +168,7 @@ def list_events(
 ) -> list[EventPublic]:
     """A plan's events with ``seq > after``, in order, at most ``limit``. 404 if no plan."""
 
-    def work(tx: Tx) -> dict[str, Any] | None:
-        record = tx.run(_EVENTS, plan_id=plan_id, after=after, limit=limit).single()
-        return None if record is None else record.data()
-
-    row = db.read(work)
-    if row is None:
+    events = list_plan_events(db, plan_id, after, limit)
+    if events is None:
         raise NotFoundError(f"no plan with id {plan_id!r}", {"plan_id": plan_id})
-    return [EventPublic.model_validate(node_props(e)) for e in row["events"]]
+    return [EventPublic.model_validate(e) for e in events]

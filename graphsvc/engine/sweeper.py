@@ -1,6 +1,8 @@
 """The lease sweeper: a thread in each API process that takes back expired leases and
 timed-out attempts (``engine.work.sweep``), fails waiting gate steps past their deadline
-(``engine.decisions.expire_deadlines``) and marks agents not seen INACTIVE. Several
+(``engine.decisions.expire_deadlines``), numbers the journal batches a process
+committed and did not number (``store.journal.number_leftovers``) and marks agents not
+seen INACTIVE. Several
 API processes may sweep at once: the store re-checks each step under its lock.
 
 The thread survives every error: it logs it and tries again at the next interval.
@@ -18,6 +20,7 @@ from graphsvc.engine.work import sweep
 from graphsvc.metrics import SWEEPER_LAST_SUCCESS
 from graphsvc.store import Database
 from graphsvc.store.agents import mark_inactive
+from graphsvc.store.journal import number_leftovers
 
 __all__ = ["Sweeper"]
 
@@ -67,6 +70,9 @@ class Sweeper:
                 taken = sweep(self.db)
                 if taken:
                     log.info("took back %d expired lease(s)", taken)
+                numbered = number_leftovers(self.db)
+                if numbered:
+                    log.info("numbered %d journal batch(es) their writer left", numbered)
                 expired = expire_deadlines(self.db)
                 if expired:
                     log.info("failed %d waiting step(s) past their deadline", expired)

@@ -21,7 +21,9 @@ import neo4j
 from graphsvc._errors import TooLarge, Unavailable
 from graphsvc.domain.leases import hash_token
 from graphsvc.settings import Settings
+from graphsvc.store._events import flush_journal
 from graphsvc.store._queries import engine_query, schema_statements, table_parameters
+from graphsvc.store.journal import Sequencer
 from graphsvc.tracing import span
 
 __all__ = [
@@ -176,11 +178,14 @@ class Tx:
     (``table_parameters``), to the caller's parameters, and runs it in the driver's
     transaction. Statuses thus travel as parameters and never as Cypher text."""
 
-    __slots__ = ("_after", "_tx")
+    __slots__ = ("_after", "_tx", "journal")
 
     def __init__(self, tx: neo4j.Transaction) -> None:
         self._tx = tx
         self._after: list[Callable[[], None]] = []
+        # The transitions recorded in this transaction, by plan id, written as one
+        # EventBatch per plan just before the commit (store._events).
+        self.journal: dict[str, list[dict[str, Any]]] = {}
 
     def on_commit(self, fn: Callable[[], None]) -> None:
         """Call ``fn`` once this transaction has committed (not if it rolls back or is
@@ -257,8 +262,12 @@ class Database:
         # before it, so a request that follows a write reads it (causal consistency;
         # on a single Neo4j it costs nothing measurable).
         self.bookmarks = neo4j.GraphDatabase.bookmark_manager()
+        # Numbers the journal batches this process commits, right after each commit
+        # (coalesced, on a thread of its own): store.journal.
+        self.sequencer = Sequencer(self)
 
     def close(self) -> None:
+        self.sequencer.stop()
         self.driver.close()
 
     def __enter__(self) -> Database:
@@ -331,8 +340,11 @@ class Database:
                 ):
                     ours = Tx(tx)
                     result = fn(ours, *args, **kwargs)
+                    journaled = flush_journal(ours)
                     tx.commit()
                     ours.committed()
+                    if journaled:
+                        self.sequencer.schedule(journaled)
                     return result
             except (neo4j.exceptions.Neo4jError, neo4j.exceptions.DriverError) as exc:
                 error = _unwrap(exc)

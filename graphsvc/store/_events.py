@@ -1,57 +1,83 @@
-"""Audit events: every transition writes an ``Event`` in the transaction that makes it.
+"""The journal: every transition is recorded in the transaction that makes it, one
+``EventBatch`` per plan per transaction, numbered after the commit.
 
-An event is ``ABOUT`` its subject and, for a step, also about the step's
-plan; ``seq`` numbers a plan's events 1, 2, 3, ... (the plan node holds the
-counter, so concurrent writers of one plan take turns). Each event also carries
-its plan's id (``plan_id``) so that the database itself holds ``(plan_id, seq)``
-unique (the ``event_plan_seq`` constraint): a numbering bug fails the write
-instead of repeating a number that ``events?after=`` paging would skip.
+A transaction's transitions are gathered on its ``Tx`` (``write_plan_events``) and
+written last, just before the commit (``flush_journal``): one ``EventBatch`` node per
+plan the transaction moved, holding that plan's transitions in order as parallel
+arrays (subject ids and kinds, types, from and to statuses, actors, messages,
+details as JSON text), with ``plan_id``, the transaction's start time
+(``started_at``, ``datetime.transaction()``) and its write time (``timestamp``);
+one ``(:EventBatch)-[:RECORDS {type, from_status, to_status, position}]->(subject)``
+per transition of a step, plan or decision. Nothing on this path touches the plan
+node: writers of one plan do not wait for each other here.
+
+A batch has no number when it is written (``pending_plan_id`` marks it). The
+sequencer (``graphsvc.store.journal``) numbers committed batches afterwards under a
+lock of the plan's own ``EventSequence`` node, in order of transaction start:
+the batch gets ``first_seq`` and ``last_seq``, its transition ``i`` the number
+``first_seq + i``, unique and gap-free per plan (the ``event_batch_plan_seq``
+constraint). This is the high-water-mark pattern of event stores
+(../shared/DESIGN.md section 9). Arrays cannot hold nulls in Neo4j: a missing
+status, actor, message or detail is stored as ``''`` and read back as null.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from graphsvc.ids import new_id
 from graphsvc.metrics import count_events
 from graphsvc.store._convert import to_json
-from graphsvc.store._db import Tx
 from graphsvc.store._queries import engine_query
 
-__all__ = ["write_plan_events"]
+if TYPE_CHECKING:
+    from graphsvc.store._db import Tx
+
+__all__ = ["flush_journal", "write_plan_events"]
 
 _WRITE_EVENTS = engine_query("write_events")
 
 
 def write_plan_events(tx: Tx, events: list[dict[str, Any]]) -> None:
-    """Write events, each ``{plan_id, step_id?, decision_id?, type, from_status?,
-    to_status?, message?, detail?, actor?, kind?}``; with ``step_id`` (``decision_id``)
-    the event is about that step (decision) too. One query for any number of
-    plans; plans are locked in id order (no deadlock between two writers of the
-    same plans). The journal only records: what follows from the events (a gate
-    step that became READY waiting for a person) is the engine's
-    (``graphsvc.engine.progress.record``).
+    """Record events, each ``{plan_id, step_id?, decision_id?, type, from_status?,
+    to_status?, message?, detail?, actor?}``, in this transaction's journal: with
+    ``step_id`` (``decision_id``) the event is about that step (decision), else
+    about its plan. They are written when the transaction function returns, before
+    the commit (``flush_journal``), in the order they were recorded. The journal
+    only records: what follows from the events (a gate step that became READY
+    waiting for a person) is the engine's (``graphsvc.engine.progress.record``).
     """
-    rows = [
-        {
-            "id": new_id(),
-            "plan_id": ev["plan_id"],
-            "step_id": ev.get("step_id"),
-            "decision_id": ev.get("decision_id"),
-            "type": ev["type"],
-            "from_status": ev.get("from_status"),
-            "to_status": ev.get("to_status"),
-            "message": ev.get("message"),
-            "detail": to_json(ev.get("detail")),
-            "actor": ev.get("actor"),
-        }
-        for ev in events
-    ]
-    by_plan: dict[str, list[dict[str, Any]]] = {}
-    for row in rows:
-        by_plan.setdefault(row["plan_id"], []).append(row)
-    if by_plan:
-        groups = [{"plan_id": pid, "events": evs} for pid, evs in sorted(by_plan.items())]
-        written = tx.run(_WRITE_EVENTS, groups=groups).single(strict=True)
-        steps, plans = written["steps"], written["plans"]
-        tx.on_commit(lambda: count_events(steps, plans))
+    for ev in events:
+        if ev.get("step_id"):
+            kind, subject = "step", ev["step_id"]
+        elif ev.get("decision_id"):
+            kind, subject = "decision", ev["decision_id"]
+        else:
+            kind, subject = "plan", ev["plan_id"]
+        tx.journal.setdefault(ev["plan_id"], []).append(
+            {
+                "subject_id": subject,
+                "subject_kind": kind,
+                "type": ev["type"],
+                "from_status": ev.get("from_status") or "",
+                "to_status": ev.get("to_status") or "",
+                "message": ev.get("message") or "",
+                "detail": to_json(ev.get("detail")) or "",
+                "actor": ev.get("actor") or "",
+            }
+        )
+
+
+def flush_journal(tx: Tx) -> list[str]:
+    """Write the transaction's journal: one ``EventBatch`` per plan, in plan id order
+    (one query for every plan). Returns the ids of the plans written, for the
+    sequencer to number after the commit; metrics count the events once committed."""
+    if not tx.journal:
+        return []
+    plan_ids = sorted(tx.journal)
+    groups = [{"id": new_id(), "plan_id": pid, "events": tx.journal[pid]} for pid in plan_ids]
+    tx.journal.clear()
+    written = tx.run(_WRITE_EVENTS, groups=groups).single(strict=True)
+    steps, plans = written["steps"], written["plans"]
+    tx.on_commit(lambda: count_events(steps, plans))
+    return plan_ids

@@ -62,7 +62,6 @@ def _plan_props(plan_id: str, spec: PlanSpec) -> dict[str, Any]:
         "on_failure": spec.on_failure.value,
         "estimated_duration": spec.estimated_duration,
         "version": 1,
-        "event_seq": 0,
         "unfinished": len(spec.steps),
         "last_step_number": len(spec.steps),
         "failed_critical": 0,

@@ -9,6 +9,7 @@ from graphsvc.domain.models import StepDetail
 from graphsvc.store._convert import node_props
 from graphsvc.store._db import Database, Tx
 from graphsvc.store._queries import load_query
+from graphsvc.store.journal import number_plan
 
 __all__ = ["get_step"]
 
@@ -27,8 +28,14 @@ def get_step(db: Database, step_id: str) -> StepDetail:
     row = db.read(work)
     if row is None:
         raise NotFoundError(f"no step with id {step_id!r}", {"step_id": step_id})
+    if any(e["seq"] is None for e in row["events"]):
+        # A batch committed moments ago, not numbered yet: number it, read again.
+        number_plan(db, row["step"]["plan_id"])
+        row = db.read(work) or row
     step = node_props(row["step"])
-    events = sorted((node_props(e) for e in row["events"]), key=lambda e: e["seq"])
+    events = sorted(
+        (node_props(e) for e in row["events"] if e["seq"] is not None), key=lambda e: e["seq"]
+    )
     return StepDetail.model_validate(
         {
             "step": step,

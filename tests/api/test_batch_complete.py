@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 from graphsvc.ids import new_id
 from graphsvc.store import Database
 from graphsvc.worker import ApiClient, ExecutorConfig, Worker
-from tests.helpers import KEYS, auth
+from tests.helpers import KEYS, auth, plan_transitions
 
 # These tests act as many agents: an admin key may (a worker key is bound to one agent).
 WORKER = auth("admin")
@@ -43,16 +43,6 @@ def _result(step: dict[str, Any], **outputs: Any) -> dict[str, Any]:
     return {"step_id": step["id"], "lease_token": step["lease_token"], "outputs": outputs}
 
 
-def _events(db: Database, plan_id: str) -> list[tuple[str, str | None]]:
-    rows = db.read(
-        lambda tx: tx.run(
-            "MATCH (e:Event)-[:ABOUT]->(:ExecutionPlan {id: $id}) "
-            "OPTIONAL MATCH (e)-[:ABOUT]->(s:ExecutionStep) "
-            "RETURN e.type AS type, s.key AS key ORDER BY e.seq",
-            id=plan_id,
-        ).data()
-    )
-    return [(r["type"], r["key"]) for r in rows]
 
 
 def test_batch_completes_and_claims_what_it_made_ready(client: TestClient, db: Database) -> None:
@@ -73,7 +63,7 @@ def test_batch_completes_and_claims_what_it_made_ready(client: TestClient, db: D
     assert done.json()["results"][0]["status"] == "COMPLETED" and done.json()["steps"] == []
     plan = client.get(f"/v1/plans/{plan_id}", headers=WORKER).json()
     assert plan["status"] == "COMPLETED"
-    story = _events(db, plan_id)
+    story = plan_transitions(db, plan_id)
     assert story.count(("STEP_COMPLETED", "A")) == 1 and story.count(("STEP_CLAIMED", "B")) == 1
     assert story[-1] == ("PLAN_COMPLETED", None)
 
@@ -94,11 +84,11 @@ def test_each_result_is_judged_alone_and_a_repeat_writes_nothing(
     assert refused["status"] == "ASSIGNED" and refused["error"]["code"] == 409
     assert "stale or wrong lease token" in refused["error"]["message"]
     assert unknown["status"] is None and unknown["error"]["code"] == 404
-    events = _events(db, plan_id)
+    events = plan_transitions(db, plan_id)
     # The same batch again: A answers as before and nothing is written twice.
     again = client.post("/v1/steps/complete", json=body, headers=WORKER).json()["results"]
     assert again[0] == ok and again[1]["error"]["code"] == 409
-    assert _events(db, plan_id) == events
+    assert plan_transitions(db, plan_id) == events
     # A's result with another body is a conflict, reported for that item alone.
     changed = client.post(
         "/v1/steps/complete", json={"results": [_result(a, x=2), _result(b)]}, headers=WORKER
@@ -111,13 +101,13 @@ def test_a_step_given_twice_is_422_and_changes_nothing(client: TestClient, db: D
     cap = new_id()
     plan_id = _start(client, [{"key": "A"}], cap)
     [a] = _claim(client, cap)
-    events = _events(db, plan_id)
+    events = plan_transitions(db, plan_id)
     body = {"results": [_result(a), _result(a)]}
     answer = client.post("/v1/steps/complete", json=body, headers=WORKER)
     assert answer.status_code == 422 and "more than once" in answer.text
     empty = client.post("/v1/steps/complete", json={"results": []}, headers=WORKER)
     assert empty.status_code == 422
-    assert _events(db, plan_id) == events
+    assert plan_transitions(db, plan_id) == events
     step = client.get(f"/v1/steps/{a['id']}", headers=WORKER).json()
     assert step["step"]["status"] == "ASSIGNED"
 
@@ -170,7 +160,7 @@ def test_batching_workers_race_over_a_star_and_run_each_step_once(
         lambda tx: tx.run(
             "MATCH (:ExecutionPlan {id: $id})-[:CONTAINS_STEP]->(s:ExecutionStep) "
             "RETURN s.status AS status, "
-            "COUNT { (e:Event {type: 'STEP_CLAIMED'})-[:ABOUT]->(s) } AS claims, "
+            "COUNT { (:EventBatch)-[:RECORDS {type: 'STEP_CLAIMED'}]->(s) } AS claims, "
             "COUNT { (:Agent)-[:EXECUTES]->(s) } AS executors",
             id=plan_id,
         ).data()

@@ -27,6 +27,7 @@ LABELS = [
     "AgentCommunication",
     "ExecutionContext",
     "Event",
+    "EventBatch",
 ]
 
 
@@ -71,6 +72,9 @@ def test_status_indexes_exist(db: Database) -> None:
         ("ExecutionPlan", ("status",)),
         ("Event", ("timestamp",)),
         ("Event", ("seq",)),
+        ("EventBatch", ("plan_id", "last_seq")),
+        ("EventBatch", ("plan_id", "timestamp")),
+        ("EventBatch", ("pending_plan_id",)),
     ]:
         assert expected in indexed
 

@@ -144,7 +144,7 @@ def test_a_plan_survives_three_server_kills_and_a_worker_kill(
         lambda tx: tx.run(
             "MATCH (p:ExecutionPlan {id: $id})-[:CONTAINS_STEP]->(s:ExecutionStep) "
             "RETURN p.status AS plan, s.status AS status, "
-            "COUNT { (e:Event {type: 'STEP_COMPLETED'})-[:ABOUT]->(s) } AS completions",
+            "COUNT { (:EventBatch)-[:RECORDS {type: 'STEP_COMPLETED'}]->(s) } AS completions",
             id=plan_id,
         ).data()
     )

@@ -15,7 +15,7 @@ import pytest
 
 from graphsvc import StepContext, StepFailed, Worker
 from graphsvc.store import Database, plans
-from tests.helpers import KEYS, auth
+from tests.helpers import KEYS, auth, plan_transitions
 
 
 def test_a_plan_runs_to_its_end_on_sdk_handlers(live_api: str, db: Database) -> None:
@@ -126,15 +126,6 @@ def test_the_typed_client_answers_with_the_apis_models(live_api: str) -> None:
             client.create_plan({"name": "bad", "steps": [{"key": "A", "kind": "No Pe"}]})
 
 
-def _events(db: Database, plan_id: str) -> list[tuple[str, str | None]]:
-    rows = db.read(
-        lambda tx: tx.run(
-            "MATCH (e:Event {plan_id: $id}) OPTIONAL MATCH (e)-[:ABOUT]->(s:ExecutionStep) "
-            "RETURN e.type AS type, s.key AS key ORDER BY e.seq",
-            id=plan_id,
-        ).data()
-    )
-    return [(r["type"], r["key"]) for r in rows]
 
 
 def _run_until_done(worker: Worker, db: Database, plan_id: str) -> str:
@@ -162,7 +153,7 @@ def test_by_default_a_linear_run_of_noop_steps_goes_by_chains(live_api: str, db:
     ]
     worker = Worker(live_api, key=KEYS["admin"], slots=2, wait_seconds=0.2, plan_ids=[plan_id])
     assert _run_until_done(worker, db, plan_id) == "COMPLETED"
-    story = _events(db, plan_id)
+    story = plan_transitions(db, plan_id)
     claims = sum(1 for t, _ in story if t == "STEP_CLAIMED")
     chained = sum(1 for t, _ in story if t == "STEP_CHAINED")
     # 150 steps: the first claim takes S0 alone (one step of real work at a time), each
@@ -196,5 +187,5 @@ def test_a_chained_handler_gets_the_outputs_of_the_step_before(live_api: str, db
 
     assert _run_until_done(worker, db, plan_id) == "COMPLETED"
     assert seen == {"A": [], "B": [("A", {"n": 1})], "C": [("B", {"n": 2})]}
-    story = _events(db, plan_id)
+    story = plan_transitions(db, plan_id)
     assert [k for t, k in story if t == "STEP_CHAINED"] == ["B", "C"]
