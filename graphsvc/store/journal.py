@@ -64,9 +64,7 @@ def number_leftovers(db: Database, older_than_ms: int = 1000, limit: int = 100) 
     """Number the batches of plans whose batches were committed more than
     ``older_than_ms`` ago and are still unnumbered (their writer stopped before it
     numbered them); the number of batches numbered."""
-    rows = db.read(
-        lambda tx: tx.run(_LEFTOVERS, older_than_ms=older_than_ms, limit=limit).data()
-    )
+    rows = db.read(lambda tx: tx.run(_LEFTOVERS, older_than_ms=older_than_ms, limit=limit).data())
     return sum(number_plan(db, r["plan_id"]) for r in rows)
 
 

@@ -43,8 +43,6 @@ def _result(step: dict[str, Any], **outputs: Any) -> dict[str, Any]:
     return {"step_id": step["id"], "lease_token": step["lease_token"], "outputs": outputs}
 
 
-
-
 def test_batch_completes_and_claims_what_it_made_ready(client: TestClient, db: Database) -> None:
     cap = new_id()
     plan_id = _start(

@@ -126,8 +126,6 @@ def test_the_typed_client_answers_with_the_apis_models(live_api: str) -> None:
             client.create_plan({"name": "bad", "steps": [{"key": "A", "kind": "No Pe"}]})
 
 
-
-
 def _run_until_done(worker: Worker, db: Database, plan_id: str) -> str:
     worker.start()
     try:
