@@ -23,6 +23,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from graphsvc._errors import (
+    NotFoundError,
     Problem,
     ValidationFailed,
 )
@@ -53,7 +54,7 @@ from graphsvc.store._convert import node_props, to_json
 from graphsvc.store._db import Database, Tx
 from graphsvc.store._events import write_plan_events
 from graphsvc.store._queries import engine_query
-from graphsvc.store.locks import lock_step, lock_steps
+from graphsvc.store.locks import lock_plan, lock_step, lock_steps
 
 __all__ = [
     "BatchCompletion",
@@ -62,6 +63,7 @@ __all__ = [
     "claim_with",
     "complete",
     "complete_many",
+    "end_finished_plans",
     "fail",
     "heartbeat",
     "start",
@@ -80,6 +82,11 @@ _START = engine_query("start_step")
 _HEARTBEAT = engine_query("extend_lease")
 _COMPLETE = engine_query("complete_steps")
 _COUNT_FINISHED = engine_query("count_finished_steps")
+_PLAN_LEFT = engine_query("get_plan_progress")
+# Completions count finished steps on one of this many counter nodes per plan, picked at
+# random per transaction (count_finished_steps): concurrent completions of one plan
+# seldom wait for each other there.
+PLAN_COUNTER_STRIPES = 16
 _RETRY_LATER = engine_query("schedule_retry")
 _FAIL = engine_query("fail_step")
 _EXPIRED = engine_query("find_expired_leases")
@@ -322,6 +329,8 @@ class BatchCompletion:
     outcomes: list[dict[str, Any]]
     claimed: list[dict[str, Any]]
     left_ready: bool
+    # Plans these completions did not see end: checked again after the commit.
+    open_plans: tuple[str, ...] = ()
 
 
 def _complete_in(
@@ -390,21 +399,61 @@ def _complete_in(
         events += mark_ready(tx, list(applied))
         events += gate_events(tx, events)  # before the claim: a gate step waits for a person
     claimed, claim_events = _claim_rows(tx, then_claim) if then_claim else ([], [])
+    open_plans: list[str] = []
     if apply:
+        stripe = secrets.randbelow(PLAN_COUNTER_STRIPES)
         plan_rows = [
-            {"plan_id": pid, "completed": len(ids)} for pid, ids in sorted(by_plan.items())
+            {"plan_id": pid, "completed": len(ids), "stripe": stripe}
+            for pid, ids in sorted(by_plan.items())
         ]
-        tx.run(_COUNT_FINISHED, plans=plan_rows).consume()
         later: list[dict[str, Any]] = []
-        for plan_id, ids in sorted(by_plan.items()):
-            on_failure = locked[ids[0]][1]["on_failure"]
-            # Dependents are READY already: the plan's end, carried up its family.
-            later += settle(tx, plan_id, [], False, on_failure, actor)
+        for row in tx.run(_COUNT_FINISHED, plans=plan_rows):
+            plan_id = row["plan_id"]
+            if row["left"] > 0 and not row["failed_critical"]:
+                open_plans.append(plan_id)  # checked again after the commit
+                continue
+            # Maybe its last steps: the plan's end under its lock, carried up its family.
+            later += _end_if_finished(tx, plan_id, actor)
         events += later + gate_events(tx, later)
     write_plan_events(tx, events + claim_events)
     made_ready = {e["step_id"] for e in events if e.get("to_status") == "READY"}
     left = made_ready - {e["step_id"] for e in claim_events}
-    return BatchCompletion([outcomes[i.step_id] for i in items], claimed, bool(left))
+    return BatchCompletion(
+        [outcomes[i.step_id] for i in items], claimed, bool(left), tuple(open_plans)
+    )
+
+
+def _end_if_finished(tx: Tx, plan_id: str, actor: str | None) -> list[dict[str, Any]]:
+    """Under the plan's lock: end it if every step is terminal (``finish_plan``), and
+    carry that up its family; the events to write (none if it goes on)."""
+    try:
+        plan = lock_plan(tx, plan_id)
+    except NotFoundError:
+        return []
+    if plan["status"] in PLAN_TERMINAL:
+        return []
+    return settle(tx, plan_id, [], False, plan["on_failure"], actor)
+
+
+def end_finished_plans(db: Database, plan_id: str) -> None:
+    """After completions committed: end the plan if its steps are all terminal now.
+
+    A completion counts its steps on a counter stripe without locking the plan
+    (``count_finished_steps``), and sees the completions of others only once they
+    committed: when the last steps of a plan complete in concurrent transactions,
+    each may see the other's steps unfinished. Each such completion schedules this
+    check for after its commit (``complete_many``), which sees both. One read when
+    the plan goes on; the end, when it has ended, under the plan's lock."""
+    row = db.read(lambda tx: tx.run(_PLAN_LEFT, plan_id=plan_id).single())
+    if row is None or row["status"] in PLAN_TERMINAL:
+        return
+    if row["left"] > 0 and not row["failed_critical"]:
+        return
+
+    def work(tx: Tx) -> None:
+        record_events(tx, _end_if_finished(tx, plan_id, None))
+
+    db.write(work)
 
 
 def complete_many(
@@ -425,7 +474,11 @@ def complete_many(
     """
     if len({i.step_id for i in items}) != len(items):
         raise ValidationFailed([Problem("results", "a step_id appears more than once")])
-    return db.write(_complete_in, items, actor, then_claim, agent)
+    done: BatchCompletion = db.write(_complete_in, items, actor, then_claim, agent)
+    if done.open_plans:
+        ends = db.after_commit("plan-end", lambda plan_id: end_finished_plans(db, plan_id))
+        ends.schedule(done.open_plans)
+    return done
 
 
 def complete(

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import random
+import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -23,7 +24,7 @@ from graphsvc.domain.leases import hash_token
 from graphsvc.settings import Settings
 from graphsvc.store._events import flush_journal
 from graphsvc.store._queries import engine_query, schema_statements, table_parameters
-from graphsvc.store.journal import Sequencer
+from graphsvc.store.journal import Coalescer, number_plan
 from graphsvc.tracing import span
 
 __all__ = [
@@ -264,10 +265,21 @@ class Database:
         self.bookmarks = neo4j.GraphDatabase.bookmark_manager()
         # Numbers the journal batches this process commits, right after each commit
         # (coalesced, on a thread of its own): store.journal.
-        self.sequencer = Sequencer(self)
+        self.sequencer = Coalescer("journal-sequencer", lambda plan_id: number_plan(self, plan_id))
+        self._coalescers: dict[str, Coalescer] = {}
+        self._coalescers_lock = threading.Lock()
+
+    def after_commit(self, name: str, fn: Callable[[str], object]) -> Coalescer:
+        """This database's ``Coalescer`` called ``name`` (made with ``fn`` on first use):
+        work the engine runs after commits, per key, coalesced, off the request's path."""
+        with self._coalescers_lock:
+            if name not in self._coalescers:
+                self._coalescers[name] = Coalescer(name, fn)
+            return self._coalescers[name]
 
     def close(self) -> None:
-        self.sequencer.stop()
+        for coalescer in [*self._coalescers.values(), self.sequencer]:
+            coalescer.stop()
         self.driver.close()
 
     def __enter__(self) -> Database:

@@ -10,10 +10,10 @@ cursors read numbered events only and see each once, in order. This is the
 high-water-mark pattern of event stores (../shared/DESIGN.md section 9).
 
 Three callers number:
-- the process that committed, right after its commit (``Sequencer.schedule``): a
-  thread of the ``Database`` takes the plans written since its last pass and
-  numbers each, so many commits of one plan cost one numbering (coalesced), off the
-  request's path;
+- the process that committed, right after its commit (``Database.sequencer``, a
+  ``Coalescer``): a thread of the ``Database`` takes the plans written since its last
+  pass and numbers each, so many commits of one plan cost one numbering (coalesced),
+  off the request's path;
 - a reader that finds a plan with unnumbered batches (``number_plan``), so a
   request sees the events of every write committed before it;
 - the sweeper, for a plan whose writer stopped between its commit and the numbering
@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 from graphsvc.store._convert import node_props
@@ -32,7 +33,7 @@ from graphsvc.store._queries import engine_query
 if TYPE_CHECKING:
     from graphsvc.store._db import Database, Tx
 
-__all__ = ["Sequencer", "list_plan_events", "number_leftovers", "number_plan"]
+__all__ = ["Coalescer", "list_plan_events", "number_leftovers", "number_plan"]
 
 log = logging.getLogger("graphsvc.store.sequencer")
 
@@ -88,33 +89,34 @@ def list_plan_events(
     return None if row is None else [node_props(e) for e in row["events"]]
 
 
-class Sequencer:
-    """Numbers, on a daemon thread of its own, the plans this process wrote: ``schedule``
-    after a commit returns at once; the thread numbers each plan scheduled since its last
-    pass once. An error is logged and the plan left to the sweeper."""
+class Coalescer:
+    """Runs ``fn(key)`` on a daemon thread of its own for each key ``schedule``d since its
+    last pass, once per pass however often it was scheduled: work that follows commits
+    (numbering a plan's journal, checking whether a plan ended) costs one run per key
+    while commits come faster than it runs, and stays off the request's path. An error
+    is logged; the sweeper catches what was left."""
 
-    def __init__(self, db: Database) -> None:
-        self._db = db
+    def __init__(self, name: str, fn: Callable[[str], object]) -> None:
+        self.name = name
+        self._fn = fn
         self._pending: set[str] = set()
         self._wake = threading.Condition()
         self._stopped = False
         self._thread: threading.Thread | None = None
 
-    def schedule(self, plan_ids: list[str]) -> None:
-        """Number these plans' batches soon (their writer has committed)."""
+    def schedule(self, keys: Iterable[str]) -> None:
+        """Run ``fn`` for these keys soon."""
         with self._wake:
             if self._stopped:
                 return
-            self._pending.update(plan_ids)
+            self._pending.update(keys)
             if self._thread is None:
-                self._thread = threading.Thread(
-                    target=self._loop, name="journal-sequencer", daemon=True
-                )
+                self._thread = threading.Thread(target=self._loop, name=self.name, daemon=True)
                 self._thread.start()
             self._wake.notify()
 
     def stop(self) -> None:
-        """Number what is scheduled, then stop the thread (within 10 s)."""
+        """Run what is scheduled, then stop the thread (within 10 s)."""
         with self._wake:
             self._stopped = True
             self._wake.notify()
@@ -123,7 +125,7 @@ class Sequencer:
             thread.join(10)
 
     def idle(self) -> bool:
-        """True when nothing scheduled waits to be numbered."""
+        """True when nothing scheduled waits to run."""
         with self._wake:
             return not self._pending
 
@@ -134,11 +136,11 @@ class Sequencer:
                     self._wake.wait()
                 if not self._pending:
                     return
-                plans, self._pending = sorted(self._pending), set()
-            for plan_id in plans:
+                keys, self._pending = sorted(self._pending), set()
+            for key in keys:
                 try:
-                    number_plan(self._db, plan_id)
+                    self._fn(key)
                 except Exception:
                     log.exception(
-                        "numbering the journal of plan %s failed; the sweeper will", plan_id
+                        "%s: the run for %s failed; the sweeper will see to it", self.name, key
                     )

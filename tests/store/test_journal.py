@@ -56,7 +56,7 @@ def test_a_transaction_writes_one_batch_per_plan_and_nothing_on_the_plan_node(
     # Created (one transaction), started with its three steps READY (one transaction).
     assert sorted(row["batches"], key=len) == [
         ["PLAN_CREATED"],
-        ["PLAN_STARTED", "STEP_READY", "STEP_READY", "STEP_READY"],
+        ["PLAN_START", "STEP_READY", "STEP_READY", "STEP_READY"],
     ]
     assert row["on_plan"] == 2  # the plan's own transitions, and only they
 
