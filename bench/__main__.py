@@ -138,13 +138,15 @@ def _table(figures: list[dict[str, Any]]) -> Table:
         extra += f" double={f['double_claims']}" if "double_claims" in f else ""
         extra += f" empty={f['empty_claim_share']}" if "empty_claim_share" in f else ""
         extra += f" exactly_once={f['exactly_once']}" if "exactly_once" in f else ""
+        if "first_page_ms" in f:
+            extra += f" first={f['first_page_ms']} last={f['last_page_ms']} events={f['events']}"
         table.add_row(f["workload"], f["system"], what, value + extra)
     return table
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
-    parser.add_argument("--workloads", default="W1,W2,W3,W4,W5,W6,W7,W8,W9,W10")
+    parser.add_argument("--workloads", default="W1,W2,W3,W4,W5,W6,W7,W8,W9,W10,W11")
     parser.add_argument("--w1-sizes", default="1000,10000")
     parser.add_argument("--w1-shapes", default=",".join(SHAPES))
     parser.add_argument("--w2-sizes", default="1000,10000,100000")

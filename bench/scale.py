@@ -1,5 +1,6 @@
 """Workloads of issue 22: W7 contention, W8 dispatch latency, W9 replicas, W10 reads of
-a 100,000-step plan. Each returns its figures as dicts."""
+a 100,000-step plan; of issue 28: W11 pages of a 100,000-event plan's events. Each
+returns its figures as dicts."""
 
 from __future__ import annotations
 
@@ -226,4 +227,62 @@ def w10_reads(db: Database, sizes: list[int], progress: Callable[[str], None]) -
     return figures
 
 
-SCALE_WORKLOADS = {"W7": w7_contention, "W8": w8_dispatch, "W9": w9_replicas, "W10": w10_reads}
+def w11_event_pages(
+    db: Database, sizes: list[int], progress: Callable[[str], None]
+) -> list[Figure]:
+    """W11 (issue 28): every event of a plan with 100,000 events or more (a 34,000-step
+    star run by one ``graphsvc worker`` with its defaults: READY, CLAIMED and COMPLETED
+    for each step), read through ``GET /v1/plans/{id}/events?after=`` in pages of 1,000:
+    milliseconds of the first page, the last full page, the median and the slowest, and
+    whether every number came once, in order."""
+    n = 34_000
+    end_live_plans(db)
+    figures: list[Figure] = []
+    with api_process(db) as url:
+        client = ApiClient(url)
+        progress(f"W11 running a {n:,}-step plan")
+        created = client.call("POST", "/v1/plans", json=plan_spec("star", n))
+        with worker_processes(url, 1):
+            client.call("POST", f"/v1/plans/{created['id']}/start")
+            status = _wait_terminal(db, created["id"])
+        progress("W11 reading its events")
+        after, seqs, timings = 0, 0, []
+        in_order = True
+        while True:
+            began = time.perf_counter()
+            page = client.call(
+                "GET", f"/v1/plans/{created['id']}/events", params={"after": after, "limit": 1000}
+            )
+            timings.append((time.perf_counter() - began) * 1000)
+            if not page:
+                break
+            in_order = in_order and [e["seq"] for e in page] == list(
+                range(after + 1, after + len(page) + 1)
+            )
+            after = page[-1]["seq"]
+            seqs += len(page)
+        full = timings[:-2] or timings  # the last full page (then a short one, then none)
+        figures.append(
+            {
+                "workload": "W11",
+                "system": "graphsvc",
+                "status": status,
+                "events": seqs,
+                "pages": len(timings) - 1,
+                "first_page_ms": round(timings[0], 1),
+                "last_page_ms": round(full[-1], 1),
+                "p50_ms": round(statistics.median(timings[:-1]), 1),
+                "max_ms": round(max(timings[:-1]), 1),
+                "exactly_once": in_order and seqs == after,
+            }
+        )
+    return figures
+
+
+SCALE_WORKLOADS = {
+    "W7": w7_contention,
+    "W8": w8_dispatch,
+    "W9": w9_replicas,
+    "W10": w10_reads,
+    "W11": w11_event_pages,
+}

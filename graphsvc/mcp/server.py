@@ -11,6 +11,9 @@ never lease tokens, and a step whose work takes longer than its lease keeps it.
 
 from __future__ import annotations
 
+import functools
+import inspect
+import json
 import logging
 import threading
 import time
@@ -19,11 +22,28 @@ from typing import Any
 from urllib.parse import parse_qs, quote, urlsplit
 
 from mcp.server.mcpserver import MCPServer
+from mcp.server.mcpserver.exceptions import ToolError
+from mcp.types import ToolAnnotations
 
-from graphsvc._errors import ConflictError, GraphsvcError, NotFoundError, PermissionDenied
+from graphsvc import __version__
+from graphsvc._errors import (
+    ConflictError,
+    GraphsvcError,
+    NotFoundError,
+    PermissionDenied,
+    ValidationFailed,
+)
 from graphsvc.worker.client import ApiClient
 
-__all__ = ["AGENT_KINDS", "TOOLS_BY_ROLE", "Leases", "build_server"]
+__all__ = [
+    "AGENT_KINDS",
+    "TOOLS_BY_ROLE",
+    "Leases",
+    "build_server",
+    "compact_json",
+    "refusal_text",
+    "tool_annotations",
+]
 
 # A lease no tool call has used for this long is no longer renewed (``Leases``).
 MAX_IDLE_SECONDS = 3600.0
@@ -71,6 +91,26 @@ COORDINATOR_TOOLS = (
     "decide",
     "provide_input",
 )
+# Tool annotations (MCP specification, 2025-06-18, "Tool annotations"): hints a client
+# shows its user or acts on, never guarantees.
+DESTRUCTIVE_TOOLS = frozenset({"cancel_plan", "cancel_step", "skip_step"})
+# A repeat with the same arguments changes nothing more (a repeated completion answers as
+# the first did; a repeated cancel is refused and changes nothing).
+IDEMPOTENT_TOOLS = frozenset(
+    {
+        "heartbeat_step",
+        "complete_step",
+        "update_step",
+        "remove_dependency",
+        "cancel_step",
+        "skip_step",
+        "cancel_plan",
+        "pause_plan",
+        "resume_plan",
+    }
+)
+# Worker tools about a step this server holds a lease on.
+LEASED_STEP_TOOLS = frozenset({"heartbeat_step", "complete_step", "fail_step", "spawn_child_plans"})
 TOOLS_BY_ROLE: dict[str, tuple[str, ...]] = {
     "viewer": VIEWER_TOOLS,
     "worker": VIEWER_TOOLS + WORKER_TOOLS,
@@ -128,6 +168,12 @@ class Leases:
         with self.lock:
             self.held.pop(step_id, None)
             self.touched.pop(step_id, None)
+
+    def forget(self, step_id: str, why: str) -> None:
+        """The API refused a call with this step's lease: it is not held any more."""
+        self.drop(step_id)
+        with self.lock:
+            self.lost[step_id] = why
 
     def _forget_idle(self) -> None:
         now = time.monotonic()
@@ -229,6 +275,87 @@ def compact_plan(plan: dict[str, Any], step_status: str | None = None) -> dict[s
     return view
 
 
+def tool_annotations(name: str) -> ToolAnnotations:
+    """The MCP annotations of the tool ``name``: viewer tools read only; cancel and skip
+    destroy work; see ``IDEMPOTENT_TOOLS``. None reaches outside graphsvc."""
+    read_only = name in VIEWER_TOOLS
+    return ToolAnnotations(
+        readOnlyHint=read_only,
+        destructiveHint=None if read_only else name in DESTRUCTIVE_TOOLS,
+        idempotentHint=True if read_only else name in IDEMPOTENT_TOOLS,
+        openWorldHint=False,
+    )
+
+
+def _pruned(value: Any) -> Any:
+    """``value`` without null or empty fields (None, "", [], {}) in its objects."""
+    if isinstance(value, dict):
+        kept = {k: _pruned(v) for k, v in value.items()}
+        return {k: v for k, v in kept.items() if v not in (None, "", [], {})}
+    if isinstance(value, list):
+        return [_pruned(v) for v in value]
+    return value
+
+
+def compact_json(result: Any) -> str:
+    """A tool's result as the text a model reads: JSON without indentation, null and
+    empty fields left out (the result's own top-level fields kept, so an empty claim
+    still says ``{"steps":[]}``)."""
+    if isinstance(result, dict):
+        body = {k: _pruned(v) for k, v in result.items() if v is not None}
+    else:
+        body = _pruned(result)
+    return json.dumps(body, separators=(",", ":"), ensure_ascii=False, default=str)
+
+
+# Details of an API error worth a model's attention, in this order, and how to name them.
+_HELPFUL_DETAILS = (
+    ("status", "the status is"),
+    ("cycle", "the cycle would be"),
+    ("path", "the path is"),
+    ("chained_after", "chained after step"),
+    ("allowed", "allowed"),
+    ("field", "field"),
+)
+
+
+def refusal_text(exc: GraphsvcError, tool: str, step_id: str | None = None) -> str:
+    """What an agent reads when the API refuses a tool call: the API's error code and
+    message, the details that help it correct course (the status a step is in, the
+    cycle a dependency would close, the problems of an input), in one or two lines;
+    for a worker tool about a step whose lease is gone, that it must stop working on
+    the step and not report it."""
+    text = f"{tool} refused ({exc.code}): {exc.message}"
+    details = exc.details if isinstance(exc.details, dict) else {}
+    extra = []
+    for key, label in _HELPFUL_DETAILS:
+        value = details.get(key)
+        if value is None or (isinstance(value, str) and value in exc.message):
+            continue
+        if isinstance(value, list):
+            value = (
+                " -> ".join(map(str, value))
+                if key in ("cycle", "path")
+                else ", ".join(map(str, value))
+            )
+        extra.append(f"{label} {value}")
+    if extra:
+        text += " (" + "; ".join(extra) + ")"
+    if isinstance(exc, ValidationFailed) and len(exc.problems) > 5:
+        text += ". Every problem: " + "; ".join(map(str, exc.problems))
+    if (
+        step_id
+        and tool in LEASED_STEP_TOOLS
+        and isinstance(exc, ConflictError)
+        and "do not report it" not in exc.message
+    ):
+        text += (
+            f". Stop working on step {step_id} and do not report it: its lease is no longer "
+            "yours (claim other work with claim_steps)"
+        )
+    return text
+
+
 def _claimed_view(step: dict[str, Any]) -> dict[str, Any]:
     """A claimed step as the agent sees it: everything but the lease token."""
     return {k: v for k, v in step.items() if k != "lease_token"}
@@ -240,12 +367,14 @@ def build_server(client: ApiClient, role: str, principal: str, agent_id: str | N
     ``TOOLS_BY_ROLE[role]``. Its leases are heartbeated by a daemon thread."""
     server: MCPServer = MCPServer(
         "graphsvc",
+        version=__version__,
         instructions=(
             "graphsvc runs plans of steps for AI agents. Read plans with list_plans, "
             "get_plan and get_status_tree; as a worker claim_steps, do the work, then "
             "complete_step or fail_step by step id (this server keeps your lease alive); "
             "as a coordinator change a running plan (add_steps, add_dependency, "
-            "remove_dependency, cancel_step, skip_step, retry_step), each with a reason."
+            "remove_dependency, cancel_step, skip_step, retry_step), each with a reason. "
+            "A refused call says why, with the API's error code: read it and correct course."
         ),
     )
     leases = Leases(client)
@@ -256,8 +385,31 @@ def build_server(client: ApiClient, role: str, principal: str, agent_id: str | N
     by: dict[str, str] = {"agent_id": agent_id} if agent_id else {}
 
     def tool(fn: Any) -> Any:
-        if fn.__name__ in allowed:
-            server.tool(description=fn.__doc__)(fn)
+        """Offer ``fn`` as a tool if the key's role allows it: its docstring as the
+        description, its result as compact JSON, a refusal of the API as the result's
+        text with ``isError`` (``refusal_text``; no traceback: not a crash)."""
+        name = fn.__name__
+        if name not in allowed:
+            return fn
+
+        @functools.wraps(fn)
+        def guarded(*args: Any, **kwargs: Any) -> str:
+            try:
+                return compact_json(fn(*args, **kwargs))
+            except GraphsvcError as exc:
+                step_id = kwargs.get("step_id")
+                if step_id and name in LEASED_STEP_TOOLS and isinstance(exc, ConflictError):
+                    leases.forget(step_id, exc.message)
+                raise ToolError(refusal_text(exc, name, step_id)) from None
+
+        guarded.__signature__ = inspect.signature(fn).replace(  # type: ignore[attr-defined]
+            return_annotation=str
+        )
+        server.tool(
+            description=inspect.cleandoc(fn.__doc__ or name),
+            annotations=tool_annotations(name),
+            structured_output=False,
+        )(guarded)
         return fn
 
     def call(method: str, path: str, **kwargs: Any) -> Any:

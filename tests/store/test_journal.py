@@ -16,6 +16,9 @@ from graphsvc.store.journal import list_plan_events, number_leftovers, number_pl
 from graphsvc.worker import ApiClient, ExecutorConfig, Worker
 from tests.helpers import KEYS, auth
 
+# A transition of the table with no statuses (a change applied to the plan).
+_NOTE = "PLAN_MODIFIED_ADD_DEPENDENCY"
+
 
 def _plan(client: TestClient, steps: int = 1) -> str:
     spec = {"name": "journal", "steps": [{"key": f"S{i}", "kind": "noop"} for i in range(steps)]}
@@ -26,14 +29,14 @@ def _plan(client: TestClient, steps: int = 1) -> str:
 
 def _record(plan_id: str, message: str):  # type: ignore[no-untyped-def]
     def work(tx: Tx) -> None:
-        write_plan_events(tx, [{"plan_id": plan_id, "type": "PLAN_MODIFIED", "message": message}])
+        write_plan_events(tx, [{"plan_id": plan_id, "type": _NOTE, "message": message}])
 
     return work
 
 
 def _messages(db: Database, plan_id: str, after: int) -> list[tuple[int, str]]:
     events = list_plan_events(db, plan_id, after, 1000) or []
-    return [(e["seq"], e["message"]) for e in events if e["type"] == "PLAN_MODIFIED"]
+    return [(e["seq"], e["message"]) for e in events if e["type"] == _NOTE]
 
 
 def test_a_transaction_writes_one_batch_per_plan_and_nothing_on_the_plan_node(
@@ -99,7 +102,7 @@ def test_batches_a_writer_left_unnumbered_are_numbered_by_the_sweep(
                 {
                     "subject_id": plan_id,
                     "subject_kind": "plan",
-                    "type": "PLAN_MODIFIED",
+                    "type": _NOTE,
                     "from_status": "",
                     "to_status": "",
                     "message": "left",
