@@ -28,7 +28,7 @@ CREATE CONSTRAINT event_batch_id IF NOT EXISTS FOR (n:EventBatch) REQUIRE n.id I
 CREATE CONSTRAINT event_batch_plan_seq IF NOT EXISTS FOR (n:EventBatch) REQUIRE (n.plan_id, n.first_seq) IS UNIQUE;
 CREATE CONSTRAINT event_sequence_plan IF NOT EXISTS FOR (n:EventSequence) REQUIRE n.plan_id IS UNIQUE;
 // A plan's completions count its finished steps on one of a few counter stripes, not on
-// the plan node (count_finished_steps): one node per (plan, stripe).
+// the plan node (complete_steps): one node per (plan, stripe).
 CREATE CONSTRAINT plan_counter_stripe IF NOT EXISTS FOR (n:PlanCounter) REQUIRE (n.plan_id, n.stripe) IS UNIQUE;
 // One node per start-up fill-in of what earlier versions did not store, once it ran.
 CREATE CONSTRAINT migration_id IF NOT EXISTS FOR (n:GraphsvcMigration) REQUIRE n.id IS UNIQUE;

@@ -2,7 +2,7 @@
 // Parameters: $failed_critical, $plan_id, $unfinished
 // Result columns: none
 // $unfinished is the plan's count: its property holds it plus what its counter stripes
-// hold (count_finished_steps).
+// hold (complete_steps).
 MATCH (p:ExecutionPlan {id: $plan_id})
 SET p.unfinished = $unfinished + reduce(t = 0, x IN COLLECT {
       MATCH (k:PlanCounter {plan_id: p.id}) RETURN k.finished } | t + x),

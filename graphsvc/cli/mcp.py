@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import shlex
 import sys
 from collections.abc import Mapping
@@ -61,6 +62,7 @@ def mcp_serve(
     if ctx.invoked_subcommand is not None:
         return
     from graphsvc.mcp import build_server
+    from graphsvc.mcp.server import Leases
 
     client = ApiClient(api, key)
     me = client.call("GET", "/v1/whoami")
@@ -69,8 +71,16 @@ def mcp_serve(
             "this is an admin key (the local key is one): give the agent a worker or "
             "coordinator key (GRAPHSVC_API_KEYS=key:worker:AGENT_ID), or pass --allow-admin"
         )
-    server = build_server(client, me["role"], me["principal"], me.get("agent_id"))
-    server.run("stdio")
+    # One line per HTTP call to the API is noise on an agent client's stderr.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    leases = Leases(client)
+    server = build_server(client, me["role"], me["principal"], me.get("agent_id"), leases)
+    try:
+        server.run("stdio")
+    finally:
+        # The session ended (the client closed stdin): what it still holds is given
+        # back at once, READY for others, instead of waiting for its leases to expire.
+        leases.release_all()
 
 
 @mcp_app.command("config")

@@ -134,6 +134,9 @@ TRANSITIONS: tuple[Transition, ...] = (
     _t(_STEP, "fail", _LEASED, S.FAILED, "STEP_FAILED"),
     _t(_STEP, "retry_later", _LEASED, S.READY, "STEP_RETRY_SCHEDULED"),
     _t(_STEP, "lease_expired", _LEASED, S.READY, "STEP_LEASE_EXPIRED"),
+    # The claimer gives its lease back (an agent that will not do the work, an MCP
+    # session that ends): READY again at once, no lease loss counted.
+    _t(_STEP, "release", _LEASED, S.READY, "STEP_RELEASED"),
     _t(_STEP, "wait", _LEASED, S.WAITING, "STEP_WAITING"),
     _t(_STEP, "open_gate", (S.READY,), S.WAITING, "STEP_WAITING"),
     _t(_STEP, "children_completed", (S.WAITING,), S.COMPLETED, "STEP_COMPLETED"),

@@ -18,6 +18,7 @@ __all__ = [
     "after_terminal",
     "mark_initial_ready",
     "mark_ready",
+    "ready_events",
     "recheck",
     "record_events",
     "startable",
@@ -45,6 +46,11 @@ def mark_ready(tx: Tx, step_ids: list[str]) -> list[dict[str, Any]]:
     if not step_ids:
         return []
     rows = tx.run(_PROPAGATE, step_ids=step_ids, satisfied=sorted(SATISFIED_DEPENDENCY)).data()
+    return ready_events(rows)
+
+
+def ready_events(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The events of dependents made READY, from rows ``{id, kind, plan_id}``."""
     return [
         {
             "plan_id": r["plan_id"],

@@ -23,6 +23,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from graphsvc._errors import (
+    GraphsvcError,
     NotFoundError,
     Problem,
     ValidationFailed,
@@ -48,13 +49,13 @@ from graphsvc.domain.transitions import STEP_TRANSITIONS
 from graphsvc.engine.chains import lease_chains, release_chains
 from graphsvc.engine.family import settle
 from graphsvc.engine.gates import gate_events
-from graphsvc.engine.progress import mark_ready, record_events
+from graphsvc.engine.progress import ready_events, record_events
 from graphsvc.metrics import CLAIM_DURATION, CLAIMS, LEASE_EXPIRATIONS
 from graphsvc.store._convert import node_props, to_json
 from graphsvc.store._db import Database, Tx
 from graphsvc.store._events import write_plan_events
 from graphsvc.store._queries import engine_query
-from graphsvc.store.locks import lock_plan, lock_step, lock_steps
+from graphsvc.store.locks import lock_plan, lock_step
 
 __all__ = [
     "BatchCompletion",
@@ -66,6 +67,7 @@ __all__ = [
     "end_finished_plans",
     "fail",
     "heartbeat",
+    "release",
     "start",
     "sweep",
 ]
@@ -81,16 +83,16 @@ _FAMILY_DEPTH = 100
 _START = engine_query("start_step")
 _HEARTBEAT = engine_query("extend_lease")
 _COMPLETE = engine_query("complete_steps")
-_COUNT_FINISHED = engine_query("count_finished_steps")
 _PLAN_LEFT = engine_query("get_plan_progress")
 # Completions count finished steps on one of this many counter nodes per plan, picked at
-# random per transaction (count_finished_steps): concurrent completions of one plan
+# random per transaction (complete_steps): concurrent completions of one plan
 # seldom wait for each other there.
 PLAN_COUNTER_STRIPES = 16
 _RETRY_LATER = engine_query("schedule_retry")
 _FAIL = engine_query("fail_step")
 _EXPIRED = engine_query("find_expired_leases")
 _LEASE_LOST = engine_query("return_lost_lease")
+_RELEASE = engine_query("release_step")
 _CANCEL_ORPHAN = engine_query("cancel_orphaned_step")
 
 
@@ -319,6 +321,35 @@ def heartbeat(
     return db.write(work)
 
 
+def release(
+    db: Database, step_id: str, token: str, actor: str | None = None, agent: str | None = None
+) -> None:
+    """ASSIGNED|EXECUTING -> READY: the claimer gives its lease back (it will not do the
+    work: an agent that changed its mind, an MCP session that ends). Not a lease loss
+    and not a failed attempt; the steps chained behind it return to PENDING.
+    ``ConflictError`` on a stale token or another status, ``PermissionDenied`` when
+    ``agent`` is given and does not hold the lease."""
+
+    def work(tx: Tx) -> None:
+        step, plan = lock_step(tx, step_id)
+        check_lease(step, token, "release", agent)
+        who = step["lease_holder"] or actor
+        released = release_chains(tx, [step_id], who, f"step {step['key']} was given back")
+        tx.run(_RELEASE, step_id=step_id).consume()
+        own = {
+            "plan_id": plan["id"],
+            "step_id": step_id,
+            "actor": who,
+            "type": "STEP_RELEASED",
+            "from_status": step["status"],
+            "to_status": StepStatus.READY.value,
+            "message": "the lease was given back",
+        }
+        record_events(tx, [own, *released])
+
+    db.write(work)
+
+
 @dataclass(frozen=True)
 class BatchCompletion:
     """What ``complete_many`` did: one outcome per item in order, ``{"step_id",
@@ -340,87 +371,104 @@ def _complete_in(
     then_claim: ClaimSpec | None,
     agent: str | None,
 ) -> BatchCompletion:
-    """One batch completion, in this order so that the plan node (its counters and event
-    sequence, the one lock every writer of a plan shares) is written last and held
-    only to the commit: lock the steps (id order), judge each item, write the steps,
-    make their dependents READY (and open gates), claim the next steps, then count the
-    plans' finished steps, end plans that finished and write the events."""
+    """One batch completion, in three queries and the commit: lock, judge, complete and
+    make the dependents READY, and count the plans' finished steps (``complete_steps``);
+    claim the next steps (``claim_steps``); write the journal (``write_events``, as every
+    command does before its commit). A gate step among those made READY, a plan these
+    steps may have finished (then under the plan's lock, carried up its family) and
+    chain leases take further queries."""
+    now = datetime.now(UTC)
     digests = {i.step_id: completion_digest(i.outputs, i.changeset) for i in items}
-    # Lock the steps in id order: two batches sharing steps take them in one order.
-    locked = lock_steps(tx, list(digests))
-    outcomes: dict[str, dict[str, Any]] = {}
-    apply: list[Completion] = []
-    applied: set[str] = set()
-    for item in items:  # in order: a chained step may follow the step before it
-        step = locked.get(item.step_id, (None, {}))[0]
-        outcome = judge_completion(step, item, digests[item.step_id], agent, frozenset(applied))
-        if outcome is None:
-            apply.append(item)
-            applied.add(item.step_id)
-            outcome = {"step_id": item.step_id, "status": "COMPLETED", "repeated": False}
-        outcomes[item.step_id] = outcome
-    by_plan: dict[str, list[str]] = {}
-    for item in apply:
-        by_plan.setdefault(locked[item.step_id][1]["id"], []).append(item.step_id)
-    events: list[dict[str, Any]] = []
-    if apply:
-        now = datetime.now(UTC)
-        rows = []
-        for i in apply:
-            claimed_ms = locked[i.step_id][0].get("claimed_ms")
-            leased_at = datetime.fromtimestamp(claimed_ms / 1000, UTC) if claimed_ms else None
-            begun, done = i.worker_times(now, leased_at)
-            rows.append(
-                {
-                    "step_id": i.step_id,
-                    "outputs": to_json(i.outputs or {}),
-                    "changeset": to_json(i.changeset or {}),
-                    "digest": digests[i.step_id],
-                    "started_at": begun,
-                    "completed_at": done,
-                }
-            )
-            step, plan = locked[i.step_id]
-            event = {
-                "plan_id": plan["id"],
+    rows = []
+    for i in items:
+        begun, done = i.worker_times(now, None)  # capped at now; at the claim by the query
+        rows.append(
+            {
                 "step_id": i.step_id,
-                "type": "STEP_COMPLETED",
-                "from_status": step["status"],
-                "to_status": "COMPLETED",
-                "actor": step["lease_holder"] or actor,
+                "token_hash": hash_token(i.lease_token),
+                "digest": digests[i.step_id],
+                "outputs": to_json(i.outputs or {}),
+                "changeset": to_json(i.changeset or {}),
+                "started_at": begun,
+                "completed_at": done,
             }
-            if begun or done:  # the worker's own times: the steps of a batch ran apart
-                event["detail"] = {
-                    "started_at": begun.isoformat() if begun else None,
-                    "completed_at": done.isoformat() if done else None,
-                }
-            events.append(event)
-        tx.run(_COMPLETE, rows=rows).consume()
-        events += mark_ready(tx, list(applied))
-        events += gate_events(tx, events)  # before the claim: a gate step waits for a person
+        )
+    record = tx.run(
+        _COMPLETE,
+        items=rows,
+        agent=agent,
+        stripe=secrets.randbelow(PLAN_COUNTER_STRIPES),
+    ).single(strict=True)
+    outcomes: list[dict[str, Any]] = []
+    events: list[dict[str, Any]] = []
+    applied: set[str] = set()
+    stored = iter(record["stored"])
+    for item, view, verdict in zip(items, record["judged"], record["verdicts"], strict=True):
+        step = _judged_step(view)
+        # The one rule: the query's verdict is the one judge_completion gives.
+        outcome = judge_completion(step, item, digests[item.step_id], agent, frozenset(applied))
+        if (verdict == "ok") != (outcome is None):
+            raise GraphsvcError(
+                f"the completion of step {item.step_id} was judged {verdict!r} by the query "
+                f"and {outcome!r} by domain.rules.judge_completion: nothing was written"
+            )
+        if outcome is not None:
+            outcomes.append(outcome)
+            continue
+        assert step is not None
+        applied.add(item.step_id)
+        outcomes.append({"step_id": item.step_id, "status": "COMPLETED", "repeated": False})
+        times = next(stored)
+        event: dict[str, Any] = {
+            "plan_id": view["plan_id"],
+            "step_id": item.step_id,
+            "type": "STEP_COMPLETED",
+            "from_status": step["status"],
+            "to_status": "COMPLETED",
+            "actor": step["lease_holder"] or actor,
+        }
+        if item.started_at or item.completed_at:  # the worker's times: a batch ran apart
+            event["detail"] = {
+                "started_at": _iso(times["started_ms"]) if item.started_at else None,
+                "completed_at": _iso(times["completed_ms"]) if item.completed_at else None,
+            }
+        events.append(event)
+    events += ready_events(record["ready"])
+    events += gate_events(tx, events)  # before the claim: a gate step waits for a person
     claimed, claim_events = _claim_rows(tx, then_claim) if then_claim else ([], [])
     open_plans: list[str] = []
-    if apply:
-        stripe = secrets.randbelow(PLAN_COUNTER_STRIPES)
-        plan_rows = [
-            {"plan_id": pid, "completed": len(ids), "stripe": stripe}
-            for pid, ids in sorted(by_plan.items())
-        ]
-        later: list[dict[str, Any]] = []
-        for row in tx.run(_COUNT_FINISHED, plans=plan_rows):
-            plan_id = row["plan_id"]
-            if row["left"] > 0 and not row["failed_critical"]:
-                open_plans.append(plan_id)  # checked again after the commit
-                continue
+    later: list[dict[str, Any]] = []
+    for counted in record["counted"]:
+        if counted["left"] > 0 and not counted["failed_critical"]:
+            open_plans.append(counted["plan_id"])  # checked again after the commit
+        else:
             # Maybe its last steps: the plan's end under its lock, carried up its family.
-            later += _end_if_finished(tx, plan_id, actor)
-        events += later + gate_events(tx, later)
+            later += _end_if_finished(tx, counted["plan_id"], actor)
+    events += later + gate_events(tx, later)
     write_plan_events(tx, events + claim_events)
     made_ready = {e["step_id"] for e in events if e.get("to_status") == "READY"}
     left = made_ready - {e["step_id"] for e in claim_events}
-    return BatchCompletion(
-        [outcomes[i.step_id] for i in items], claimed, bool(left), tuple(open_plans)
-    )
+    return BatchCompletion(outcomes, claimed, bool(left), tuple(open_plans))
+
+
+def _judged_step(view: dict[str, Any]) -> dict[str, Any] | None:
+    """The locked step of a ``complete_steps`` row, as ``lock_steps`` gives it (None for
+    no such step)."""
+    if view["status"] is None:
+        return None
+    return {
+        "id": view["step_id"],
+        "status": view["status"],
+        "lease_hash": view["lease_hash"],
+        "completion_digest": view["completion_digest"],
+        "chained_after": view["chained_after"],
+        "after_status": view["after_status"],
+        "lease_holder": view["holder"],
+    }
+
+
+def _iso(epoch_ms: int | None) -> str | None:
+    return None if epoch_ms is None else datetime.fromtimestamp(epoch_ms / 1000, UTC).isoformat()
 
 
 def _end_if_finished(tx: Tx, plan_id: str, actor: str | None) -> list[dict[str, Any]]:
@@ -439,7 +487,7 @@ def end_finished_plans(db: Database, plan_id: str) -> None:
     """After completions committed: end the plan if its steps are all terminal now.
 
     A completion counts its steps on a counter stripe without locking the plan
-    (``count_finished_steps``), and sees the completions of others only once they
+    (``complete_steps``), and sees the completions of others only once they
     committed: when the last steps of a plan complete in concurrent transactions,
     each may see the other's steps unfinished. Each such completion schedules this
     check for after its commit (``complete_many``), which sees both. One read when

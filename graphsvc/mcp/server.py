@@ -69,6 +69,7 @@ VIEWER_TOOLS = (
 )
 WORKER_TOOLS = (
     "claim_steps",
+    "release_step",
     "heartbeat_step",
     "complete_step",
     "fail_step",
@@ -110,7 +111,9 @@ IDEMPOTENT_TOOLS = frozenset(
     }
 )
 # Worker tools about a step this server holds a lease on.
-LEASED_STEP_TOOLS = frozenset({"heartbeat_step", "complete_step", "fail_step", "spawn_child_plans"})
+LEASED_STEP_TOOLS = frozenset(
+    {"release_step", "heartbeat_step", "complete_step", "fail_step", "spawn_child_plans"}
+)
 TOOLS_BY_ROLE: dict[str, tuple[str, ...]] = {
     "viewer": VIEWER_TOOLS,
     "worker": VIEWER_TOOLS + WORKER_TOOLS,
@@ -174,6 +177,24 @@ class Leases:
         self.drop(step_id)
         with self.lock:
             self.lost[step_id] = why
+
+    def release_all(self) -> int:
+        """Give back every lease still held (the session ends): each step READY again at
+        once instead of when its lease expires. Returns how many were given back; a step
+        the API refuses (already taken back) is skipped."""
+        self.stop.set()
+        with self.lock:
+            held = {sid: token for sid, (token, _) in self.held.items()}
+            self.held.clear()
+            self.touched.clear()
+        released = 0
+        for step_id, token in held.items():
+            try:
+                self.client.release(step_id, token)
+                released += 1
+            except GraphsvcError as exc:
+                log.info("step %s not given back: %s", step_id, exc.message)
+        return released
 
     def _forget_idle(self) -> None:
         now = time.monotonic()
@@ -361,7 +382,13 @@ def _claimed_view(step: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in step.items() if k != "lease_token"}
 
 
-def build_server(client: ApiClient, role: str, principal: str, agent_id: str | None) -> MCPServer:
+def build_server(
+    client: ApiClient,
+    role: str,
+    principal: str,
+    agent_id: str | None,
+    leases: Leases | None = None,
+) -> MCPServer:
     """An MCP server whose tools call the API through ``client`` (one key of ``role``, with
     ``principal`` and, for a worker key, its ``agent_id``), offering only the tools of
     ``TOOLS_BY_ROLE[role]``. Its leases are heartbeated by a daemon thread."""
@@ -377,7 +404,7 @@ def build_server(client: ApiClient, role: str, principal: str, agent_id: str | N
             "A refused call says why, with the API's error code: read it and correct course."
         ),
     )
-    leases = Leases(client)
+    leases = leases or Leases(client)
     threading.Thread(target=leases.run, name="mcp-heartbeats", daemon=True).start()
     allowed = set(TOOLS_BY_ROLE.get(role, VIEWER_TOOLS))
     me = agent_id or principal  # the agent that claims: a worker key's own, else the principal
@@ -529,6 +556,16 @@ def build_server(client: ApiClient, role: str, principal: str, agent_id: str | N
         for step in steps:
             leases.add(step["id"], step["lease_token"], lease_seconds)
         return {"steps": [_claimed_view(s) for s in steps]}
+
+    @tool
+    def release_step(step_id: str) -> Any:
+        """Give back a step you claimed and will not do: it is READY again at once for
+        another agent (not counted against it). Leases live as long as this MCP session
+        (stdio: the server process; over HTTP: the MCP session); when it ends, the
+        steps it still holds are given back the same way."""
+        client.release(step_id, leases.token(step_id))
+        leases.drop(step_id)
+        return {"step_id": step_id, "status": "READY"}
 
     @tool
     def heartbeat_step(step_id: str) -> Any:

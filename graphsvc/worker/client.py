@@ -151,6 +151,10 @@ class Client:
     def start(self, step_id: str, token: str) -> None:
         self.call("POST", f"/v1/steps/{step_id}/start", json={"lease_token": token})
 
+    def release(self, step_id: str, token: str) -> None:
+        """``POST /v1/steps/{id}/release``: give a claimed step back (READY again)."""
+        self.call("POST", f"/v1/steps/{step_id}/release", json={"lease_token": token})
+
     def heartbeat(self, step_id: str, token: str, lease_seconds: float) -> None:
         self.call(
             "POST",

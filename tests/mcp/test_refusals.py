@@ -81,7 +81,7 @@ async def _scenario(api: str, errlog: TextIO) -> dict[str, str]:
             lead, "add_dependency", step_id=ids["A"], depends_on="C", reason="loop"
         )
         texts["remove_dependency"] = await _refused(
-            lead, "remove_dependency", step_id=ids["A"], depends_on=ids["C"]
+            lead, "remove_dependency", step_id="no-such-step", depends_on=ids["A"]
         )
         texts["retry_step"] = await _refused(lead, "retry_step", step_id=ids["A"])
         texts["provide_input"] = await _refused(lead, "provide_input", step_id=ids["A"], text="x")
@@ -89,6 +89,7 @@ async def _scenario(api: str, errlog: TextIO) -> dict[str, str]:
         # Worker tools: a step this server holds no lease on, then one taken from it.
         texts["claim_steps"] = await _refused(agent, "claim_steps", max_steps=0)
         texts["heartbeat_step"] = await _refused(agent, "heartbeat_step", step_id=ids["B"])
+        texts["release_step"] = await _refused(agent, "release_step", step_id=ids["B"])
         texts["fail_step"] = await _refused(agent, "fail_step", step_id=ids["B"], error_message="x")
         texts["spawn_child_plans"] = await _refused(
             agent, "spawn_child_plans", step_id=ids["B"], tickets=["# T: t [agent]\nt"]
@@ -135,3 +136,38 @@ def test_every_tool_refused_says_why_with_the_api_error_code(live_api: str) -> N
     assert "do not report it" in texts["complete_step"]
     assert "CANCELLED" in texts["complete_step"]
     assert "Traceback" not in stderr
+
+
+async def _give_back(api: str, errlog: TextIO) -> tuple[str, str]:
+    async with _stdio(api, "coordinator", errlog) as lead:
+        spec = {
+            "name": "give back",
+            "steps": [
+                {"key": "A", "kind": "task", "description": "a"},
+                {"key": "B", "kind": "task", "description": "b"},
+            ],
+        }
+        created = await _ok(lead, "create_plan", spec=spec, start=True)
+    plan_id = created["id"]
+    claim = {"kinds": ["task"], "plan_ids": [plan_id], "lease_seconds": 600}
+    async with _stdio(api, "worker", errlog) as agent:
+        [first] = (await _ok(agent, "claim_steps", **claim))["steps"]
+        given = await _ok(agent, "release_step", step_id=first["id"])
+        assert given == {"step_id": first["id"], "status": "READY"}
+        claimed = (await _ok(agent, "claim_steps", max_steps=2, **claim))["steps"]
+        assert len(claimed) == 2
+    # The session ended holding both: they are READY again, long before their leases end.
+    return plan_id, str(first["id"])
+
+
+def test_leases_are_given_back_by_release_step_and_when_the_session_ends(live_api: str) -> None:
+    import httpx
+
+    with tempfile.TemporaryFile("w+") as errlog:
+        plan_id, first = asyncio.run(_give_back(live_api, errlog))
+    headers = {"Authorization": f"Bearer {KEYS['viewer']}"}
+    steps = httpx.get(f"{live_api}/v1/plans/{plan_id}", headers=headers).json()["steps"]
+    assert {s["status"] for s in steps} == {"READY"}
+    assert {s.get("lease_losses") or 0 for s in steps} == {0}
+    events = httpx.get(f"{live_api}/v1/steps/{first}", headers=headers).json()["events"]
+    assert [e["type"] for e in events].count("STEP_RELEASED") == 2

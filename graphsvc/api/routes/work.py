@@ -275,6 +275,17 @@ def heartbeat_step(step_id: str, body: HeartbeatBody, db: DbDep, who: Worker) ->
     return StepState(step_id=step_id, status="LEASED", lease_expires_at=expires)
 
 
+@router.post("/{step_id}/release", response_model=StepState)
+def release_step(step_id: str, body: LeaseBody, db: DbDep, who: Worker) -> StepState:
+    """Give a claimed step back: READY again at once for any claimer, not counted as a
+    lease loss nor as a failed attempt (steps chained behind it return to PENDING). For
+    a claimer that will not do the work; an MCP session releases what it holds when it
+    ends. 409 for a stale lease token or a step that is not leased, 403 for another
+    agent's lease."""
+    work.release(db, step_id, body.lease_token, who.name, who.agent)
+    return StepState(step_id=step_id, status="READY")
+
+
 @router.post("/{step_id}/complete", response_model=StepState)
 def complete_step(step_id: str, body: CompleteBody, db: DbDep, who: Worker) -> StepState:
     """Complete with outputs and changeset. Repeating it with the same token and body
