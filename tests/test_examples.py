@@ -29,3 +29,26 @@ def test_the_sdk_example_works_its_plan_to_the_end(live_api: str) -> None:
     assert lines[0].endswith(": COMPLETED")
     report = next(line for line in lines if line.strip().startswith("REPORT"))
     assert "34 words; most used: graph (2), steps (2), step (2)" in report
+
+
+def test_the_mcp_agents_example_runs_its_living_plan_to_the_end(live_api: str) -> None:
+    env = {
+        **os.environ,
+        "GRAPHSVC_API_URL": live_api,
+        "GRAPHSVC_COORDINATOR_KEY": KEYS["coordinator"],
+        "GRAPHSVC_WORKER_KEYS": f"{KEYS['worker']},{KEYS['worker']}",
+    }
+    done = subprocess.run(
+        [sys.executable, str(EXAMPLES / "mcp_agents.py")],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    out = done.stdout
+    assert "refused: " in out and "(not_found)" in out and "replanned as" in out
+    assert "cycle" in out
+    last = [line for line in out.splitlines() if ": COMPLETED (" in line]
+    assert last, out

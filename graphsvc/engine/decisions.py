@@ -98,10 +98,19 @@ def create_decision(db: Database, spec: DecisionSpec, actor: str | None = None) 
 
 
 def list_decisions(
-    db: Database, status: str | None = None, limit: int = 100
+    db: Database,
+    status: str | None = None,
+    limit: int = 100,
+    plan_id: str | None = None,
+    decision_type: str | None = None,
 ) -> list[DecisionPublic]:
-    """Decisions newest first, with the plan and step they affect; ``status`` filters."""
-    rows = db.read(lambda tx: tx.run(_LIST, status=status, limit=limit).data())
+    """Decisions newest first, with the plan and step they affect; ``status``,
+    ``decision_type`` and ``plan_id`` (a decision about one of its steps counts) filter."""
+    rows = db.read(
+        lambda tx: tx.run(
+            _LIST, status=status, limit=limit, plan_id=plan_id, type=decision_type
+        ).data()
+    )
     return [DecisionPublic.model_validate(node_props(r["decision"])) for r in rows]
 
 

@@ -13,11 +13,9 @@ from __future__ import annotations
 
 import functools
 import inspect
-import json
 import logging
 import threading
 import time
-from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs, quote, urlsplit
 
@@ -30,8 +28,15 @@ from graphsvc._errors import (
     ConflictError,
     GraphsvcError,
     NotFoundError,
-    PermissionDenied,
-    ValidationFailed,
+)
+from graphsvc.mcp._leases import Leases
+from graphsvc.mcp._results import (
+    MAX_ITEMS,
+    compact_json,
+    compact_plan,
+    cut_texts,
+    page,
+    refusal_text,
 )
 from graphsvc.worker.client import ApiClient
 
@@ -45,13 +50,6 @@ __all__ = [
     "tool_annotations",
 ]
 
-# A lease no tool call has used for this long is no longer renewed (``Leases``).
-MAX_IDLE_SECONDS = 3600.0
-# Compact results: lists and texts longer than these are cut, with a note saying how to
-# read the rest.
-MAX_ITEMS = 100
-MAX_TEXT = 2000
-
 # What an LLM agent claims unless it asks for other kinds: the kinds whose work is an
 # agent's, not a built-in worker's (command, noop, subplan).
 AGENT_KINDS = ("task", "synthesize", "planner")
@@ -64,6 +62,9 @@ VIEWER_TOOLS = (
     "get_step",
     "get_status_tree",
     "get_audit",
+    "list_decisions",
+    "list_modifications",
+    "wait_for_steps",
     "list_queries",
     "run_query",
 )
@@ -75,6 +76,9 @@ WORKER_TOOLS = (
     "fail_step",
     "spawn_child_plans",
     "send_communication",
+    "list_communications",
+    "mark_communication",
+    "respond_to_communication",
 )
 COORDINATOR_TOOLS = (
     "create_plan",
@@ -83,6 +87,8 @@ COORDINATOR_TOOLS = (
     "resume_plan",
     "cancel_plan",
     "add_steps",
+    "remove_step",
+    "replan_plan",
     "update_step",
     "add_dependency",
     "remove_dependency",
@@ -94,7 +100,9 @@ COORDINATOR_TOOLS = (
 )
 # Tool annotations (MCP specification, 2025-06-18, "Tool annotations"): hints a client
 # shows its user or acts on, never guarantees.
-DESTRUCTIVE_TOOLS = frozenset({"cancel_plan", "cancel_step", "skip_step"})
+DESTRUCTIVE_TOOLS = frozenset(
+    {"cancel_plan", "cancel_step", "skip_step", "remove_step", "replan_plan"}
+)
 # A repeat with the same arguments changes nothing more (a repeated completion answers as
 # the first did; a repeated cancel is refused and changes nothing).
 IDEMPOTENT_TOOLS = frozenset(
@@ -108,8 +116,12 @@ IDEMPOTENT_TOOLS = frozenset(
         "cancel_plan",
         "pause_plan",
         "resume_plan",
+        "remove_step",
+        "mark_communication",
     }
 )
+# wait_for_steps blocks at most this long (seconds).
+MAX_WAIT_SECONDS = 60.0
 # Worker tools about a step this server holds a lease on.
 LEASED_STEP_TOOLS = frozenset(
     {"release_step", "heartbeat_step", "complete_step", "fail_step", "spawn_child_plans"}
@@ -122,180 +134,6 @@ TOOLS_BY_ROLE: dict[str, tuple[str, ...]] = {
 }
 
 
-@dataclass
-class Leases:
-    """The leases this server holds, by step id, heartbeated every third of their length
-    until they are reported or lost."""
-
-    client: ApiClient
-    # How long a lease is kept alive with no tool call about its step: an agent that
-    # claimed a step and forgot it does not hold it for ever (its lease then expires
-    # and the sweeper makes the step READY again).
-    max_idle_seconds: float = MAX_IDLE_SECONDS
-    held: dict[str, tuple[str, float]] = field(default_factory=dict)  # id -> (token, seconds)
-    touched: dict[str, float] = field(default_factory=dict)  # id -> monotonic time of use
-    lost: dict[str, str] = field(default_factory=dict)  # id -> why the API took it back
-    lock: threading.Lock = field(default_factory=threading.Lock)
-    stop: threading.Event = field(default_factory=threading.Event)
-
-    def add(self, step_id: str, token: str, lease_seconds: float) -> None:
-        with self.lock:
-            self.held[step_id] = (token, lease_seconds)
-            self.touched[step_id] = time.monotonic()
-
-    def touch(self, step_id: str) -> None:
-        """A tool call about the step: its lease is in use."""
-        with self.lock:
-            if step_id in self.held:
-                self.touched[step_id] = time.monotonic()
-
-    def token(self, step_id: str) -> str:
-        """The token of a lease held here; ``NotFoundError`` naming what to do if none."""
-        with self.lock:
-            held = self.held.get(step_id)
-            why = self.lost.get(step_id)
-        if why is not None:
-            raise ConflictError(
-                f"the lease on step {step_id} was lost ({why}): it was cancelled or taken "
-                "back; stop working on it and do not report it",
-                {"step_id": step_id},
-            )
-        if held is None:
-            raise NotFoundError(
-                f"this MCP server holds no lease on step {step_id}: claim it with claim_steps",
-                {"step_id": step_id},
-            )
-        return held[0]
-
-    def drop(self, step_id: str) -> None:
-        with self.lock:
-            self.held.pop(step_id, None)
-            self.touched.pop(step_id, None)
-
-    def forget(self, step_id: str, why: str) -> None:
-        """The API refused a call with this step's lease: it is not held any more."""
-        self.drop(step_id)
-        with self.lock:
-            self.lost[step_id] = why
-
-    def release_all(self) -> int:
-        """Give back every lease still held (the session ends): each step READY again at
-        once instead of when its lease expires. Returns how many were given back; a step
-        the API refuses (already taken back) is skipped."""
-        self.stop.set()
-        with self.lock:
-            held = {sid: token for sid, (token, _) in self.held.items()}
-            self.held.clear()
-            self.touched.clear()
-        released = 0
-        for step_id, token in held.items():
-            try:
-                self.client.release(step_id, token)
-                released += 1
-            except GraphsvcError as exc:
-                log.info("step %s not given back: %s", step_id, exc.message)
-        return released
-
-    def _forget_idle(self) -> None:
-        now = time.monotonic()
-        with self.lock:
-            idle = [sid for sid, at in self.touched.items() if now - at > self.max_idle_seconds]
-        for step_id in idle:
-            self.drop(step_id)
-            with self.lock:
-                self.lost[step_id] = (
-                    f"no tool call about it for {self.max_idle_seconds:.0f} s, so this server "
-                    "stopped renewing its lease"
-                )
-            log.warning("stopped renewing the lease of idle step %s", step_id)
-
-    def beat(self, step_id: str) -> None:
-        """Renew one lease now; a lease the API says is gone is dropped (and re-raised)."""
-        token = self.token(step_id)
-        with self.lock:
-            seconds = self.held[step_id][1] if step_id in self.held else 60.0
-        try:
-            self.client.heartbeat(step_id, token, seconds)
-        except (ConflictError, NotFoundError, PermissionDenied) as exc:
-            self.drop(step_id)
-            with self.lock:
-                self.lost[step_id] = exc.message
-            log.warning("lease of step %s lost: %s", step_id, exc.message)
-            raise
-
-    def run(self) -> None:
-        """Heartbeat every held lease about every third of its length, until ``stop``."""
-        last: dict[str, float] = {}
-        while not self.stop.wait(0.5):
-            self._forget_idle()
-            with self.lock:
-                due = [
-                    sid
-                    for sid, (_, seconds) in self.held.items()
-                    if time.monotonic() - last.get(sid, 0.0) >= seconds / 3
-                ]
-            for step_id in due:
-                try:
-                    self.beat(step_id)
-                    last[step_id] = time.monotonic()
-                except (ConflictError, NotFoundError, PermissionDenied):
-                    pass  # recorded in ``lost`` by beat()
-                except GraphsvcError as exc:
-                    log.warning("heartbeat of step %s not delivered: %s", step_id, exc)
-
-
-def cut_texts(value: Any, whole: str) -> Any:
-    """``value`` with each string longer than ``MAX_TEXT`` cut there, and a note saying
-    how long it was and how to read it whole (``whole``: the tool call)."""
-    if isinstance(value, str) and len(value) > MAX_TEXT:
-        return f"{value[:MAX_TEXT]}... [cut: {len(value)} characters in all; {whole} reads it]"
-    if isinstance(value, dict):
-        return {k: cut_texts(v, whole) for k, v in value.items()}
-    if isinstance(value, list):
-        return [cut_texts(v, whole) for v in value]
-    return value
-
-
-def page(items: list[Any], offset: int, name: str, tool: str) -> dict[str, Any]:
-    """``MAX_ITEMS`` of ``items`` from ``offset`` under ``name``, texts cut; with a note
-    naming the next offset when there are more."""
-    start = max(offset, 0)
-    shown = items[start : start + MAX_ITEMS]
-    result: dict[str, Any] = {name: cut_texts(shown, f"{tool} with a smaller page")}
-    result["total"] = len(items)
-    if start + len(shown) < len(items):
-        result["note"] = (
-            f"{len(items) - start - len(shown)} more: call {tool} with offset={start + len(shown)}"
-        )
-    return result
-
-
-def compact_plan(plan: dict[str, Any], step_status: str | None = None) -> dict[str, Any]:
-    """A plan for a model: everything but its steps' details; each step as id, key,
-    status and name (those of ``step_status`` only when given), at most ``MAX_ITEMS``,
-    with a note on the rest."""
-    steps = [s for s in plan.get("steps", []) if step_status in (None, s.get("status"))]
-    view: dict[str, Any] = cut_texts(
-        {k: v for k, v in plan.items() if k != "steps"}, "the REST API"
-    )
-    view["steps"] = [
-        {"id": s["id"], "key": s["key"], "status": s["status"], "name": s.get("name")}
-        for s in steps[:MAX_ITEMS]
-    ]
-    total = (
-        len(steps)
-        if step_status is not None
-        else int((plan.get("progress") or {}).get("total") or len(steps))
-    )
-    if total > MAX_ITEMS:
-        view["note"] = (
-            f"{total - min(len(steps), MAX_ITEMS)} more steps not shown: pass step_status to "
-            "see those of one status, or get_step for one step"
-        )
-    view.pop("next_steps_after", None)
-    return view
-
-
 def tool_annotations(name: str) -> ToolAnnotations:
     """The MCP annotations of the tool ``name``: viewer tools read only; cancel and skip
     destroy work; see ``IDEMPOTENT_TOOLS``. None reaches outside graphsvc."""
@@ -306,75 +144,6 @@ def tool_annotations(name: str) -> ToolAnnotations:
         idempotentHint=True if read_only else name in IDEMPOTENT_TOOLS,
         openWorldHint=False,
     )
-
-
-def _pruned(value: Any) -> Any:
-    """``value`` without null or empty fields (None, "", [], {}) in its objects."""
-    if isinstance(value, dict):
-        kept = {k: _pruned(v) for k, v in value.items()}
-        return {k: v for k, v in kept.items() if v not in (None, "", [], {})}
-    if isinstance(value, list):
-        return [_pruned(v) for v in value]
-    return value
-
-
-def compact_json(result: Any) -> str:
-    """A tool's result as the text a model reads: JSON without indentation, null and
-    empty fields left out (the result's own top-level fields kept, so an empty claim
-    still says ``{"steps":[]}``)."""
-    if isinstance(result, dict):
-        body = {k: _pruned(v) for k, v in result.items() if v is not None}
-    else:
-        body = _pruned(result)
-    return json.dumps(body, separators=(",", ":"), ensure_ascii=False, default=str)
-
-
-# Details of an API error worth a model's attention, in this order, and how to name them.
-_HELPFUL_DETAILS = (
-    ("status", "the status is"),
-    ("cycle", "the cycle would be"),
-    ("path", "the path is"),
-    ("chained_after", "chained after step"),
-    ("allowed", "allowed"),
-    ("field", "field"),
-)
-
-
-def refusal_text(exc: GraphsvcError, tool: str, step_id: str | None = None) -> str:
-    """What an agent reads when the API refuses a tool call: the API's error code and
-    message, the details that help it correct course (the status a step is in, the
-    cycle a dependency would close, the problems of an input), in one or two lines;
-    for a worker tool about a step whose lease is gone, that it must stop working on
-    the step and not report it."""
-    text = f"{tool} refused ({exc.code}): {exc.message}"
-    details = exc.details if isinstance(exc.details, dict) else {}
-    extra = []
-    for key, label in _HELPFUL_DETAILS:
-        value = details.get(key)
-        if value is None or (isinstance(value, str) and value in exc.message):
-            continue
-        if isinstance(value, list):
-            value = (
-                " -> ".join(map(str, value))
-                if key in ("cycle", "path")
-                else ", ".join(map(str, value))
-            )
-        extra.append(f"{label} {value}")
-    if extra:
-        text += " (" + "; ".join(extra) + ")"
-    if isinstance(exc, ValidationFailed) and len(exc.problems) > 5:
-        text += ". Every problem: " + "; ".join(map(str, exc.problems))
-    if (
-        step_id
-        and tool in LEASED_STEP_TOOLS
-        and isinstance(exc, ConflictError)
-        and "do not report it" not in exc.message
-    ):
-        text += (
-            f". Stop working on step {step_id} and do not report it: its lease is no longer "
-            "yours (claim other work with claim_steps)"
-        )
-    return text
 
 
 def _claimed_view(step: dict[str, Any]) -> dict[str, Any]:
@@ -427,7 +196,9 @@ def build_server(
                 step_id = kwargs.get("step_id")
                 if step_id and name in LEASED_STEP_TOOLS and isinstance(exc, ConflictError):
                     leases.forget(step_id, exc.message)
-                raise ToolError(refusal_text(exc, name, step_id)) from None
+                raise ToolError(
+                    refusal_text(exc, name, step_id, name in LEASED_STEP_TOOLS)
+                ) from None
 
         guarded.__signature__ = inspect.signature(fn).replace(  # type: ignore[attr-defined]
             return_annotation=str
@@ -493,6 +264,57 @@ def build_server(
             cursor = parse_qs(urlsplit(following).query)["after"][0]
             result["note"] = f"more: call get_audit with after={cursor!r}"
         return result
+
+    @tool
+    def list_decisions(
+        status: str | None = "PENDING",
+        plan_id: str | None = None,
+        type: str | None = None,
+    ) -> Any:
+        """Decisions newest first (PENDING ones unless status says otherwise, null for
+        all), of one plan and its steps if plan_id is given, of one type (APPROVAL,
+        EXECUTE, MODIFY_PLAN, CLARIFY, ESCALATE) if type is: id, type, action, status,
+        plan_id, step_id. Answer one with decide."""
+        params = {"status": status, "plan_id": plan_id, "type": type, "limit": MAX_ITEMS}
+        found = call("GET", "/v1/decisions", params={k: v for k, v in params.items() if v})
+        return {"decisions": cut_texts(found, "the REST API")}
+
+    @tool
+    def list_modifications(plan_id: str, status: str | None = None) -> Any:
+        """The changes made to a plan while it ran, newest first (REQUESTED ones await
+        approval; APPLIED, REJECTED): type, step, reason, who asked and who approved."""
+        params = {"status": status} if status else {}
+        found = call("GET", f"/v1/plans/{quote(plan_id)}/modifications", params=params)
+        return page(found, 0, "modifications", "list_modifications")
+
+    @tool
+    def wait_for_steps(step_ids: list[str], timeout_seconds: float = 30.0) -> Any:
+        """Block until one of these steps changes status (at most timeout_seconds, 60 at
+        most): e.g. wait for a step you depend on to become READY or COMPLETED. Answers
+        every step's status now and which changed ("changed", empty after a timeout)."""
+        deadline = time.monotonic() + min(max(timeout_seconds, 0.0), MAX_WAIT_SECONDS)
+        steps = {sid: call("GET", f"/v1/steps/{quote(sid)}") for sid in dict.fromkeys(step_ids)}
+        status = {sid: d["step"]["status"] for sid, d in steps.items()}
+        cursors: dict[str, int] = {}
+        for detail in steps.values():
+            plan = detail["plan_id"]
+            seqs = [e["seq"] for e in detail.get("events", [])]
+            cursors[plan] = min(cursors.get(plan, 1 << 62), max(seqs, default=0))
+        watched = set(status)
+        while time.monotonic() < deadline:
+            moved: set[str] = set()
+            for plan, after in list(cursors.items()):
+                events = call("GET", f"/v1/plans/{quote(plan)}/events", params={"after": after})
+                if events:
+                    cursors[plan] = events[-1]["seq"]
+                moved |= {e["step_id"] for e in events if e.get("step_id") in watched}
+            for sid in moved:
+                status[sid] = call("GET", f"/v1/steps/{quote(sid)}")["step"]["status"]
+            changed = sorted(sid for sid in moved)
+            if changed:
+                return {"steps": status, "changed": changed}
+            time.sleep(0.25)
+        return {"steps": status, "changed": []}
 
     # Plans and their trees are resources too.
     @server.resource(
@@ -641,6 +463,58 @@ def build_server(
         }
         return call("POST", "/v1/communications", json=body)
 
+    @tool
+    def list_communications(status: str | None = None, limit: int = 50) -> Any:
+        """The messages sent to you, unread (SENT) first, then newest first: id, type,
+        subject, content, from_agent, plan_id, step_id. Mark one read with
+        mark_communication; answer it with respond_to_communication."""
+        params: dict[str, Any] = {"to_agent_id": me, "limit": min(limit, MAX_ITEMS)}
+        if status:
+            params["status"] = status
+        return {
+            "communications": cut_texts(
+                call("GET", "/v1/communications", params=params), "the REST API"
+            )
+        }
+
+    @tool
+    def mark_communication(communication_id: str, status: str = "RECEIVED") -> Any:
+        """Move a message sent to you forward: RECEIVED (read), ACKNOWLEDGED or
+        RESPONDED; never backwards."""
+        body = {"status": status}
+        return call("POST", f"/v1/communications/{quote(communication_id)}/status", json=body)
+
+    @tool
+    def respond_to_communication(
+        communication_id: str, content: str, subject: str | None = None
+    ) -> Any:
+        """Answer a message sent to you: a RESPONSE to its sender, about the same plan
+        and step; the message becomes RESPONDED."""
+        found = call(
+            "POST",
+            "/v1/queries/get_communication_thread",
+            json={"parameters": {"communication_id": communication_id}},
+        )
+        rows = found.get("rows", []) if isinstance(found, dict) else found
+        original = next((r for r in rows if r.get("id") == communication_id), None)
+        if original is None:
+            raise NotFoundError(
+                f"no communication with id {communication_id!r}: list yours with "
+                "list_communications",
+                {"communication_id": communication_id},
+            )
+        body = {
+            "from_agent_id": me,
+            "to_agent_id": original["from_agent"],
+            "message_type": "RESPONSE",
+            "subject": subject or f"Re: {original['subject']}",
+            "content": content,
+            "plan_id": original.get("plan_id"),
+            "step_id": original.get("step_id"),
+            "responds_to": communication_id,
+        }
+        return call("POST", "/v1/communications", json=body)
+
     # Coordinator tools.
     @tool
     def create_plan(
@@ -688,6 +562,27 @@ def build_server(
         depends_on: [key or id]}); they may depend on each other and on the plan's steps."""
         body = {"steps": steps, "reason": reason, **by}
         return call("POST", f"/v1/plans/{quote(plan_id)}/steps/batch", json=body)
+
+    @tool
+    def remove_step(step_id: str, reason: str | None = None) -> Any:
+        """Remove a step that has not started from its plan (it will never run; it is
+        CANCELLED and its dependents proceed without it)."""
+        params = {**by, **({"reason": reason} if reason else {})}
+        return call("DELETE", f"/v1/steps/{quote(step_id)}", params=params)
+
+    @tool
+    def replan_plan(
+        plan_id: str,
+        reason: str,
+        spec: dict[str, Any] | None = None,
+        tickets: str | None = None,
+    ) -> Any:
+        """Replace a live plan by a new version (a JSON spec or a ticket file's text):
+        the old one becomes SUPERSEDED, its unfinished steps CANCELLED; COMPLETED steps
+        whose key and definition the new version repeats are carried over, not run
+        again. Returns the new plan's id."""
+        body = {"reason": reason, "spec": spec, "tickets": tickets, **by}
+        return call("POST", f"/v1/plans/{quote(plan_id)}/replan", json=body)
 
     @tool
     def update_step(step_id: str, patch: dict[str, Any], reason: str | None = None) -> Any:

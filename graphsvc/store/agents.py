@@ -15,6 +15,7 @@ from graphsvc.store._queries import engine_query, load_query
 __all__ = [
     "COMMUNICATION_STATUSES",
     "create_context",
+    "list_communications",
     "mark_inactive",
     "register_agent",
     "send_communication",
@@ -29,6 +30,7 @@ _INACTIVE = engine_query("mark_agents_inactive")
 _SEND = engine_query("send_communication")
 _STATUS = engine_query("lock_communication")
 _CONTEXT = engine_query("create_context")
+_LIST_COMMUNICATIONS = engine_query("list_communications")
 
 
 def register_agent(
@@ -140,6 +142,20 @@ def set_communication_status(
         return status
 
     return db.write(work)
+
+
+def list_communications(
+    db: Database, to_agent_id: str, status: str | None = None, limit: int = 50
+) -> list[dict[str, Any]]:
+    """The communications sent to ``to_agent_id``, unread (SENT) first, then newest first:
+    ``{id, message_type, subject, content, priority, status, timestamp, requires_action,
+    from_agent, to_agent, plan_id, step_id, responds_to}``; ``status`` filters."""
+    rows = db.read(
+        lambda tx: tx.run(
+            _LIST_COMMUNICATIONS, to_agent_id=to_agent_id, status=status, limit=limit
+        ).data()
+    )
+    return [node_props(r["communication"]) for r in rows]
 
 
 def create_context(db: Database, plan_id: str, body: dict[str, Any]) -> str:

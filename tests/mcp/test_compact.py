@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import time
 
-from graphsvc.mcp.server import MAX_ITEMS, MAX_TEXT, Leases, compact_plan, cut_texts, page
+from graphsvc.mcp._leases import Leases
+from graphsvc.mcp._results import MAX_ITEMS, MAX_TEXT, compact_plan, cut_texts, page
 from graphsvc.worker import ApiClient
 
 

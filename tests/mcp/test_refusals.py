@@ -59,6 +59,13 @@ async def _scenario(api: str, errlog: TextIO) -> dict[str, str]:
         texts["get_audit"] = await _refused(lead, "get_audit", plan_id="no-such-plan")
         texts["run_query"] = await _refused(lead, "run_query", name="no_such_query")
         texts["list_queries"] = "never refused"
+        texts["list_decisions"] = await _refused(lead, "list_decisions", type="WHIM")
+        texts["list_modifications"] = await _refused(lead, "list_modifications", plan_id="no-such")
+        texts["wait_for_steps"] = await _refused(lead, "wait_for_steps", step_ids=["no-such"])
+        texts["remove_step"] = await _refused(lead, "remove_step", step_id="no-such-step")
+        texts["replan_plan"] = await _refused(
+            lead, "replan_plan", plan_id="no-such-plan", reason="r", spec={"name": "n", "steps": []}
+        )
         # Coordinator tools.
         bad = {"name": "bad", "steps": [{"key": "A", "kind": "task", "depends_on": ["GHOST"]}]}
         texts["create_plan"] = await _refused(lead, "create_plan", spec=bad)
@@ -97,6 +104,13 @@ async def _scenario(api: str, errlog: TextIO) -> dict[str, str]:
         texts["send_communication"] = await _refused(
             agent, "send_communication", to_agent_id="no-such-agent", subject="hi"
         )
+        texts["list_communications"] = await _refused(agent, "list_communications", status="LOST")
+        texts["mark_communication"] = await _refused(
+            agent, "mark_communication", communication_id="no-such"
+        )
+        texts["respond_to_communication"] = await _refused(
+            agent, "respond_to_communication", communication_id="no-such", content="hi"
+        )
         claim = {"kinds": ["task"], "plan_ids": [plan_id]}
         [a] = (await _ok(agent, "claim_steps", **claim))["steps"]
         texts["update_step"] = await _refused(
@@ -131,6 +145,7 @@ def test_every_tool_refused_says_why_with_the_api_error_code(live_api: str) -> N
     assert "(conflict)" in texts["update_step"] and "ASSIGNED" in texts["update_step"]
     assert "(conflict)" in texts["pause_plan"] and "CANCELLED" in texts["pause_plan"]
     assert "claim it with claim_steps" in texts["heartbeat_step"]
+    assert "list_communications" in texts["respond_to_communication"]
     # The lease was taken back by a cancellation: stop, do not report.
     assert "(conflict)" in texts["complete_step"]
     assert "do not report it" in texts["complete_step"]

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
+from graphsvc._errors import Problem, ValidationFailed
 from graphsvc.api.deps import Coordinator, DbDep, Reader, Worker, act_as
 from graphsvc.domain.models import Created
 from graphsvc.domain.states import AgentStatus
@@ -51,6 +52,13 @@ class CommunicationBody(BaseModel):
 
 
 class CommStatus(StrEnum):
+    RECEIVED = "RECEIVED"
+    ACKNOWLEDGED = "ACKNOWLEDGED"
+    RESPONDED = "RESPONDED"
+
+
+class CommState(StrEnum):
+    SENT = "SENT"
     RECEIVED = "RECEIVED"
     ACKNOWLEDGED = "ACKNOWLEDGED"
     RESPONDED = "RESPONDED"
@@ -114,6 +122,31 @@ def send_communication(body: CommunicationBody, db: DbDep, who: Worker) -> Creat
     worker key sends as another agent than its own."""
     act_as(who, body.from_agent_id, "from_agent_id")
     return Created(id=agents.send_communication(db, body.model_dump(mode="json"), who.agent))
+
+
+@router.get("/communications")
+def list_communications(
+    db: DbDep,
+    who: Worker,
+    to_agent_id: Annotated[
+        str | None, Query(description="The receiver; a worker key's own agent by default.")
+    ] = None,
+    status: Annotated[
+        CommState | None, Query(description="SENT (unread), RECEIVED, ACKNOWLEDGED, ...")
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 50,
+) -> list[dict[str, Any]]:
+    """The communications sent to an agent, unread (SENT) first, then newest first, each
+    with its sender, plan, step and the communication it answers. A worker key reads
+    only its own agent's (403 for another); other keys name ``to_agent_id`` (422
+    without one)."""
+    receiver = to_agent_id or who.agent
+    if receiver is None:
+        raise ValidationFailed([Problem("to_agent_id", "name the agent whose messages to list")])
+    act_as(who, receiver, "to_agent_id")
+    return agents.list_communications(
+        db, receiver, status.value if status is not None else None, limit
+    )
 
 
 @router.post("/communications/{comm_id}/status", response_model=StatusBody)

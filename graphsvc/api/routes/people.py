@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
 from graphsvc.api.deps import Author, Coordinator, DbDep, Reader
-from graphsvc.domain.models import Created, DecisionPublic, DecisionSpec
+from graphsvc.domain.models import Created, DecisionPublic, DecisionSpec, DecisionType
 from graphsvc.engine import decisions
 from graphsvc.store import people
 
@@ -79,9 +79,18 @@ def list_decisions(
     _: Reader,
     status: Annotated[str | None, Query(description="PENDING, APPROVED, ...")] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    plan_id: Annotated[
+        str | None, Query(description="Only those about this plan or one of its steps.")
+    ] = None,
+    type: Annotated[
+        DecisionType | None, Query(description="CLARIFY, EXECUTE, MODIFY_PLAN, ...")
+    ] = None,
 ) -> list[DecisionPublic]:
-    """Decisions newest first, with the plan and step each affects."""
-    return decisions.list_decisions(db, status, limit)
+    """Decisions newest first, with the plan and step each affects; by status, type and
+    plan."""
+    return decisions.list_decisions(
+        db, status, limit, plan_id, type.value if type is not None else None
+    )
 
 
 @router.post("/decisions/{decision_id}/approve", response_model=DecisionPublic)

@@ -1,0 +1,140 @@
+"""The leases an MCP server holds for its agent, heartbeated until reported or lost."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass, field
+
+from graphsvc._errors import ConflictError, GraphsvcError, NotFoundError, PermissionDenied
+from graphsvc.worker.client import ApiClient
+
+__all__ = ["MAX_IDLE_SECONDS", "Leases"]
+
+log = logging.getLogger("graphsvc.mcp")
+
+# A lease no tool call has used for this long is no longer renewed (``Leases``).
+MAX_IDLE_SECONDS = 3600.0
+
+
+@dataclass
+class Leases:
+    """The leases this server holds, by step id, heartbeated every third of their length
+    until they are reported or lost."""
+
+    client: ApiClient
+    # How long a lease is kept alive with no tool call about its step: an agent that
+    # claimed a step and forgot it does not hold it for ever (its lease then expires
+    # and the sweeper makes the step READY again).
+    max_idle_seconds: float = MAX_IDLE_SECONDS
+    held: dict[str, tuple[str, float]] = field(default_factory=dict)  # id -> (token, seconds)
+    touched: dict[str, float] = field(default_factory=dict)  # id -> monotonic time of use
+    lost: dict[str, str] = field(default_factory=dict)  # id -> why the API took it back
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    stop: threading.Event = field(default_factory=threading.Event)
+
+    def add(self, step_id: str, token: str, lease_seconds: float) -> None:
+        with self.lock:
+            self.held[step_id] = (token, lease_seconds)
+            self.touched[step_id] = time.monotonic()
+
+    def touch(self, step_id: str) -> None:
+        """A tool call about the step: its lease is in use."""
+        with self.lock:
+            if step_id in self.held:
+                self.touched[step_id] = time.monotonic()
+
+    def token(self, step_id: str) -> str:
+        """The token of a lease held here; ``NotFoundError`` naming what to do if none."""
+        with self.lock:
+            held = self.held.get(step_id)
+            why = self.lost.get(step_id)
+        if why is not None:
+            raise ConflictError(
+                f"the lease on step {step_id} was lost ({why}): it was cancelled or taken "
+                "back; stop working on it and do not report it",
+                {"step_id": step_id},
+            )
+        if held is None:
+            raise NotFoundError(
+                f"this MCP server holds no lease on step {step_id}: claim it with claim_steps",
+                {"step_id": step_id},
+            )
+        return held[0]
+
+    def drop(self, step_id: str) -> None:
+        with self.lock:
+            self.held.pop(step_id, None)
+            self.touched.pop(step_id, None)
+
+    def forget(self, step_id: str, why: str) -> None:
+        """The API refused a call with this step's lease: it is not held any more."""
+        self.drop(step_id)
+        with self.lock:
+            self.lost[step_id] = why
+
+    def release_all(self) -> int:
+        """Give back every lease still held (the session ends): each step READY again at
+        once instead of when its lease expires. Returns how many were given back; a step
+        the API refuses (already taken back) is skipped."""
+        self.stop.set()
+        with self.lock:
+            held = {sid: token for sid, (token, _) in self.held.items()}
+            self.held.clear()
+            self.touched.clear()
+        released = 0
+        for step_id, token in held.items():
+            try:
+                self.client.release(step_id, token)
+                released += 1
+            except GraphsvcError as exc:
+                log.info("step %s not given back: %s", step_id, exc.message)
+        return released
+
+    def _forget_idle(self) -> None:
+        now = time.monotonic()
+        with self.lock:
+            idle = [sid for sid, at in self.touched.items() if now - at > self.max_idle_seconds]
+        for step_id in idle:
+            self.drop(step_id)
+            with self.lock:
+                self.lost[step_id] = (
+                    f"no tool call about it for {self.max_idle_seconds:.0f} s, so this server "
+                    "stopped renewing its lease"
+                )
+            log.warning("stopped renewing the lease of idle step %s", step_id)
+
+    def beat(self, step_id: str) -> None:
+        """Renew one lease now; a lease the API says is gone is dropped (and re-raised)."""
+        token = self.token(step_id)
+        with self.lock:
+            seconds = self.held[step_id][1] if step_id in self.held else 60.0
+        try:
+            self.client.heartbeat(step_id, token, seconds)
+        except (ConflictError, NotFoundError, PermissionDenied) as exc:
+            self.drop(step_id)
+            with self.lock:
+                self.lost[step_id] = exc.message
+            log.warning("lease of step %s lost: %s", step_id, exc.message)
+            raise
+
+    def run(self) -> None:
+        """Heartbeat every held lease about every third of its length, until ``stop``."""
+        last: dict[str, float] = {}
+        while not self.stop.wait(0.5):
+            self._forget_idle()
+            with self.lock:
+                due = [
+                    sid
+                    for sid, (_, seconds) in self.held.items()
+                    if time.monotonic() - last.get(sid, 0.0) >= seconds / 3
+                ]
+            for step_id in due:
+                try:
+                    self.beat(step_id)
+                    last[step_id] = time.monotonic()
+                except (ConflictError, NotFoundError, PermissionDenied):
+                    pass  # recorded in ``lost`` by beat()
+                except GraphsvcError as exc:
+                    log.warning("heartbeat of step %s not delivered: %s", step_id, exc)
