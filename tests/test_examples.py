@@ -12,42 +12,37 @@ from tests.helpers import KEYS
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 
 
-def test_the_sdk_example_works_its_plan_to_the_end(live_api: str) -> None:
-    # One key both creates the plan (a coordinator's right) and claims (a worker's): an
-    # admin key, as the local key on a user's machine is.
-    env = {**os.environ, "GRAPHSVC_API_URL": live_api, "GRAPHSVC_API_KEY": KEYS["admin"]}
+def _run(script: str, **env: str) -> str:
+    """Run an example with these environment variables; its stdout (exit 0 asserted)."""
     done = subprocess.run(
-        [sys.executable, str(EXAMPLES / "sdk_worker.py")],
+        [sys.executable, str(EXAMPLES / script)],
         capture_output=True,
         text=True,
-        timeout=180,
-        env=env,
+        timeout=300,
+        env={**os.environ, **env},
         check=False,
     )
     assert done.returncode == 0, done.stdout + done.stderr
-    lines = done.stdout.splitlines()
+    return done.stdout
+
+
+def test_the_sdk_example_works_its_plan_to_the_end(live_api: str) -> None:
+    # One key both creates the plan (a coordinator's right) and claims (a worker's): an
+    # admin key, as the local key on a user's machine is.
+    out = _run("sdk_worker.py", GRAPHSVC_API_URL=live_api, GRAPHSVC_API_KEY=KEYS["admin"])
+    lines = out.splitlines()
     assert lines[0].endswith(": COMPLETED")
     report = next(line for line in lines if line.strip().startswith("REPORT"))
     assert "34 words; most used: graph (2), steps (2), step (2)" in report
 
 
 def test_the_mcp_agents_example_runs_its_living_plan_to_the_end(live_api: str) -> None:
-    env = {
-        **os.environ,
-        "GRAPHSVC_API_URL": live_api,
-        "GRAPHSVC_COORDINATOR_KEY": KEYS["coordinator"],
-        "GRAPHSVC_WORKER_KEYS": f"{KEYS['worker']},{KEYS['worker']}",
-    }
-    done = subprocess.run(
-        [sys.executable, str(EXAMPLES / "mcp_agents.py")],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env=env,
-        check=False,
+    out = _run(
+        "mcp_agents.py",
+        GRAPHSVC_API_URL=live_api,
+        GRAPHSVC_COORDINATOR_KEY=KEYS["coordinator"],
+        GRAPHSVC_WORKER_KEYS=f"{KEYS['worker']},{KEYS['worker']}",
     )
-    assert done.returncode == 0, done.stdout + done.stderr
-    out = done.stdout
     assert "refused: " in out and "(not_found)" in out and "replanned as" in out
     assert "cycle" in out
     last = [line for line in out.splitlines() if ": COMPLETED (" in line]
