@@ -261,7 +261,8 @@ def w11_event_pages(
             )
             after = page[-1]["seq"]
             seqs += len(page)
-        full = timings[:-2] or timings  # the last full page (then a short one, then none)
+        # The last full page: the last page read with events, unless it was short.
+        full = timings[:-1] if seqs % 1000 == 0 else timings[:-2] or timings
         figures.append(
             {
                 "workload": "W11",

@@ -11,14 +11,15 @@
 // are read: of two transactions that complete a join's last two dependencies at once,
 // the second waits for the first and sees its step COMPLETED, so one of them makes the
 // join READY. No plan node is written here.
-// Parameters: $agent, $agent_active, $items, $plan_running, $step_assigned, $step_complete_from, $step_complete_to, $step_completed, $step_failed, $step_pending, $step_ready_to, $step_satisfied, $stripe
+// Parameters: $agent, $agent_active, $items, $plan_running, $step_assigned, $step_complete_from, $step_complete_to, $step_completed, $step_failed, $step_pending, $step_ready_to, $step_leased, $step_satisfied, $step_waiting, $stripe
 // Each of items is {step_id, token_hash, digest, outputs, changeset, started_at,
 // completed_at} (the times null when the worker gave none).
 // judged: per item, in order, the step as it was when locked: {step_id, status,
 // lease_hash, completion_digest, chained_after, after_status, holder, plan_id};
 // verdicts: per item, its verdict; stored: per ok item, in order,
 // {step_id, started_ms, completed_ms} as stored; ready: each dependent made READY,
-// {id, kind, plan_id}; counted: per plan with ok items, {plan_id, left, failed_critical}.
+// {id, kind, plan_id}; counted: per plan with ok items, {plan_id, left, busy,
+// failed_critical}.
 // Result columns: judged, verdicts, stored, ready, counted
 UNWIND range(0, size($items) - 1) AS n
 WITH n, $items[n] AS item
@@ -105,8 +106,9 @@ CALL (judged) {
 // The plans count their newly finished steps on counter stripe $stripe, not on the plan
 // node: completions of one plan on different stripes do not wait for each other. A
 // plan's unfinished steps are its `unfinished` less its stripes' `finished`; `left` is
-// what this transaction sees (another completion not yet committed is not in it: the
-// caller checks the plan again after the commit, engine.work.end_finished_plans).
+// what this transaction sees (another completion not yet committed is not in it: when
+// `left` is no more than `busy`, the steps that may be completing elsewhere, the caller
+// checks the plan again after the commit, engine.work.end_finished_plans).
 CALL (rows, judged) {
   UNWIND range(0, size(rows) - 1) AS i
   WITH rows[i].view.plan_id AS pid, judged.verdicts[i] AS verdict
@@ -120,7 +122,12 @@ CALL (rows, judged) {
   MATCH (p:ExecutionPlan {id: pid})
   RETURN collect({plan_id: pid, failed_critical: p.failed_critical,
                   left: p.unfinished - reduce(t = 0, x IN COLLECT {
-                          MATCH (k:PlanCounter {plan_id: pid}) RETURN k.finished } | t + x)})
+                          MATCH (k:PlanCounter) WHERE k.plan_id = pid AND k.stripe >= 0 RETURN k.finished } | t + x),
+                  // Steps another completion may be finishing now: leased or waiting
+                  // ones, as this transaction sees them (read through the index).
+                  busy: COUNT { MATCH (x:ExecutionStep)
+                                WHERE x.plan_id = pid
+                                  AND (x.status IN $step_leased OR x.status = $step_waiting) }})
          AS counted
 }
 RETURN [r IN rows | r.view] AS judged, judged.verdicts AS verdicts, stored, ready, counted

@@ -11,17 +11,25 @@ WHERE p.status IN $plan_fail_from
 WITH p, p.status AS old_status
 SET p.status = $plan_fail_to, p.completed_at = datetime()
 WITH p, old_status
-OPTIONAL MATCH (p)-[:CONTAINS_STEP]->(s:ExecutionStep)
-WHERE s.status IN $step_unstarted OR (s.status = $step_waiting AND s.kind IN $gate_kinds)
-   OR (s.status = $step_chain_to AND s.chained_after IS NOT NULL
-       AND NOT EXISTS { (s)-[:DEPENDS_ON]->(d:ExecutionStep)
-                        WHERE d.id = s.chained_after AND d.status = $step_completed })
-// Each step's old status is collected before any is set.
-WITH p, old_status, collect(CASE WHEN s IS NOT NULL THEN {step: s, old: s.status} END) AS rows
-FOREACH (r IN rows |
-  SET r.step.status = $step_cancel_to, r.step.completed_at = datetime(),
-      r.step.cancelled_by_fail_fast = true, r.step.lease_token_hash = null,
-      r.step.lease_expires_at = null, r.step.chained_after = null,
-      r.step.error_message = 'cancelled: the plan failed (on_failure FAIL_FAST)')
-SET p.unfinished = p.unfinished - size(rows)
-RETURN old_status, [r IN rows | {id: r.step.id, old: r.old}] AS cancelled
+CALL (p) {
+  MATCH (p)-[:CONTAINS_STEP]->(s:ExecutionStep)
+  WHERE s.status IN $step_unstarted OR (s.status = $step_waiting AND s.kind IN $gate_kinds)
+     OR (s.status = $step_chain_to AND s.chained_after IS NOT NULL)
+  WITH s ORDER BY s.id
+  // Locked (in id order), then checked again under the lock: completions do not lock
+  // the plan, so one may have completed, claimed or opened the step meanwhile.
+  SET s.lock_seq = coalesce(s.lock_seq, 0) + 1
+  WITH s
+  WHERE s.status IN $step_unstarted OR (s.status = $step_waiting AND s.kind IN $gate_kinds)
+     OR (s.status = $step_chain_to AND s.chained_after IS NOT NULL
+         AND NOT EXISTS { (s)-[:DEPENDS_ON]->(d:ExecutionStep)
+                          WHERE d.id = s.chained_after AND d.status = $step_completed })
+  WITH s, s.status AS old
+  SET s.status = $step_cancel_to, s.completed_at = datetime(),
+      s.cancelled_by_fail_fast = true, s.lease_token_hash = null,
+      s.lease_expires_at = null, s.chained_after = null,
+      s.error_message = 'cancelled: the plan failed (on_failure FAIL_FAST)'
+  RETURN collect({id: s.id, old: old}) AS cancelled
+}
+SET p.unfinished = p.unfinished - size(cancelled)
+RETURN old_status, cancelled

@@ -11,6 +11,6 @@ SET p.lock_seq = coalesce(p.lock_seq, 0) + 1, p.unfinished = p.unfinished + $add
 // unfinished: the plan's property less the finished steps its counter stripes hold.
 RETURN p {.id, .status, .priority, .version, .requires_approval, .on_failure, .can_modify,
           unfinished: p.unfinished - reduce(t = 0, x IN COLLECT {
-            MATCH (k:PlanCounter {plan_id: p.id}) RETURN k.finished } | t + x),
+            MATCH (k:PlanCounter) WHERE k.plan_id = p.id AND k.stripe >= 0 RETURN k.finished } | t + x),
           .failed_critical, first_number: p.last_step_number - $added + 1,
           is_child: EXISTS { (:ExecutionStep)-[:SPAWNED]->(p) }} AS plan

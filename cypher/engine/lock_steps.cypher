@@ -1,6 +1,6 @@
-// lock_steps: Lock steps; what a completion is judged by.
-// Only what a completion is judged by: every returned value costs driver time (a
-// DATETIME about 40 us), and a batch locks up to 1,000 steps.
+// lock_steps: Lock steps; their status, lease and chain, with their plans.
+// Only what is needed: every returned value costs driver time (a DATETIME about 40 us),
+// and a replan locks up to a plan's unfinished steps.
 // Parameters: $step_ids
 // Result columns: step, plan, holder
 UNWIND $step_ids AS sid

@@ -1,4 +1,4 @@
-// number_event_batches: Number a plan's committed, unnumbered journal batches in order of transaction start, under the lock of the plan's EventSequence node.
+// number_event_batches: Number a plan's committed, unnumbered journal batches in the order they were written, under the lock of the plan's EventSequence node.
 // Parameters: $limit, $plan_id
 // Batch i gets first_seq = the last number given + 1 and last_seq = first_seq + size - 1:
 // every transition of the plan gets one number (first_seq + its position), gap-free and
@@ -14,7 +14,10 @@ ON CREATE SET q.last_seq = coalesce(p.event_seq, 0)
 SET q.runs = coalesce(q.runs, 0) + 1
 WITH q
 OPTIONAL MATCH (b:EventBatch {pending_plan_id: $plan_id})
-WITH q, b ORDER BY b.started_at, b.id
+// In the order they were written (each at the end of its transaction, after all its
+// reads): a transaction that read what another committed wrote its batch after that
+// one's, so a step's transitions keep their order; then by transaction start and id.
+WITH q, b ORDER BY b.timestamp, b.started_at, b.id
 LIMIT $limit
 WITH q, [x IN collect(b) WHERE x IS NOT NULL] AS batches
 WITH q, batches, reduce(acc = [q.last_seq], x IN batches | acc + [last(acc) + x.size]) AS ends

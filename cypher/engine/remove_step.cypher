@@ -3,7 +3,7 @@
 // and in the plan's unfinished steps); its DEPENDS_ON edges, both ways, are deleted (it
 // stops gating its dependents, and no retry downstream finds it again), and its key is
 // free again (plan_id becomes removed_from_plan_id). The node stays for the audit: its
-// modification REMOVES_STEP it, and its events stay ABOUT it and the plan.
+// modification REMOVES_STEP it, and the journal batches that RECORDS its transitions stay.
 // Parameters: $reason, $step_id, $step_remove_from, $step_remove_to
 // Result columns: plan_id, dependents, depends_on
 MATCH (p:ExecutionPlan)-[contained:CONTAINS_STEP]->(s:ExecutionStep {id: $step_id})

@@ -5,5 +5,5 @@
 // hold (complete_steps).
 MATCH (p:ExecutionPlan {id: $plan_id})
 SET p.unfinished = $unfinished + reduce(t = 0, x IN COLLECT {
-      MATCH (k:PlanCounter {plan_id: p.id}) RETURN k.finished } | t + x),
+      MATCH (k:PlanCounter) WHERE k.plan_id = p.id AND k.stripe >= 0 RETURN k.finished } | t + x),
     p.failed_critical = $failed_critical

@@ -3,12 +3,14 @@
 // Each group is {id, plan_id, events}, each event {subject_id, subject_kind (step, decision
 // or plan), type, from_status, to_status, message, detail, actor}, '' for a missing value
 // (arrays hold no nulls). Nothing here touches the plan node: the batch is found by its
-// plan_id, and numbered after the commit (number_event_batches).
+// plan_id, and numbered after the commit (number_event_batches) in the order of
+// `timestamp`, the real time of this write, the last query of its transaction: after
+// every read the transaction made.
 // Each of steps is {to, kind}: a step's new status; each of plans is {to}: a plan's.
 // Result columns: steps, plans
 UNWIND $groups AS g
 CREATE (b:EventBatch {id: g.id, plan_id: g.plan_id, pending_plan_id: g.plan_id,
-                      started_at: datetime.transaction(), timestamp: datetime(),
+                      started_at: datetime.transaction(), timestamp: datetime.realtime(),
                       size: size(g.events),
                       subject_ids: [ev IN g.events | ev.subject_id],
                       subject_kinds: [ev IN g.events | ev.subject_kind],

@@ -21,6 +21,7 @@ __all__ = [
     "BACKOFF_BASE_SECONDS",
     "BACKOFF_MAX_SECONDS",
     "CLAIM_SHARDS",
+    "PLAN_COUNTER_STRIPES",
     "PRIORITY_RANKS",
     "Completion",
     "backoff_seconds",
@@ -171,6 +172,12 @@ def child_outcome(plan: dict[str, Any], steps: list[dict[str, Any]]) -> str:
     why = f": step {first['key']}: {first['error']}" if first else ""
     return f"child plan {plan['name']!r} ({plan['id']}) {plan['status']}{why}"
 
+
+# Completions count a plan's finished steps on one of this many counter nodes
+# (PlanCounter stripes), picked at random per transaction, not on the plan node:
+# concurrent completions of one plan seldom wait for each other. Ending a plan locks
+# all of them (finish_plan.cypher), so it waits for completions in flight.
+PLAN_COUNTER_STRIPES = 16
 
 CLAIM_SHARDS = 256
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from graphsvc.domain.rules import PLAN_COUNTER_STRIPES
 from graphsvc.domain.states import SATISFIED_DEPENDENCY, PlanStatus, StepStatus
 from graphsvc.engine.gates import GATE_KINDS, close_decisions, gate_events
 from graphsvc.store._db import Tx
@@ -16,6 +17,7 @@ from graphsvc.store._queries import engine_query
 
 __all__ = [
     "after_terminal",
+    "lock_counters",
     "mark_initial_ready",
     "mark_ready",
     "ready_events",
@@ -27,6 +29,7 @@ __all__ = [
 _PROPAGATE = engine_query("find_dependents")
 
 _FINALIZE = engine_query("finish_plan")
+_LOCK_COUNTERS = engine_query("lock_plan_counters")
 
 _FAIL_FAST = engine_query("fail_plan_fast")
 
@@ -118,6 +121,12 @@ def mark_initial_ready(tx: Tx, plan_id: str, actor: str | None) -> list[dict[str
     ]
 
 
+def lock_counters(tx: Tx, plan_id: str) -> None:
+    """Lock the plan's counter stripes (``lock_plan_counters``): completions in flight
+    commit first, and what this transaction reads of the plan's counts includes them."""
+    tx.run(_LOCK_COUNTERS, plan_id=plan_id, stripes=PLAN_COUNTER_STRIPES).consume()
+
+
 def after_terminal(
     tx: Tx,
     plan_id: str,
@@ -161,6 +170,7 @@ def after_terminal(
             events += close_decisions(tx, waiting, "the plan failed", actor)
             return events, PlanStatus.FAILED
         return events, None
+    lock_counters(tx, plan_id)
     finished = tx.run(_FINALIZE, plan_id=plan_id).single()
     if finished is not None:
         events.append(

@@ -18,7 +18,7 @@ from typing import Any
 from graphsvc._errors import NotFoundError
 from graphsvc.domain.states import PLAN_TERMINAL, PlanStatus, StepStatus
 from graphsvc.engine.family import settle
-from graphsvc.engine.progress import record_events, startable
+from graphsvc.engine.progress import lock_counters, record_events, startable
 from graphsvc.store._db import Database, Tx
 from graphsvc.store._queries import engine_query
 from graphsvc.store.locks import lock_plan
@@ -86,6 +86,10 @@ def _reconcile_plan(tx: Tx, plan_id: str) -> ReconcileReport:
         plan = lock_plan(tx, plan_id)
     except NotFoundError:
         return report
+    # Completions count on stripes without the plan's lock: lock them before counting,
+    # then read the plan's count again, with what the completions in flight counted.
+    lock_counters(tx, plan_id)
+    plan = lock_plan(tx, plan_id)
     plan.update(tx.run(_COUNT_STEPS, plan_id=plan_id).single(strict=True).data())
     status = PlanStatus(plan["status"])
     if status in PLAN_TERMINAL:

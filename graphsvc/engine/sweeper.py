@@ -1,8 +1,9 @@
 """The lease sweeper: a thread in each API process that takes back expired leases and
 timed-out attempts (``engine.work.sweep``), fails waiting gate steps past their deadline
 (``engine.decisions.expire_deadlines``), numbers the journal batches a process
-committed and did not number (``store.journal.number_leftovers``) and marks agents not
-seen INACTIVE. Several
+committed and did not number (``store.journal.number_leftovers``), ends running plans
+whose steps all ended but which nobody ended (``engine.work.end_stalled_plans``, every
+30 s) and marks agents not seen INACTIVE. Several
 API processes may sweep at once: the store re-checks each step under its lock.
 
 The thread survives every error: it logs it and tries again at the next interval.
@@ -16,7 +17,7 @@ import threading
 import time
 
 from graphsvc.engine.decisions import expire_deadlines
-from graphsvc.engine.work import sweep
+from graphsvc.engine.work import end_stalled_plans, sweep
 from graphsvc.metrics import SWEEPER_LAST_SUCCESS
 from graphsvc.store import Database
 from graphsvc.store.agents import mark_inactive
@@ -29,6 +30,9 @@ log = logging.getLogger("graphsvc.sweeper")
 # A sweep counts as late after this many intervals without a success (plus the time a
 # call may wait for Neo4j): one slow or failed sweep is not yet a problem, five are.
 LATE_AFTER_INTERVALS = 5
+# Running plans whose steps all ended are looked for this often (seconds): the backstop
+# of the check each completion schedules after its commit (engine.work).
+STALL_CHECK_SECONDS = 30.0
 
 
 class Sweeper:
@@ -65,6 +69,7 @@ class Sweeper:
 
     def _loop(self) -> None:
         next_inactive_check = 0.0
+        next_stall_check = 0.0
         while not self._stop.wait(self.interval):
             try:
                 taken = sweep(self.db)
@@ -76,6 +81,9 @@ class Sweeper:
                 expired = expire_deadlines(self.db)
                 if expired:
                     log.info("failed %d waiting step(s) past their deadline", expired)
+                if time.monotonic() >= next_stall_check:
+                    end_stalled_plans(self.db)
+                    next_stall_check = time.monotonic() + STALL_CHECK_SECONDS
                 if time.monotonic() >= next_inactive_check:
                     mark_inactive(self.db, self.inactive_after)
                     next_inactive_check = time.monotonic() + self.inactive_after / 10

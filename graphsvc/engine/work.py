@@ -38,6 +38,7 @@ from graphsvc.domain.leases import (
 from graphsvc.domain.models import DEFAULT_MAX_LEASE_LOSSES
 from graphsvc.domain.rules import (
     CLAIM_SHARDS,
+    PLAN_COUNTER_STRIPES,
     PRIORITY_RANKS,
     Completion,
     backoff_seconds,
@@ -65,6 +66,7 @@ __all__ = [
     "complete",
     "complete_many",
     "end_finished_plans",
+    "end_stalled_plans",
     "fail",
     "heartbeat",
     "release",
@@ -83,16 +85,12 @@ _FAMILY_DEPTH = 100
 _START = engine_query("start_step")
 _HEARTBEAT = engine_query("extend_lease")
 _COMPLETE = engine_query("complete_steps")
-_PLAN_LEFT = engine_query("get_plan_progress")
-# Completions count finished steps on one of this many counter nodes per plan, picked at
-# random per transaction (complete_steps): concurrent completions of one plan
-# seldom wait for each other there.
-PLAN_COUNTER_STRIPES = 16
 _RETRY_LATER = engine_query("schedule_retry")
 _FAIL = engine_query("fail_step")
 _EXPIRED = engine_query("find_expired_leases")
 _LEASE_LOST = engine_query("return_lost_lease")
 _RELEASE = engine_query("release_step")
+_FINISHED_PLANS = engine_query("find_finished_plans")
 _CANCEL_ORPHAN = engine_query("cancel_orphaned_step")
 
 
@@ -326,7 +324,8 @@ def release(
 ) -> None:
     """ASSIGNED|EXECUTING -> READY: the claimer gives its lease back (it will not do the
     work: an agent that changed its mind, an MCP session that ends). Not a lease loss
-    and not a failed attempt; the steps chained behind it return to PENDING.
+    and not a failed attempt; the steps chained behind it return to PENDING. In a plan
+    that has ended the step is CANCELLED instead (nothing would claim it).
     ``ConflictError`` on a stale token or another status, ``PermissionDenied`` when
     ``agent`` is given and does not hold the lease."""
 
@@ -335,6 +334,9 @@ def release(
         check_lease(step, token, "release", agent)
         who = step["lease_holder"] or actor
         released = release_chains(tx, [step_id], who, f"step {step['key']} was given back")
+        if plan["status"] in PLAN_TERMINAL:  # nothing would claim it: CANCELLED
+            _cancel_orphan(tx, step, plan, "the lease was given back", who, released)
+            return
         tx.run(_RELEASE, step_id=step_id).consume()
         own = {
             "plan_id": plan["id"],
@@ -402,7 +404,7 @@ def _complete_in(
     outcomes: list[dict[str, Any]] = []
     events: list[dict[str, Any]] = []
     applied: set[str] = set()
-    stored = iter(record["stored"])
+    stored = {row["step_id"]: row for row in record["stored"]}
     for item, view, verdict in zip(items, record["judged"], record["verdicts"], strict=True):
         step = _judged_step(view)
         # The one rule: the query's verdict is the one judge_completion gives.
@@ -418,7 +420,7 @@ def _complete_in(
         assert step is not None
         applied.add(item.step_id)
         outcomes.append({"step_id": item.step_id, "status": "COMPLETED", "repeated": False})
-        times = next(stored)
+        times = stored[item.step_id]
         event: dict[str, Any] = {
             "plan_id": view["plan_id"],
             "step_id": item.step_id,
@@ -440,7 +442,10 @@ def _complete_in(
     later: list[dict[str, Any]] = []
     for counted in record["counted"]:
         if counted["left"] > 0 and not counted["failed_critical"]:
-            open_plans.append(counted["plan_id"])  # checked again after the commit
+            # Steps that other transactions complete now are leased or waiting as this
+            # one sees them: if the plan's last steps are among them, left <= busy.
+            if counted["left"] <= counted["busy"]:
+                open_plans.append(counted["plan_id"])  # checked again after the commit
         else:
             # Maybe its last steps: the plan's end under its lock, carried up its family.
             later += _end_if_finished(tx, counted["plan_id"], actor)
@@ -452,8 +457,8 @@ def _complete_in(
 
 
 def _judged_step(view: dict[str, Any]) -> dict[str, Any] | None:
-    """The locked step of a ``complete_steps`` row, as ``lock_steps`` gives it (None for
-    no such step)."""
+    """The locked step of a ``complete_steps`` row, as ``judge_completion`` takes it (None
+    for no such step)."""
     if view["status"] is None:
         return None
     return {
@@ -483,20 +488,27 @@ def _end_if_finished(tx: Tx, plan_id: str, actor: str | None) -> list[dict[str, 
     return settle(tx, plan_id, [], False, plan["on_failure"], actor)
 
 
+def end_stalled_plans(db: Database, limit: int = 100) -> int:
+    """The sweeper's backstop for ``end_finished_plans``: end running plans whose steps
+    all ended (the process that was to check them stopped after its commit, or the
+    check failed). Returns how many it looked at."""
+    rows = db.read(lambda tx: tx.run(_FINISHED_PLANS, limit=limit).data())
+    for row in rows:
+        end_finished_plans(db, row["plan_id"])
+    return len(rows)
+
+
 def end_finished_plans(db: Database, plan_id: str) -> None:
     """After completions committed: end the plan if its steps are all terminal now.
 
     A completion counts its steps on a counter stripe without locking the plan
     (``complete_steps``), and sees the completions of others only once they
     committed: when the last steps of a plan complete in concurrent transactions,
-    each may see the other's steps unfinished. Each such completion schedules this
-    check for after its commit (``complete_many``), which sees both. One read when
-    the plan goes on; the end, when it has ended, under the plan's lock."""
-    row = db.read(lambda tx: tx.run(_PLAN_LEFT, plan_id=plan_id).single())
-    if row is None or row["status"] in PLAN_TERMINAL:
-        return
-    if row["left"] > 0 and not row["failed_critical"]:
-        return
+    each may see the other's steps unfinished. A completion that sees no more steps
+    left than steps leased or waiting (those others may be completing) schedules this
+    check for after its commit (``complete_many``): under the plan's lock, ending it
+    locks every counter stripe of the plan (``finish_plan``), so it waits for the
+    completions in flight and sees them all."""
 
     def work(tx: Tx) -> None:
         record_events(tx, _end_if_finished(tx, plan_id, None))

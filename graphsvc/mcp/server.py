@@ -135,9 +135,10 @@ TOOLS_BY_ROLE: dict[str, tuple[str, ...]] = {
 
 
 def tool_annotations(name: str) -> ToolAnnotations:
-    """The MCP annotations of the tool ``name``: viewer tools read only; cancel and skip
-    destroy work; see ``IDEMPOTENT_TOOLS``. None reaches outside graphsvc."""
-    read_only = name in VIEWER_TOOLS
+    """The MCP annotations of the tool ``name``: viewer tools and list_communications read
+    only; cancel, skip, remove and replan destroy work; see ``IDEMPOTENT_TOOLS``. None
+    reaches outside graphsvc."""
+    read_only = name in VIEWER_TOOLS or name == "list_communications"
     return ToolAnnotations(
         readOnlyHint=read_only,
         destructiveHint=None if read_only else name in DESTRUCTIVE_TOOLS,
@@ -200,7 +201,7 @@ def build_server(
                     refusal_text(exc, name, step_id, name in LEASED_STEP_TOOLS)
                 ) from None
 
-        guarded.__signature__ = inspect.signature(fn).replace(  # type: ignore[attr-defined]
+        guarded.__signature__ = inspect.signature(fn, eval_str=True).replace(  # type: ignore[attr-defined]
             return_annotation=str
         )
         server.tool(
@@ -295,6 +296,7 @@ def build_server(
         deadline = time.monotonic() + min(max(timeout_seconds, 0.0), MAX_WAIT_SECONDS)
         steps = {sid: call("GET", f"/v1/steps/{quote(sid)}") for sid in dict.fromkeys(step_ids)}
         status = {sid: d["step"]["status"] for sid, d in steps.items()}
+        first = dict(status)
         cursors: dict[str, int] = {}
         for detail in steps.values():
             plan = detail["plan_id"]
@@ -310,7 +312,9 @@ def build_server(
                 moved |= {e["step_id"] for e in events if e.get("step_id") in watched}
             for sid in moved:
                 status[sid] = call("GET", f"/v1/steps/{quote(sid)}")["step"]["status"]
-            changed = sorted(sid for sid in moved)
+            # Only a status other than the one seen at the start counts (the events read
+            # may be older ones of a step, when several are watched).
+            changed = sorted(sid for sid in moved if status[sid] != first[sid])
             if changed:
                 return {"steps": status, "changed": changed}
             time.sleep(0.25)
@@ -382,9 +386,10 @@ def build_server(
     @tool
     def release_step(step_id: str) -> Any:
         """Give back a step you claimed and will not do: it is READY again at once for
-        another agent (not counted against it). Leases live as long as this MCP session
-        (stdio: the server process; over HTTP: the MCP session); when it ends, the
-        steps it still holds are given back the same way."""
+        another agent (not counted against it). Over stdio, leases live as long as the
+        server process: when the session ends, the steps it still holds are given back
+        the same way; over HTTP they are held until reported, released or idle for an
+        hour."""
         client.release(step_id, leases.token(step_id))
         leases.drop(step_id)
         return {"step_id": step_id, "status": "READY"}

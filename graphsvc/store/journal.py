@@ -3,7 +3,7 @@
 Writers record a plan's transitions without a number (``store._events``); the
 sequencer gives them numbers afterwards, in one short transaction per plan under a
 lock of the plan's ``EventSequence`` node (``number_event_batches.cypher``), taking
-the plan's unnumbered batches in order of transaction start. A transition that
+the plan's unnumbered batches in the order they were written. A transition that
 started after another committed is thus numbered after it, every transition gets one
 number, and the numbers of a plan have no gaps: ``events?after=`` pages, SSE ids and
 cursors read numbered events only and see each once, in order. This is the
@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
@@ -86,7 +87,9 @@ def list_plan_events(
     if row is not None and row["pending"] and len(row["events"]) < limit:
         number_plan(db, plan_id)
         row = db.read(work)
-    return None if row is None else [node_props(e) for e in row["events"]]
+    if row is None:
+        return None
+    return sorted((node_props(e) for e in row["events"]), key=lambda e: int(e["seq"]))
 
 
 class Coalescer:
@@ -96,8 +99,12 @@ class Coalescer:
     while commits come faster than it runs, and stays off the request's path. An error
     is logged; the sweeper catches what was left."""
 
-    def __init__(self, name: str, fn: Callable[[str], object]) -> None:
+    def __init__(self, name: str, fn: Callable[[str], object], linger: float = 0.005) -> None:
+        """``linger``: seconds the thread waits after a wake-up before it runs, so the
+        commits of that moment share one run (5 ms: far below the 50 ms within which a
+        commit's events are to be numbered)."""
         self.name = name
+        self.linger = linger
         self._fn = fn
         self._pending: set[str] = set()
         self._wake = threading.Condition()
@@ -136,11 +143,14 @@ class Coalescer:
                     self._wake.wait()
                 if not self._pending:
                     return
+            # Linger a moment: the commits that follow within it share this run.
+            time.sleep(self.linger)
+            with self._wake:
                 keys, self._pending = sorted(self._pending), set()
             for key in keys:
                 try:
                     self._fn(key)
                 except Exception:
                     log.exception(
-                        "%s: the run for %s failed; the sweeper will see to it", self.name, key
+                        "%s: the run for %s failed; the sweeper takes it up", self.name, key
                     )

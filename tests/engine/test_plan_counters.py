@@ -5,13 +5,19 @@ concurrent transactions still end the plan exactly once. Against a real Neo4j.""
 from __future__ import annotations
 
 import threading
+import time
 from typing import Any
 
+import pytest
+
 from graphsvc.domain import parse_spec
-from graphsvc.engine import lifecycle, work
+from graphsvc.domain.rules import Completion
+from graphsvc.engine import changes, lifecycle, work
 from graphsvc.engine.plans import create_plan
 from graphsvc.ids import new_id
-from graphsvc.store import Database
+from graphsvc.store import Database, Tx
+from graphsvc.store._events import flush_journal
+from graphsvc.store._modifications import Actor
 from tests.helpers import plan_transitions, wait_for
 
 
@@ -72,3 +78,44 @@ def test_the_last_steps_completed_at_once_end_the_plan_exactly_once(db: Database
         wait_for(ended, 10, "the plan to end")
         ends = [t for t, _ in plan_transitions(db, plan_id) if t == "PLAN_COMPLETED"]
         assert ends == ["PLAN_COMPLETED"]
+
+
+@pytest.mark.parametrize("completion_first", [True, False], ids=["completion", "cancel"])
+def test_a_completion_and_a_cancel_that_end_a_plan_together_end_it(
+    db: Database, completion_first: bool
+) -> None:
+    """A completes (counted on a stripe, no plan lock) while a coordinator cancels B (under
+    the plan's lock): whichever commits second sees the other, and the plan ends."""
+    kind = f"k{new_id()[-8:]}"
+    plan_id = _running_plan(db, 2, kind)
+    [a] = work.claim(db, "agent-cancel", [kind], [], max_steps=1)
+    other = next(
+        s["id"]
+        for s in db.read(
+            lambda tx: tx.run(
+                "MATCH (:ExecutionPlan {id: $id})-[:CONTAINS_STEP]->(s) RETURN s.id AS id",
+                id=plan_id,
+            ).data()
+        )
+        if s["id"] != a["id"]
+    )
+    cancel = threading.Thread(target=lambda: changes.cancel_step(db, other, Actor("test"), "race"))
+    with db.driver.session(database=db.name) as session:
+        tx = session.begin_transaction()
+        ours = Tx(tx)
+        if not completion_first:
+            cancel.start()
+            time.sleep(0.5)  # the cancel holds the plan and its stripes, uncommitted
+        work._complete_in(ours, [Completion(a["id"], a["lease_token"])], "test", None, None)
+        flush_journal(ours)
+        if completion_first:
+            cancel.start()
+            time.sleep(0.5)  # the cancel waits for the completion's stripe
+        tx.commit()
+        ours.committed()
+    cancel.join(30)
+
+    def ended() -> bool:
+        return bool(_plan_node(db, plan_id)["status"] == "COMPLETED")
+
+    wait_for(ended, 10, "the plan to end")

@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 
 from graphsvc.ids import new_id
 from graphsvc.store import Database, Tx
-from graphsvc.store._events import write_plan_events
+from graphsvc.store._events import BATCH_SIZE, write_plan_events
 from graphsvc.store.journal import list_plan_events, number_leftovers, number_plan
 from graphsvc.worker import ApiClient, ExecutorConfig, Worker
 from tests.helpers import KEYS, auth
@@ -179,3 +179,33 @@ def test_sixteen_workers_write_fifteen_thousand_transitions_paged_once_in_order(
     assert recorded["n"] >= 3 * steps
     assert recorded["batches"] > 100  # many transactions, not one
     assert seen == list(range(1, recorded["n"] + 1))
+
+
+def test_a_large_transaction_writes_its_batch_in_parts_read_in_order(
+    client: TestClient, db: Database
+) -> None:
+    plan_id = _plan(client, steps=1_201)
+    started = client.post(f"/v1/plans/{plan_id}/start", headers=auth("coordinator"))
+    assert started.status_code == 200, started.text
+    number_plan(db, plan_id)
+    sizes = db.read(
+        lambda tx: tx.run(
+            "MATCH (b:EventBatch {plan_id: $id}) RETURN b.size AS size ORDER BY b.first_seq",
+            id=plan_id,
+        ).value()
+    )
+    assert sizes == [1, BATCH_SIZE, BATCH_SIZE, 1_202 - 2 * BATCH_SIZE]
+    seen: list[int] = []
+    types: list[str] = []
+    while True:
+        page = client.get(
+            f"/v1/plans/{plan_id}/events",
+            params={"after": seen[-1] if seen else 0, "limit": 333},
+            headers=auth("viewer"),
+        ).json()
+        if not page:
+            break
+        seen += [e["seq"] for e in page]
+        types += [e["type"] for e in page]
+    assert seen == list(range(1, 1_204))
+    assert types[:2] == ["PLAN_CREATED", "PLAN_START"] and set(types[2:]) == {"STEP_READY"}
