@@ -27,6 +27,15 @@ def _plan(client: TestClient, steps: int = 1) -> str:
     return str(answer.json()["id"])
 
 
+def _started(client: TestClient, db: Database, steps: int) -> str:
+    """A plan of ``steps`` noop steps, started, its journal numbered."""
+    plan_id = _plan(client, steps)
+    started = client.post(f"/v1/plans/{plan_id}/start", headers=auth("coordinator"))
+    assert started.status_code == 200, started.text
+    number_plan(db, plan_id)
+    return plan_id
+
+
 def _record(plan_id: str, message: str):  # type: ignore[no-untyped-def]
     def work(tx: Tx) -> None:
         write_plan_events(tx, [{"plan_id": plan_id, "type": _NOTE, "message": message}])
@@ -42,10 +51,7 @@ def _messages(db: Database, plan_id: str, after: int) -> list[tuple[int, str]]:
 def test_a_transaction_writes_one_batch_per_plan_and_nothing_on_the_plan_node(
     client: TestClient, db: Database
 ) -> None:
-    plan_id = _plan(client, steps=3)
-    started = client.post(f"/v1/plans/{plan_id}/start", headers=auth("coordinator"))
-    assert started.status_code == 200, started.text
-    number_plan(db, plan_id)
+    plan_id = _started(client, db, steps=3)
     row = db.read(
         lambda tx: tx.run(
             "MATCH (p:ExecutionPlan {id: $id}) "
@@ -184,10 +190,7 @@ def test_sixteen_workers_write_fifteen_thousand_transitions_paged_once_in_order(
 def test_a_large_transaction_writes_its_batch_in_parts_read_in_order(
     client: TestClient, db: Database
 ) -> None:
-    plan_id = _plan(client, steps=1_201)
-    started = client.post(f"/v1/plans/{plan_id}/start", headers=auth("coordinator"))
-    assert started.status_code == 200, started.text
-    number_plan(db, plan_id)
+    plan_id = _started(client, db, steps=1_201)
     sizes = db.read(
         lambda tx: tx.run(
             "MATCH (b:EventBatch {plan_id: $id}) RETURN b.size AS size ORDER BY b.first_seq",
