@@ -92,3 +92,27 @@ def test_a_family_stream_carries_the_child_plans_events(live_api: str, db: Datab
     assert set(cursor) == {root, child}
     again = _follow(live_api, f"/v1/plans/{root}/events/stream?family=true", last=got[-2]["id"])
     assert [m["event"] for m in again] == ["end"]
+
+
+def test_cursors_out_of_range_are_a_422_naming_them(client: Any, db: Database) -> None:
+    plan_id = create_plan(
+        db, parse_spec({"name": "cursors", "steps": [{"key": "A", "kind": "noop"}]})
+    ).id
+    lifecycle.transition_plan(db, plan_id, "start")
+    stream = f"/v1/plans/{plan_id}/events/stream"
+    last = client.get(f"/v1/plans/{plan_id}/events", headers=auth("viewer")).json()[-1]["seq"]
+    refused = {
+        "negative": client.get(stream, headers={**auth("viewer"), "Last-Event-ID": "-1"}),
+        "2^64": client.get(stream, headers={**auth("viewer"), "Last-Event-ID": str(2**64)}),
+        "beyond": client.get(stream, headers={**auth("viewer"), "Last-Event-ID": str(last + 5)}),
+        "after 2^63": client.get(stream, params={"after": 2**63}, headers=auth("viewer")),
+        "steps_after 2^64": client.get(
+            f"/v1/plans/{plan_id}", params={"steps_after": 2**64}, headers=auth("viewer")
+        ),
+    }
+    for name, answer in refused.items():
+        assert answer.status_code == 422, (name, answer.text)
+        text = json.dumps(answer.json()["error"])
+        assert "Last-Event-ID" in text or "after" in text, (name, text)
+    assert "beyond the plan's last event" in refused["beyond"].json()["error"]["message"]
+    lifecycle.transition_plan(db, plan_id, "cancel")

@@ -166,7 +166,8 @@ def get_plan(
     db: DbDep,
     _: Reader,
     steps_after: Annotated[
-        int, Query(ge=0, description="Steps numbered after this (0: from the first).")
+        int,
+        Query(ge=0, le=MAX_SEQ, description="Steps numbered after this (0: from the first)."),
     ] = 0,
     limit: Annotated[int, Query(ge=1, le=1000, description="Steps in this page.")] = 100,
 ) -> PlanPublic:

@@ -15,6 +15,7 @@ from starlette.concurrency import run_in_threadpool
 
 from graphsvc._errors import NotFoundError, Problem, ValidationFailed
 from graphsvc.api.deps import DbDep, Reader
+from graphsvc.domain.models import MAX_SEQ
 from graphsvc.domain.states import PLAN_TERMINAL
 from graphsvc.engine import lifecycle
 from graphsvc.store import Database
@@ -31,18 +32,39 @@ _PAGE = 500
 def parse_cursor(last_event_id: str | None, plan_id: str, family: bool) -> dict[str, int]:
     """The position to resume from, by plan: a plan's stream numbers events by their
     ``seq``; a family's by ``plan_id:seq`` pairs joined with ``,`` (one per plan seen).
-    ``ValidationFailed`` for an id of neither form."""
+    ``ValidationFailed`` for an id of neither form, or a number below 0 or beyond a
+    64-bit integer."""
     if not last_event_id:
         return {}
     try:
         if not family:
-            return {plan_id: int(last_event_id)}
-        pairs = (part.rsplit(":", 1) for part in last_event_id.split(",") if part)
-        return {pid: int(seq) for pid, seq in pairs}
+            cursor = {plan_id: int(last_event_id)}
+        else:
+            pairs = (part.rsplit(":", 1) for part in last_event_id.split(",") if part)
+            cursor = {pid: int(seq) for pid, seq in pairs}
     except ValueError:
         raise ValidationFailed(
             [Problem("Last-Event-ID", "not an event id of this stream")]
         ) from None
+    if any(not 0 <= seq <= MAX_SEQ for seq in cursor.values()):
+        raise ValidationFailed(
+            [Problem("Last-Event-ID", "an event number is between 0 and 2^63 - 1")]
+        )
+    return cursor
+
+
+def check_cursor(cursor: dict[str, int], plans: dict[str, tuple[str, int]]) -> None:
+    """``ValidationFailed`` when the cursor names an event beyond a plan's last one (a
+    client that resumes from it would wait for ever, or skip events to come)."""
+    beyond = [
+        f"{pid}: {seq} > {plans[pid][1]}"
+        for pid, seq in sorted(cursor.items())
+        if pid in plans and seq > plans[pid][1]
+    ]
+    if beyond:
+        raise ValidationFailed(
+            [Problem("Last-Event-ID", f"beyond the plan's last event ({'; '.join(beyond)})")]
+        )
 
 
 def _family_ids(cursor: dict[str, int]) -> str:
@@ -84,7 +106,9 @@ async def stream_events(
     db: DbDep,
     _: Reader,
     family: Annotated[bool, Query(description="Also the events of its child plans.")] = False,
-    after: Annotated[int, Query(ge=0, description="Start after this seq (a plan's stream).")] = 0,
+    after: Annotated[
+        int, Query(ge=0, le=MAX_SEQ, description="Start after this seq (a plan's stream).")
+    ] = 0,
     tail: Annotated[
         bool, Query(description="Start after the events written so far (no history).")
     ] = False,
@@ -97,11 +121,15 @@ async def stream_events(
     twice. With ``tail`` the stream starts after the events written so far (a page that
     draws the plan's state needs no history, and resumes by drawing it again). When the
     plan (and, for a family, every plan of it) has ended and every event was sent, an
-    ``end`` message closes the stream. 404 for an unknown plan."""
+    ``end`` message closes the stream. 404 for an unknown plan; 422 for a
+    ``Last-Event-ID`` that is not one of this stream's, below 0, or beyond the plan's
+    last event."""
     cursor = parse_cursor(last_event_id, plan_id, family) or ({plan_id: after} if after else {})
     plans = await run_in_threadpool(_plans, db, plan_id, family)
     if plan_id not in plans:
         raise NotFoundError(f"no plan with id {plan_id!r}", {"plan_id": plan_id})
+    if last_event_id:
+        check_cursor(cursor, plans)
     if tail and not last_event_id:
         cursor = {pid: seq for pid, (_, seq) in plans.items()}
 
