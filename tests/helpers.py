@@ -47,6 +47,29 @@ def wait_for(predicate: Callable[[], bool], timeout: float, what: str) -> None:
     raise AssertionError(f"timed out after {timeout} s waiting for {what}")
 
 
+def run_plan(
+    coordinator: Any,
+    plan_id: str,
+    workers: list[Any],
+    timeout: float,
+    while_running: Callable[[], object] = lambda: time.sleep(0.2),
+) -> None:
+    """Start ``workers`` (``graphsvc.Worker``), start the plan through ``coordinator`` (an
+    ``ApiClient``), call ``while_running()`` until the plan has left EXECUTING, stop the
+    workers. ``AssertionError`` after ``timeout`` seconds."""
+    for worker in workers:
+        worker.start()
+    try:
+        coordinator.call("POST", f"/v1/plans/{plan_id}/start")
+        deadline = time.monotonic() + timeout
+        while coordinator.call("GET", f"/v1/plans/{plan_id}")["status"] == "EXECUTING":
+            assert time.monotonic() < deadline, f"the plan did not finish in {timeout} s"
+            while_running()
+    finally:
+        for worker in workers:
+            worker.stop()
+
+
 def plan_transitions(db: Database, plan_id: str) -> list[tuple[str, str | None]]:
     """A plan's recorded transitions in the order of their numbers, as ``(type, step key)``
     (``None`` for one that is not a step's), once what was committed is numbered."""

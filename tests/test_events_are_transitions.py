@@ -12,7 +12,7 @@ from graphsvc.store.journal import number_leftovers
 
 
 @pytest.mark.last
-def test_every_event_in_the_graph_is_a_transition_of_the_table(db: Database) -> None:
+def test_every_transition_the_journal_recorded_is_a_transition_of_the_table(db: Database) -> None:
     rows = db.read(
         lambda tx: tx.run(
             "MATCH (b:EventBatch) UNWIND range(0, b.size - 1) AS i "

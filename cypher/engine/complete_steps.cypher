@@ -14,8 +14,8 @@
 // Parameters: $agent, $agent_active, $items, $plan_running, $step_assigned, $step_complete_from, $step_complete_to, $step_completed, $step_failed, $step_pending, $step_ready_to, $step_leased, $step_satisfied, $step_waiting, $stripe
 // Each of items is {step_id, token_hash, digest, outputs, changeset, started_at,
 // completed_at} (the times null when the worker gave none).
-// judged: per item, in order, the step as it was when locked: {step_id, status,
-// lease_hash, completion_digest, chained_after, after_status, holder, plan_id};
+// judged: per item, in order, the step as it was when locked: {id, status, lease_hash,
+// completion_digest, chained_after, after_status, lease_holder, plan_id}, null for none;
 // verdicts: per item, its verdict; stored: per ok item, in order,
 // {step_id, started_ms, completed_ms} as stored; ready: each dependent made READY,
 // {id, kind, plan_id}; counted: per plan with ok items, {plan_id, left, busy,
@@ -47,13 +47,17 @@ WITH n, item, s, p, holder, after_status,
             AND coalesce(after_status <> $step_completed, true) THEN 'held'
        ELSE 'ok'
      END AS base
+// The step as it is when locked, in the shape domain.rules.judge_completion takes it
+// (null for no such step).
 WITH collect({n: n, s: s, item: item, base: base,
-              view: {step_id: item.step_id, status: s.status, lease_hash: s.lease_token_hash,
-                     completion_digest: s.completion_digest, chained_after: s.chained_after,
-                     after_status: after_status, holder: holder, plan_id: p.id}}) AS rows
+              view: CASE WHEN s IS NULL THEN null ELSE
+                      {id: s.id, status: s.status, lease_hash: s.lease_token_hash,
+                       completion_digest: s.completion_digest, chained_after: s.chained_after,
+                       after_status: after_status, lease_holder: holder, plan_id: p.id} END})
+     AS rows
 // A held step completes after the step it is chained behind, earlier in the same batch.
 WITH rows, reduce(acc = {ok: [], verdicts: []}, r IN rows |
-       CASE WHEN r.base = 'ok' OR (r.base = 'held' AND r.view.chained_after IN acc.ok)
+       CASE WHEN r.base = 'ok' OR (r.base = 'held' AND r.s.chained_after IN acc.ok)
             THEN {ok: acc.ok + [r.item.step_id], verdicts: acc.verdicts + ['ok']}
             ELSE {ok: acc.ok, verdicts: acc.verdicts + [r.base]} END) AS judged
 CALL (rows, judged) {

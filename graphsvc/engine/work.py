@@ -405,8 +405,7 @@ def _complete_in(
     events: list[dict[str, Any]] = []
     applied: set[str] = set()
     stored = {row["step_id"]: row for row in record["stored"]}
-    for item, view, verdict in zip(items, record["judged"], record["verdicts"], strict=True):
-        step = _judged_step(view)
+    for item, step, verdict in zip(items, record["judged"], record["verdicts"], strict=True):
         # The one rule: the query's verdict is the one judge_completion gives.
         outcome = judge_completion(step, item, digests[item.step_id], agent, frozenset(applied))
         if (verdict == "ok") != (outcome is None):
@@ -422,7 +421,7 @@ def _complete_in(
         outcomes.append({"step_id": item.step_id, "status": "COMPLETED", "repeated": False})
         times = stored[item.step_id]
         event: dict[str, Any] = {
-            "plan_id": view["plan_id"],
+            "plan_id": step["plan_id"],
             "step_id": item.step_id,
             "type": "STEP_COMPLETED",
             "from_status": step["status"],
@@ -454,22 +453,6 @@ def _complete_in(
     made_ready = {e["step_id"] for e in events if e.get("to_status") == "READY"}
     left = made_ready - {e["step_id"] for e in claim_events}
     return BatchCompletion(outcomes, claimed, bool(left), tuple(open_plans))
-
-
-def _judged_step(view: dict[str, Any]) -> dict[str, Any] | None:
-    """The locked step of a ``complete_steps`` row, as ``judge_completion`` takes it (None
-    for no such step)."""
-    if view["status"] is None:
-        return None
-    return {
-        "id": view["step_id"],
-        "status": view["status"],
-        "lease_hash": view["lease_hash"],
-        "completion_digest": view["completion_digest"],
-        "chained_after": view["chained_after"],
-        "after_status": view["after_status"],
-        "lease_holder": view["holder"],
-    }
 
 
 def _iso(epoch_ms: int | None) -> str | None:

@@ -263,11 +263,13 @@ class Database:
         # before it, so a request that follows a write reads it (causal consistency;
         # on a single Neo4j it costs nothing measurable).
         self.bookmarks = neo4j.GraphDatabase.bookmark_manager()
-        # Numbers the journal batches this process commits, right after each commit
-        # (coalesced, on a thread of its own): store.journal.
-        self.sequencer = Coalescer("journal-sequencer", lambda plan_id: number_plan(self, plan_id))
         self._coalescers: dict[str, Coalescer] = {}
         self._coalescers_lock = threading.Lock()
+        # Numbers the journal batches this process commits, right after each commit
+        # (coalesced, on a thread of its own): store.journal.
+        self.sequencer = self.after_commit(
+            "journal-sequencer", lambda plan_id: number_plan(self, plan_id)
+        )
 
     def after_commit(self, name: str, fn: Callable[[str], object]) -> Coalescer:
         """This database's ``Coalescer`` called ``name`` (made with ``fn`` on first use):
@@ -278,7 +280,7 @@ class Database:
             return self._coalescers[name]
 
     def close(self) -> None:
-        for coalescer in [*self._coalescers.values(), self.sequencer]:
+        for coalescer in self._coalescers.values():
             coalescer.stop()
         self.driver.close()
 

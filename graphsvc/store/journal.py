@@ -131,11 +131,6 @@ class Coalescer:
         if thread is not None:
             thread.join(10)
 
-    def idle(self) -> bool:
-        """True when nothing scheduled waits to run."""
-        with self._wake:
-            return not self._pending
-
     def _loop(self) -> None:
         while True:
             with self._wake:

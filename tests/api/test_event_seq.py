@@ -5,11 +5,9 @@ before it waited for a completion's lock on the plan, then wrote over its increm
 
 from __future__ import annotations
 
-import time
-
 from graphsvc.store import Database
 from graphsvc.worker import ApiClient, ExecutorConfig, Worker
-from tests.helpers import KEYS, event_numbers
+from tests.helpers import KEYS, event_numbers, run_plan
 
 
 def test_a_worker_of_eight_slots_numbers_every_event_once(live_api: str, db: Database) -> None:
@@ -25,15 +23,7 @@ def test_a_worker_of_eight_slots_numbers_every_event_once(live_api: str, db: Dat
         wait_seconds=0.2,
         plan_ids=[plan_id],
     )
-    worker.start()
-    try:
-        coordinator.call("POST", f"/v1/plans/{plan_id}/start")
-        deadline = time.monotonic() + 240
-        while coordinator.call("GET", f"/v1/plans/{plan_id}")["status"] == "EXECUTING":
-            assert time.monotonic() < deadline, "the plan did not finish in 240 s"
-            time.sleep(0.2)
-    finally:
-        worker.stop()
+    run_plan(coordinator, plan_id, [worker], 240)
     row = event_numbers(db, plan_id)
     assert row["status"] == "COMPLETED"
     assert row["events"] >= 4 * n

@@ -80,12 +80,18 @@ def test_the_last_steps_completed_at_once_end_the_plan_exactly_once(db: Database
         assert ends == ["PLAN_COMPLETED"]
 
 
-@pytest.mark.parametrize("completion_first", [True, False], ids=["completion", "cancel"])
+@pytest.mark.parametrize(
+    "completion_first",
+    [True, False],
+    ids=["cancel-while-a-completion-is-open", "completion-after-a-cancel"],
+)
 def test_a_completion_and_a_cancel_that_end_a_plan_together_end_it(
     db: Database, completion_first: bool
 ) -> None:
-    """A completes (counted on a stripe, no plan lock) while a coordinator cancels B (under
-    the plan's lock): whichever commits second sees the other, and the plan ends."""
+    """A completes (counted on a stripe, no plan lock) and a coordinator cancels B (under
+    the plan's lock). With the completion open, uncommitted, the cancel waits for its
+    stripe and then sees it; with the cancel first (it commits before the completion
+    starts: no race) the completion sees no step left and ends the plan itself."""
     kind = f"k{new_id()[-8:]}"
     plan_id = _running_plan(db, 2, kind)
     [a] = work.claim(db, "agent-cancel", [kind], [], max_steps=1)

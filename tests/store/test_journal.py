@@ -14,7 +14,7 @@ from graphsvc.store import Database, Tx
 from graphsvc.store._events import BATCH_SIZE, write_plan_events
 from graphsvc.store.journal import list_plan_events, number_leftovers, number_plan
 from graphsvc.worker import ApiClient, ExecutorConfig, Worker
-from tests.helpers import KEYS, auth
+from tests.helpers import KEYS, auth, run_plan
 
 # A transition of the table with no statuses (a change applied to the plan).
 _NOTE = "PLAN_MODIFIED_ADD_DEPENDENCY"
@@ -48,7 +48,7 @@ def _messages(db: Database, plan_id: str, after: int) -> list[tuple[int, str]]:
     return [(e["seq"], e["message"]) for e in events if e["type"] == _NOTE]
 
 
-def test_a_transaction_writes_one_batch_per_plan_and_nothing_on_the_plan_node(
+def test_a_transaction_writes_one_batch_per_plan_linked_to_the_plan_only_by_its_own(
     client: TestClient, db: Database
 ) -> None:
     plan_id = _started(client, db, steps=3)
@@ -163,17 +163,7 @@ def test_sixteen_workers_write_fifteen_thousand_transitions_paged_once_in_order(
             after = event["seq"]
         return len(events)
 
-    for worker in workers:
-        worker.start()
-    try:
-        coordinator.call("POST", f"/v1/plans/{plan_id}/start")
-        deadline = time.monotonic() + 600
-        while coordinator.call("GET", f"/v1/plans/{plan_id}")["status"] == "EXECUTING":
-            assert time.monotonic() < deadline, "the plan did not finish in 600 s"
-            page()  # paging while sixteen writers write
-    finally:
-        for worker in workers:
-            worker.stop()
+    run_plan(coordinator, plan_id, workers, 600, page)  # paging while sixteen write
     while page():
         pass
     recorded = db.read(
