@@ -4,8 +4,11 @@ A request carries ``Authorization: Bearer <key>``, one of the API's keys. Each k
 gets an MCP server of its own, built on its first request with the tools of its
 role (``build_server``), whose tools call this same API over HTTP with that key: roles,
 attribution and every rule of the API apply exactly as over stdio. Sessions are the
-SDK's (``Mcp-Session-Id``), each bound to the key that opened it; the server of a key
-holds the leases its tools claimed and heartbeats them while this process runs.
+SDK's (``Mcp-Session-Id``), each bound to the key that opened it. Leases belong to the
+session whose tools claimed them and are heartbeated while it lives: a session the
+client ends (``DELETE /mcp``) and every session when this process stops give back what
+they still hold, READY at once; a session that vanishes without ending stops renewing a
+lease an hour after the last tool call about its step.
 
 An admin key gets every tool here (over stdio it needs ``--allow-admin``: there the
 key is picked up from the machine, here the client sends it on purpose). The SDK's
@@ -29,7 +32,7 @@ from graphsvc._errors import AuthenticationFailed
 from graphsvc.api._guards import bearer_key, send_error
 from graphsvc.api.auth import Principal, authenticate
 from graphsvc.api.errors import error_body
-from graphsvc.mcp.server import build_server
+from graphsvc.mcp.server import SESSION_HEADER, SessionLeases, build_server
 from graphsvc.worker.client import ApiClient
 
 __all__ = ["McpEndpoint"]
@@ -46,6 +49,7 @@ class McpEndpoint:
     def __init__(self, keys: dict[str, Principal]) -> None:
         self._keys = keys
         self._managers: dict[str, StreamableHTTPSessionManager] = {}
+        self._sessions: dict[str, SessionLeases] = {}
         self._clients: list[ApiClient] = []
         self._lock = anyio.Lock()
         self._group: TaskGroup | None = None
@@ -61,6 +65,9 @@ class McpEndpoint:
                 group.cancel_scope.cancel()
                 self._group = None
                 self._managers.clear()
+                for sessions in self._sessions.values():
+                    await anyio.to_thread.run_sync(sessions.end_all)
+                self._sessions.clear()
                 for client in self._clients:
                     client.close()
                 self._clients.clear()
@@ -75,11 +82,17 @@ class McpEndpoint:
         assert key is not None  # authenticate refuses a missing key
         manager = await self._manager(key, principal, scope)
         await manager.handle_request(scope, receive, send)
+        if scope.get("method") == "DELETE":
+            # The client ended its session: what it still holds is READY again at once.
+            session_id = dict(scope.get("headers") or []).get(SESSION_HEADER.encode())
+            sessions = self._sessions.get(_name(key))
+            if session_id and sessions is not None:
+                await anyio.to_thread.run_sync(sessions.end, session_id.decode("latin-1"))
 
     async def _manager(
         self, key: str, principal: Principal, scope: Scope
     ) -> StreamableHTTPSessionManager:
-        name = hashlib.sha256(key.encode()).hexdigest()
+        name = _name(key)
         async with self._lock:
             manager = self._managers.get(name)
             if manager is not None:
@@ -88,7 +101,11 @@ class McpEndpoint:
                 raise RuntimeError("McpEndpoint.running() is not active")
             client = ApiClient(_own_url(scope), api_key=key)
             self._clients.append(client)
-            server = build_server(client, principal.role.value, principal.name, principal.agent)
+            sessions = SessionLeases(client)
+            self._sessions[name] = sessions
+            server = build_server(
+                client, principal.role.value, principal.name, principal.agent, sessions
+            )
             server.streamable_http_app(transport_security=_OPEN)
             manager = server.session_manager
             await self._group.start(_run, manager)
@@ -100,6 +117,11 @@ async def _run(manager: StreamableHTTPSessionManager, *, task_status: TaskStatus
     async with manager.run():
         task_status.started()
         await anyio.sleep_forever()
+
+
+def _name(key: str) -> str:
+    """The name a key's server is kept under (not the key itself)."""
+    return hashlib.sha256(key.encode()).hexdigest()
 
 
 def _own_url(scope: Scope) -> str:

@@ -62,7 +62,7 @@ def mcp_serve(
     if ctx.invoked_subcommand is not None:
         return
     from graphsvc.mcp import build_server
-    from graphsvc.mcp.server import Leases
+    from graphsvc.mcp.server import SessionLeases
 
     client = ApiClient(api, key)
     me = client.call("GET", "/v1/whoami")
@@ -73,14 +73,14 @@ def mcp_serve(
         )
     # One line per HTTP call to the API is noise on an agent client's stderr.
     logging.getLogger("httpx").setLevel(logging.WARNING)
-    leases = Leases(client)
-    server = build_server(client, me["role"], me["principal"], me.get("agent_id"), leases)
+    sessions = SessionLeases(client)
+    server = build_server(client, me["role"], me["principal"], me.get("agent_id"), sessions)
     try:
         server.run("stdio")
     finally:
         # The session ended (the client closed stdin): what it still holds is given
         # back at once, READY for others, instead of waiting for its leases to expire.
-        leases.release_all()
+        sessions.end_all()
 
 
 @mcp_app.command("config")

@@ -1,4 +1,11 @@
-"""The leases an MCP server holds for its agent, heartbeated until reported or lost."""
+"""The leases an MCP server holds for its agent, heartbeated until reported or lost.
+
+Leases belong to the MCP session that claimed them (``SessionLeases``): over stdio the
+session is the ``graphsvc mcp`` process; over ``/mcp`` it is the MCP session
+(``Mcp-Session-Id``), so two sessions of one key cannot report each other's steps, and a
+session that ends (the client's DELETE, or the server stopping) gives back what it still
+holds, READY at once.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +17,7 @@ from dataclasses import dataclass, field
 from graphsvc._errors import ConflictError, GraphsvcError, NotFoundError, PermissionDenied
 from graphsvc.worker.client import ApiClient
 
-__all__ = ["MAX_IDLE_SECONDS", "Leases"]
+__all__ = ["MAX_IDLE_SECONDS", "Leases", "SessionLeases"]
 
 log = logging.getLogger("graphsvc.mcp")
 
@@ -32,7 +39,7 @@ class Leases:
     touched: dict[str, float] = field(default_factory=dict)  # id -> monotonic time of use
     lost: dict[str, str] = field(default_factory=dict)  # id -> why the API took it back
     lock: threading.Lock = field(default_factory=threading.Lock)
-    stop: threading.Event = field(default_factory=threading.Event)
+    beaten: dict[str, float] = field(default_factory=dict)  # id -> monotonic time of beat
 
     def add(self, step_id: str, token: str, lease_seconds: float) -> None:
         with self.lock:
@@ -58,7 +65,8 @@ class Leases:
             )
         if held is None:
             raise NotFoundError(
-                f"this MCP server holds no lease on step {step_id}: claim it with claim_steps",
+                f"this MCP session holds no lease on step {step_id}: a lease belongs to the "
+                "session that claimed the step; claim steps with claim_steps in this session",
                 {"step_id": step_id},
             )
         return held[0]
@@ -78,7 +86,6 @@ class Leases:
         """Give back every lease still held (the session ends): each step READY again at
         once instead of when its lease expires. Returns how many were given back; a step
         the API refuses (already taken back) is skipped."""
-        self.stop.set()
         with self.lock:
             held = {sid: token for sid, (token, _) in self.held.items()}
             self.held.clear()
@@ -119,22 +126,70 @@ class Leases:
             log.warning("lease of step %s lost: %s", step_id, exc.message)
             raise
 
-    def run(self) -> None:
-        """Heartbeat every held lease about every third of its length, until ``stop``."""
-        last: dict[str, float] = {}
-        while not self.stop.wait(0.5):
-            self._forget_idle()
-            with self.lock:
-                due = [
-                    sid
-                    for sid, (_, seconds) in self.held.items()
-                    if time.monotonic() - last.get(sid, 0.0) >= seconds / 3
-                ]
-            for step_id in due:
-                try:
-                    self.beat(step_id)
-                    last[step_id] = time.monotonic()
-                except (ConflictError, NotFoundError, PermissionDenied):
-                    pass  # recorded in ``lost`` by beat()
-                except GraphsvcError as exc:
-                    log.warning("heartbeat of step %s not delivered: %s", step_id, exc)
+    def tick(self) -> None:
+        """Forget idle leases, then renew each lease due (a third of its length since its
+        last renewal); a lease the API says is gone is recorded in ``lost``."""
+        self._forget_idle()
+        now = time.monotonic()
+        with self.lock:
+            due = [
+                sid
+                for sid, (_, seconds) in self.held.items()
+                if now - self.beaten.get(sid, 0.0) >= seconds / 3
+            ]
+        for step_id in due:
+            try:
+                self.beat(step_id)
+                self.beaten[step_id] = time.monotonic()
+            except (ConflictError, NotFoundError, PermissionDenied):
+                pass  # recorded in ``lost`` by beat()
+            except GraphsvcError as exc:
+                log.warning("heartbeat of step %s not delivered: %s", step_id, exc)
+
+
+class SessionLeases:
+    """The leases of each MCP session of one server, by session id (``None``: the one
+    session of a stdio server), heartbeated by one daemon thread started on first use."""
+
+    def __init__(self, client: ApiClient, max_idle_seconds: float = MAX_IDLE_SECONDS) -> None:
+        self.client = client
+        self.max_idle_seconds = max_idle_seconds
+        self._by_session: dict[str | None, Leases] = {}
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def of(self, session_id: str | None) -> Leases:
+        """The leases of one session, created on its first tool call."""
+        with self._lock:
+            leases = self._by_session.get(session_id)
+            if leases is None:
+                leases = Leases(self.client, self.max_idle_seconds)
+                self._by_session[session_id] = leases
+            if self._thread is None:
+                self._thread = threading.Thread(
+                    target=self._run, name="mcp-heartbeats", daemon=True
+                )
+                self._thread.start()
+            return leases
+
+    def end(self, session_id: str | None) -> int:
+        """The session ended: give back what it still holds (``Leases.release_all``).
+        Returns how many steps were given back."""
+        with self._lock:
+            leases = self._by_session.pop(session_id, None)
+        return leases.release_all() if leases is not None else 0
+
+    def end_all(self) -> int:
+        """The server stops: every session ends. Returns how many steps were given back."""
+        self._stop.set()
+        with self._lock:
+            sessions = list(self._by_session)
+        return sum(self.end(session_id) for session_id in sessions)
+
+    def _run(self) -> None:
+        while not self._stop.wait(0.5):
+            with self._lock:
+                sessions = list(self._by_session.values())
+            for leases in sessions:
+                leases.tick()

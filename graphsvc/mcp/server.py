@@ -11,15 +11,15 @@ never lease tokens, and a step whose work takes longer than its lease keeps it.
 
 from __future__ import annotations
 
+import contextvars
 import functools
 import inspect
 import logging
-import threading
 import time
 from typing import Any
 from urllib.parse import parse_qs, quote, urlsplit
 
-from mcp.server.mcpserver import MCPServer
+from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.types import ToolAnnotations
 
@@ -29,7 +29,7 @@ from graphsvc._errors import (
     GraphsvcError,
     NotFoundError,
 )
-from graphsvc.mcp._leases import Leases
+from graphsvc.mcp._leases import Leases, SessionLeases
 from graphsvc.mcp._results import (
     MAX_ITEMS,
     compact_json,
@@ -44,6 +44,7 @@ __all__ = [
     "AGENT_KINDS",
     "TOOLS_BY_ROLE",
     "Leases",
+    "SessionLeases",
     "build_server",
     "compact_json",
     "refusal_text",
@@ -152,16 +153,26 @@ def _claimed_view(step: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in step.items() if k != "lease_token"}
 
 
+# The header that names a streamable HTTP request's MCP session (the SDK checks that the
+# session exists and belongs to the key that opened it before any tool runs).
+SESSION_HEADER = "mcp-session-id"
+
+# The leases of the session of the tool call running in this thread (``build_server``).
+_session_leases: contextvars.ContextVar[Leases] = contextvars.ContextVar("session_leases")
+
+
 def build_server(
     client: ApiClient,
     role: str,
     principal: str,
     agent_id: str | None,
-    leases: Leases | None = None,
+    sessions: SessionLeases | None = None,
 ) -> MCPServer:
     """An MCP server whose tools call the API through ``client`` (one key of ``role``, with
     ``principal`` and, for a worker key, its ``agent_id``), offering only the tools of
-    ``TOOLS_BY_ROLE[role]``. Its leases are heartbeated by a daemon thread."""
+    ``TOOLS_BY_ROLE[role]``. The leases its tools claim belong to the calling MCP session
+    (``sessions``, by ``Mcp-Session-Id``; stdio has one session) and are heartbeated by a
+    daemon thread; whoever runs the server ends the sessions (``SessionLeases.end``)."""
     server: MCPServer = MCPServer(
         "graphsvc",
         version=__version__,
@@ -174,8 +185,11 @@ def build_server(
             "A refused call says why, with the API's error code: read it and correct course."
         ),
     )
-    leases = leases or Leases(client)
-    threading.Thread(target=leases.run, name="mcp-heartbeats", daemon=True).start()
+    sessions = sessions or SessionLeases(client)
+
+    def leases() -> Leases:
+        return _session_leases.get()
+
     allowed = set(TOOLS_BY_ROLE.get(role, VIEWER_TOOLS))
     me = agent_id or principal  # the agent that claims: a worker key's own, else the principal
     # Changes are attributed by the API to the key's principal, or to a worker key's agent.
@@ -190,20 +204,34 @@ def build_server(
             return fn
 
         @functools.wraps(fn)
-        def guarded(*args: Any, **kwargs: Any) -> str:
+        def guarded(*args: Any, mcp_context: Context, **kwargs: Any) -> str:
+            session_id = (mcp_context.headers or {}).get(SESSION_HEADER)
+            held = _session_leases.set(sessions.of(session_id))
             try:
                 return compact_json(fn(*args, **kwargs))
             except GraphsvcError as exc:
                 step_id = kwargs.get("step_id")
                 if step_id and name in LEASED_STEP_TOOLS and isinstance(exc, ConflictError):
-                    leases.forget(step_id, exc.message)
+                    leases().forget(step_id, exc.message)
                 raise ToolError(
                     refusal_text(exc, name, step_id, name in LEASED_STEP_TOOLS)
                 ) from None
+            finally:
+                _session_leases.reset(held)
 
-        guarded.__signature__ = inspect.signature(fn, eval_str=True).replace(  # type: ignore[attr-defined]
-            return_annotation=str
+        # The SDK hands the call's context to the parameter annotated ``Context``.
+        signature = inspect.signature(fn, eval_str=True)
+        context = inspect.Parameter(
+            "mcp_context", inspect.Parameter.KEYWORD_ONLY, annotation=Context
         )
+        guarded.__signature__ = signature.replace(  # type: ignore[attr-defined]
+            parameters=[*signature.parameters.values(), context], return_annotation=str
+        )
+        guarded.__annotations__ = {
+            **{n: p.annotation for n, p in signature.parameters.items()},
+            "mcp_context": Context,
+            "return": str,
+        }
         server.tool(
             description=inspect.cleandoc(fn.__doc__ or name),
             annotations=tool_annotations(name),
@@ -380,26 +408,25 @@ def build_server(
         body["kinds"] = kinds or list(AGENT_KINDS)
         steps = client.claim(**body)
         for step in steps:
-            leases.add(step["id"], step["lease_token"], lease_seconds)
+            leases().add(step["id"], step["lease_token"], lease_seconds)
         return {"steps": [_claimed_view(s) for s in steps]}
 
     @tool
     def release_step(step_id: str) -> Any:
         """Give back a step you claimed and will not do: it is READY again at once for
-        another agent (not counted against it). Over stdio, leases live as long as the
-        server process: when the session ends, the steps it still holds are given back
-        the same way; over HTTP they are held until reported, released or idle for an
-        hour."""
-        client.release(step_id, leases.token(step_id))
-        leases.drop(step_id)
+        another agent (not counted against it). A lease belongs to the MCP session that
+        claimed the step (over stdio the server process, over HTTP the MCP session): when
+        the session ends, the steps it still holds are given back the same way."""
+        client.release(step_id, leases().token(step_id))
+        leases().drop(step_id)
         return {"step_id": step_id, "status": "READY"}
 
     @tool
     def heartbeat_step(step_id: str) -> Any:
         """Renew the lease of a step you claimed now (this server also does so by itself,
         for up to an hour after your last tool call about the step)."""
-        leases.touch(step_id)
-        leases.beat(step_id)
+        leases().touch(step_id)
+        leases().beat(step_id)
         return {"step_id": step_id, "status": "LEASED"}
 
     @tool
@@ -410,10 +437,10 @@ def build_server(
     ) -> Any:
         """Complete a step you claimed, with its outputs (a JSON object) and changeset (a
         JSON object of keys to values): its dependents may run."""
-        token = leases.token(step_id)
+        token = leases().token(step_id)
         body = {"lease_token": token, "outputs": outputs or {}, "changeset": changeset or {}}
         answer = call("POST", f"/v1/steps/{quote(step_id)}/complete", json=body)
-        leases.drop(step_id)
+        leases().drop(step_id)
         return answer
 
     @tool
@@ -421,12 +448,12 @@ def build_server(
         """Report that the attempt at a step you claimed failed; with retries left (and
         retryable) it runs again after a backoff, otherwise it FAILS."""
         body = {
-            "lease_token": leases.token(step_id),
+            "lease_token": leases().token(step_id),
             "error_message": error_message,
             "retryable": retryable,
         }
         answer = call("POST", f"/v1/steps/{quote(step_id)}/fail", json=body)
-        leases.drop(step_id)
+        leases().drop(step_id)
         return answer
 
     @tool
@@ -439,9 +466,9 @@ def build_server(
     ) -> Any:
         """Hand a step you claimed to child plans (ticket texts or JSON plan specs): the
         step goes WAITING and completes when they all have. Returns the child plan ids."""
-        token = leases.token(step_id)
+        token = leases().token(step_id)
         ids = client.subplans(step_id, token, plans, max_parallel, summary, tickets)
-        leases.drop(step_id)  # a WAITING step holds no lease
+        leases().drop(step_id)  # a WAITING step holds no lease
         return {"step_id": step_id, "status": "WAITING", "child_plan_ids": ids}
 
     @tool

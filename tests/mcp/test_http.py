@@ -10,7 +10,8 @@ import httpx
 
 from graphsvc.mcp.server import COORDINATOR_TOOLS, VIEWER_TOOLS, WORKER_TOOLS
 from graphsvc.store import Database
-from tests.mcp.test_stdio import _tools, check_scenario
+from tests.helpers import KEYS
+from tests.mcp.test_stdio import _call, _session, _tools, check_scenario
 
 
 def test_each_key_sees_exactly_its_roles_tools_over_http(live_api: str) -> None:
@@ -32,3 +33,34 @@ def test_a_worker_and_a_coordinator_run_a_plan_through_mcp_over_http(
     live_api: str, db: Database
 ) -> None:
     check_scenario(live_api, db, "http")
+
+
+async def _two_sessions(api: str) -> tuple[str, str]:
+    """One coordinator creates a plan; two MCP sessions of the same worker key: the one
+    that claimed a step holds its lease, the other is told so; then the claiming session
+    ends holding it. Returns the plan id, the step id and the refusal's text."""
+    async with _session(api, "coordinator", "http") as lead:
+        spec = {"name": "two sessions", "steps": [{"key": "A", "kind": "task", "description": "a"}]}
+        created = await _call(lead, "create_plan", spec=spec, start=True)
+    claim = {"kinds": ["task"], "plan_ids": [created["id"]], "lease_seconds": 300}
+    async with _session(api, "worker", "http") as other:  # noqa: SIM117 (mine ends first)
+        async with _session(api, "worker", "http") as mine:
+            [step] = (await _call(mine, "claim_steps", **claim))["steps"]
+            refused = await other.call_tool("complete_step", {"step_id": step["id"]})
+            text = "".join(getattr(c, "text", "") for c in refused.content)
+            assert refused.is_error
+            await _call(mine, "heartbeat_step", step_id=step["id"])
+        # ``mine`` ended (its client sent DELETE) still holding the step.
+    return step["id"], text
+
+
+def test_leases_belong_to_the_mcp_session_that_claimed_them(live_api: str) -> None:
+    step_id, text = asyncio.run(_two_sessions(live_api))
+    assert "not_found" in text and "this MCP session holds no lease" in text
+    assert "claim_steps" in text
+    headers = {"Authorization": f"Bearer {KEYS['viewer']}"}
+    detail = httpx.get(f"{live_api}/v1/steps/{step_id}", headers=headers, timeout=10).json()
+    # READY at once (its lease had five minutes left), given back, not lost.
+    step = detail["step"]
+    assert step["status"] == "READY" and (step.get("lease_losses") or 0) == 0
+    assert [e["type"] for e in detail["events"]].count("STEP_RELEASED") == 1

@@ -144,7 +144,7 @@ def test_every_tool_refused_says_why_with_the_api_error_code(live_api: str) -> N
     assert "cycle" in texts["add_dependency"]
     assert "(conflict)" in texts["update_step"] and "ASSIGNED" in texts["update_step"]
     assert "(conflict)" in texts["pause_plan"] and "CANCELLED" in texts["pause_plan"]
-    assert "claim it with claim_steps" in texts["heartbeat_step"]
+    assert "claim steps with claim_steps in this session" in texts["heartbeat_step"]
     assert "list_communications" in texts["respond_to_communication"]
     # The lease was taken back by a cancellation: stop, do not report.
     assert "(conflict)" in texts["complete_step"]
