@@ -6,6 +6,7 @@
     ├── ValidationFailed          422  invalid input; .problems lists every problem
     ├── NotFoundError             404  an id that names nothing
     ├── ConflictError             409  a transition the state machine forbids, a stale lease
+    │   └── LeaseExpired          409  a lease used after its expiry time
     ├── AuthenticationFailed      401  no or unknown API key
     ├── PermissionDenied          403  the key's role may not do this
     ├── TooLarge                  413  one request needs more memory than Neo4j gives a transaction
@@ -28,6 +29,7 @@ __all__ = [
     "AuthenticationFailed",
     "ConflictError",
     "GraphsvcError",
+    "LeaseExpired",
     "LocalDbError",
     "NotFoundError",
     "PermissionDenied",
@@ -94,6 +96,13 @@ class ConflictError(GraphsvcError):
 
     code = "conflict"
     http_status = 409
+
+
+class LeaseExpired(ConflictError):
+    """A lease used after its ``lease_expires_at``: the step goes back as the sweeper
+    would take it (READY, a lease loss counted), whether or not the sweeper has passed."""
+
+    code = "lease_expired"
 
 
 class AuthenticationFailed(GraphsvcError):

@@ -3,8 +3,9 @@
 // judge_completion judges (a test runs both over one table of cases and finds them
 // equal): missing (no such step), forbidden ($agent, when given, does not hold the
 // lease), repeat or differs (COMPLETED with this lease: the same body or another),
-// stale (not this lease), status (a status complete is not allowed from), held (chained
-// behind a step that has not completed, and not completed earlier in this batch), ok.
+// stale (not this lease), status (a status complete is not allowed from), expired (the
+// lease is past its expiry time), held (chained behind a step that has not completed,
+// and not completed earlier in this batch), ok.
 // The ok steps are COMPLETED with their outputs, at the worker's times when it gave
 // them (none before the claim; the caller caps them at now), and their agents EXECUTES
 // them. Each of their PENDING dependents is locked (in id order) before its dependencies
@@ -15,7 +16,8 @@
 // Each of items is {step_id, token_hash, digest, outputs, changeset, started_at,
 // completed_at} (the times null when the worker gave none).
 // judged: per item, in order, the step as it was when locked: {id, status, lease_hash,
-// completion_digest, chained_after, after_status, lease_holder, plan_id}, null for none;
+// completion_digest, chained_after, after_status, lease_holder, lease_expired, plan_id},
+// null for none;
 // verdicts: per item, its verdict; stored: per ok item, in order,
 // {step_id, started_ms, completed_ms} as stored; ready: each dependent made READY,
 // {id, kind, plan_id}; counted: per plan with ok items, {plan_id, left, busy,
@@ -43,6 +45,7 @@ WITH n, item, s, p, holder, after_status,
          CASE WHEN s.completion_digest = item.digest THEN 'repeat' ELSE 'differs' END
        WHEN NOT coalesce(s.lease_token_hash = item.token_hash, false) THEN 'stale'
        WHEN NOT s.status IN $step_complete_from THEN 'status'
+       WHEN coalesce(s.lease_expires_at < datetime(), false) THEN 'expired'
        WHEN s.chained_after IS NOT NULL AND s.status = $step_assigned
             AND coalesce(after_status <> $step_completed, true) THEN 'held'
        ELSE 'ok'
@@ -53,7 +56,9 @@ WITH collect({n: n, s: s, item: item, base: base,
               view: CASE WHEN s IS NULL THEN null ELSE
                       {id: s.id, status: s.status, lease_hash: s.lease_token_hash,
                        completion_digest: s.completion_digest, chained_after: s.chained_after,
-                       after_status: after_status, lease_holder: holder, plan_id: p.id} END})
+                       after_status: after_status, lease_holder: holder,
+                       lease_expired: coalesce(s.lease_expires_at < datetime(), false),
+                       plan_id: p.id} END})
      AS rows
 // A held step completes after the step it is chained behind, earlier in the same batch.
 WITH rows, reduce(acc = {ok: [], verdicts: []}, r IN rows |

@@ -1,16 +1,18 @@
-"""ASGI guards around every request: a body size limit, a JSON nesting limit, and one
-error body for what nothing else caught.
+"""ASGI guards around every request: a body size limit, one reading of a JSON body, and
+one error body for what nothing else caught.
 
 - A request with a body to ``/v1/...`` without a valid API key is a 401 before
   its body is read: a caller without a key cannot make the server buffer or parse
   anything.
 - A body larger than ``GRAPHSVC_MAX_BODY_BYTES`` (default 16 MiB) is a 413,
   judged by ``Content-Length`` first and by the bytes received otherwise.
-- A JSON body (any ``*json`` type, in any case, or no type at all: FastAPI parses
-  those as JSON too) nested deeper than ``MAX_JSON_DEPTH`` levels is a 422 naming
-  where: stored, such a value broke every read of it later (pydantic's serializer
-  stops at a few hundred levels). The check runs in a worker thread, not on the
-  event loop.
+- A request with more than one ``Content-Type`` header is a 422: the guards and the
+  route would read different ones.
+- A JSON body (``application/json`` or ``application/*+json``, in any case) is read once, by
+  ``api._json.read_json``, in a worker thread, not on the event loop: what it refuses
+  (not JSON, a key twice, numbers beyond a double or 64 bits, nesting deeper than
+  ``MAX_JSON_DEPTH``) is a 422 naming where; the value it read is the one the route
+  gets (``ParsedJsonRoute``).
 - An exception no handler took becomes a 500 with the error body
   ``{"error": {"code": "internal_error", ...}}``, logged with its traceback; the
   connection stays usable (uvicorn closes it when the app raises).
@@ -25,33 +27,14 @@ from typing import Any
 from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from graphsvc._errors import AuthenticationFailed
+from graphsvc._errors import AuthenticationFailed, Problem, ValidationFailed
+from graphsvc.api._json import PARSED_BODY, BodyProblem, read_json
 from graphsvc.api.auth import Principal, authenticate
 from graphsvc.api.errors import error_body
 
-__all__ = ["MAX_JSON_DEPTH", "CatchAll", "LimitBodies", "json_too_deep"]
+__all__ = ["CatchAll", "LimitBodies"]
 
 log = logging.getLogger("graphsvc.api")
-
-MAX_JSON_DEPTH = 64
-
-
-def json_too_deep(value: Any, limit: int = MAX_JSON_DEPTH) -> str | None:
-    """The JSON path of the first place ``value`` nests deeper than ``limit`` arrays or
-    objects, or None. Iterative: the depth of the input cannot exhaust the stack."""
-    stack: list[tuple[Any, int, str]] = [(value, 1, "body")]
-    while stack:
-        item, depth, path = stack.pop()
-        if not isinstance(item, (dict, list)):
-            continue
-        if depth > limit:
-            return path
-        pairs = item.items() if isinstance(item, dict) else enumerate(item)
-        for key, child in pairs:
-            if isinstance(child, (dict, list)):
-                where = f"{path}[{key}]" if isinstance(key, int) else f"{path}.{key}"
-                stack.append((child, depth + 1, where))
-    return None
 
 
 async def send_error(send: Send, status: int, body: dict[str, Any]) -> None:
@@ -75,21 +58,20 @@ def bearer_key(headers: dict[bytes, bytes]) -> str | None:
 
 
 def _is_json(content_type: bytes) -> bool:
+    """Whether FastAPI reads a body of this type as JSON: ``application/json`` or
+    ``application/*+json``, in any case (a body with no type is not JSON: FastAPI's
+    strict content type, which keeps a page's form posts from passing as JSON)."""
     media = content_type.decode("latin-1").split(";", 1)[0].strip().lower()
-    return not media or media.endswith("/json") or media.endswith("+json")
-
-
-def _depth_problem(body: bytes) -> str | None:
-    try:
-        return json_too_deep(json.loads(body))
-    except (ValueError, RecursionError):
-        return None  # not JSON, or deeper than the parser goes: FastAPI says 422
+    return media == "application/json" or (
+        media.startswith("application/") and media.endswith("+json")
+    )
 
 
 class LimitBodies:
     """Refuse, before any route reads them, bodies sent without a valid key to ``/v1/``
-    (401), bodies over ``max_bytes`` (413) and JSON nested deeper than
-    ``MAX_JSON_DEPTH`` (422). ``keys`` are the API's keys."""
+    (401), bodies over ``max_bytes`` (413), requests with two ``Content-Type`` headers
+    and JSON that ``read_json`` refuses (422); keep the JSON value read for the route.
+    ``keys`` are the API's keys."""
 
     def __init__(self, app: ASGIApp, max_bytes: int, keys: dict[str, Principal]) -> None:
         self.app = app
@@ -100,7 +82,8 @@ class LimitBodies:
         if scope["type"] != "http" or scope["method"] in ("GET", "HEAD", "OPTIONS"):
             await self.app(scope, receive, send)
             return
-        headers = dict(scope.get("headers") or [])
+        raw = scope.get("headers") or []
+        headers = dict(raw)
         if scope["path"].startswith("/v1/") or scope["path"] == "/mcp":
             try:
                 authenticate(self.keys, bearer_key(headers))
@@ -126,19 +109,24 @@ class LimitBodies:
             if not message.get("more_body", False):
                 break
         body = b"".join(chunks)
-        if body and _is_json(headers.get(b"content-type", b"")):
-            where = await run_in_threadpool(_depth_problem, body)
-            if where is not None:
-                problem = {"location": where, "message": f"nested deeper than {MAX_JSON_DEPTH}"}
-                await send_error(
-                    send,
-                    422,
-                    error_body(
-                        "validation_failed",
-                        f"1 problem(s): {where}: JSON nested deeper than {MAX_JSON_DEPTH} levels",
-                        {"problems": [problem]},
-                    ),
-                )
+        # Two headers, or one that lists two types (a client may join repeated headers
+        # with commas, as RFC 9110 section 5.3 allows for lists).
+        types = [
+            part.strip()
+            for name, value in raw
+            if name.lower() == b"content-type"
+            for part in value.split(b",")
+            if part.strip()
+        ]
+        if len(types) > 1:
+            problem = Problem("Content-Type", f"{len(types)} Content-Type values; send one")
+            await _refuse(send, problem)
+            return
+        if body and _is_json(types[0] if types else b""):
+            try:
+                scope[PARSED_BODY] = await run_in_threadpool(read_json, body)
+            except BodyProblem as refused:
+                await _refuse(send, refused.problem)
                 return
 
         sent = False
@@ -158,6 +146,11 @@ class LimitBodies:
             "send less per request"
         )
         await send_error(send, 413, error_body("too_large", message))
+
+
+async def _refuse(send: Send, problem: Problem) -> None:
+    refused = ValidationFailed([problem])
+    await send_error(send, 422, error_body(refused.code, refused.message, refused.details))
 
 
 class CatchAll:

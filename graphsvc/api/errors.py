@@ -16,6 +16,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from graphsvc._errors import GraphsvcError, Problem, Unavailable, ValidationFailed
 
@@ -76,13 +77,28 @@ async def _request_validation(_: Request, exc: Exception) -> JSONResponse:
     return await _graphsvc_error(_, ValidationFailed(problems))
 
 
-async def _http_error(_: Request, exc: Exception) -> JSONResponse:
+async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     if exc.status_code == 400:  # a body that does not parse: invalid input, like any other
         problem = Problem("body", str(exc.detail))
-        return await _graphsvc_error(_, ValidationFailed([problem]))
+        return await _graphsvc_error(request, ValidationFailed([problem]))
     code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
-    return JSONResponse(error_body(code, str(exc.detail)), exc.status_code)
+    headers = dict(exc.headers or {})
+    if exc.status_code == 405:
+        # Every method of the path, not only those of the first route that matched it
+        # (RFC 9110 section 15.5.6: a 405 lists the allowed methods in Allow).
+        headers["Allow"] = ", ".join(_allowed_methods(request))
+    return JSONResponse(error_body(code, str(exc.detail)), exc.status_code, headers=headers)
+
+
+def _allowed_methods(request: Request) -> list[str]:
+    """The methods some route serves at the request's path (Starlette's own matching)."""
+    allowed = []
+    for method in ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"):
+        scope = {**request.scope, "method": method}
+        if any(r.matches(scope)[0] == Match.FULL for r in request.app.router.routes):
+            allowed.append(method)
+    return allowed
 
 
 async def _neo4j_client_error(_: Request, exc: Exception) -> JSONResponse:

@@ -13,7 +13,7 @@ import hashlib
 import secrets
 from typing import Any
 
-from graphsvc._errors import ConflictError, PermissionDenied
+from graphsvc._errors import ConflictError, LeaseExpired, PermissionDenied
 from graphsvc.domain.states import StepStatus
 from graphsvc.domain.transitions import STEP_TRANSITIONS
 
@@ -56,11 +56,19 @@ def check_holder(step: dict[str, Any], agent: str | None) -> None:
 
 
 def check_lease(
-    step: dict[str, Any], token: str, transition: str, agent: str | None = None
+    step: dict[str, Any],
+    token: str,
+    transition: str,
+    agent: str | None = None,
+    use: str | None = None,
 ) -> None:
     """``PermissionDenied`` when ``agent`` is not the lease's holder (``check_holder``);
     ``ConflictError`` unless ``token`` is the step's lease and ``transition`` (a name in
-    ``STEP_TRANSITIONS``) is allowed from its status."""
+    ``STEP_TRANSITIONS``) is allowed from its status; ``LeaseExpired`` when the lease is
+    past its expiry time (``step["lease_expired"]``, read under the step's lock), for
+    every use but ``release`` (giving back an expired lease is what its expiry does).
+    ``use`` names the operation in messages when it is not the transition (a heartbeat
+    checks as ``complete``)."""
     check_holder(step, agent)
     if step.get("lease_hash") != hash_token(token):
         raise ConflictError(
@@ -71,6 +79,12 @@ def check_lease(
     if StepStatus(step["status"]) not in allowed:
         raise ConflictError(
             f"cannot {transition} a step that is {step['status']}",
+            {"step_id": step["id"], "status": step["status"]},
+        )
+    if transition != "release" and step.get("lease_expired"):
+        raise LeaseExpired(
+            f"the lease on step {step['id']} expired before this {use or transition}: the step "
+            "goes back to READY for another claim; stop working on it and do not report it",
             {"step_id": step["id"], "status": step["status"]},
         )
     if transition != "complete":  # heartbeats check as "complete": a held step may renew

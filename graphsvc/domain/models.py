@@ -98,10 +98,19 @@ class OnFailure(StrEnum):
     CONTINUE = "CONTINUE"
 
 
-class StepSpec(BaseModel):
+class RequestBody(BaseModel):
+    """What a request sends, and the specs it holds (issue 30): a field the model does not
+    know is refused (422 naming it), and types are strict: a number is not a boolean, a
+    string is not a number, a float is not an integer. Enum and time fields take their
+    JSON text (``strict=False`` on each)."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+
+class StepSpec(RequestBody):
     """One step as written in a spec; ``depends_on`` names other steps' keys."""
 
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    model_config = ConfigDict(populate_by_name=True)
 
     key: str = Field(min_length=1, max_length=100, pattern=KEY_PATTERN)
     name: str | None = Field(default=None, max_length=500)
@@ -142,14 +151,14 @@ class StepSpec(BaseModel):
         return self.name or self.key
 
 
-class PlanSpec(BaseModel):
+class PlanSpec(RequestBody):
     """A whole plan as written: the JSON/YAML spec, or what a ticket file compiles to."""
 
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    model_config = ConfigDict(populate_by_name=True)
 
     name: str = Field(min_length=1, max_length=500)
     description: str = ""
-    priority: Priority = Priority.MEDIUM
+    priority: Priority = Field(default=Priority.MEDIUM, strict=False)
     analysis_id: str | None = None
     requires_approval: bool = False
     can_modify: bool = True
@@ -160,7 +169,7 @@ class PlanSpec(BaseModel):
         description="At most this many of the plan's steps leased or executing at once; "
         "unset: no bound.",
     )
-    on_failure: OnFailure = OnFailure.FAIL_FAST
+    on_failure: OnFailure = Field(default=OnFailure.FAIL_FAST, strict=False)
     estimated_duration: float | None = Field(
         default=None, ge=0, le=MAX_ESTIMATE_MINUTES, description="Minutes."
     )
@@ -404,12 +413,10 @@ class DecisionType(StrEnum):
     APPROVAL = "APPROVAL"
 
 
-class DecisionSpec(BaseModel):
+class DecisionSpec(RequestBody):
     """A decision the AI (or a person) records; links name existing nodes by id."""
 
-    model_config = ConfigDict(extra="forbid")
-
-    type: DecisionType
+    type: DecisionType = Field(strict=False)
     action: str = Field(min_length=1, max_length=2000)
     parameters: dict[str, Any] = Field(default_factory=dict)
     reasoning: str | None = None

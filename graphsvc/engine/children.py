@@ -11,6 +11,7 @@ from graphsvc.domain.states import StepStatus
 from graphsvc.engine.chains import release_chains
 from graphsvc.engine.family import carry, schedule_children
 from graphsvc.engine.progress import record_events
+from graphsvc.engine.work import leased_write
 from graphsvc.ids import new_id
 from graphsvc.store._db import Database, Tx
 from graphsvc.store._queries import engine_query
@@ -97,4 +98,4 @@ def spawn(
         record_events(tx, events)
         return ids
 
-    return db.write(work)
+    return leased_write(db, step_id, work)

@@ -18,12 +18,16 @@ from __future__ import annotations
 import json
 import logging
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
+
+import pydantic_core
 
 from graphsvc._errors import (
     GraphsvcError,
+    LeaseExpired,
     NotFoundError,
     Problem,
     ValidationFailed,
@@ -73,6 +77,8 @@ __all__ = [
     "start",
     "sweep",
 ]
+
+T = TypeVar("T")
 
 log = logging.getLogger("graphsvc.sweeper")
 
@@ -207,7 +213,25 @@ def _claim_rows(tx: Tx, spec: ClaimSpec) -> tuple[list[dict[str, Any]], list[dic
         for link in chains.get(row["id"], []):
             claimed.append(link)
             events.append(_event(link, "STEP_CHAINED", StepStatus.PENDING, spec.agent_id))
-    return [_step_view(r, tokens) for r in claimed], events
+    return _sendable(claimed, tokens), events
+
+
+def _sendable(claimed: list[dict[str, Any]], tokens: dict[str, str]) -> list[dict[str, Any]]:
+    """The claimed steps as the claim answers them, built and checked inside the claim's
+    transaction (issue 30): a stored value that cannot be read back or written out
+    raises here, so the claim rolls back, instead of committing leases whose tokens never
+    reach the worker. (What the API stores is refused at write time when it could not be
+    read back: ``api._json``.)"""
+    try:
+        views = [_step_view(r, tokens) for r in claimed]
+        pydantic_core.to_json(views)
+    except (ValueError, RecursionError, pydantic_core.PydanticSerializationError) as exc:
+        ids = [r["id"] for r in claimed]
+        raise GraphsvcError(
+            f"the claimed steps {ids} hold a value that cannot be sent "
+            f"({type(exc).__name__}: {str(exc)[:200]}); the claim was rolled back"
+        ) from None
+    return views
 
 
 def _event(row: dict[str, Any], kind: str, before: StepStatus, actor: str) -> dict[str, Any]:
@@ -300,7 +324,7 @@ def start(
             ],
         )
 
-    db.write(work)
+    leased_write(db, step_id, work)
 
 
 def heartbeat(
@@ -312,11 +336,12 @@ def heartbeat(
 
     def work(tx: Tx) -> Any:
         step, _ = lock_step(tx, step_id)
-        check_lease(step, token, "complete", agent)  # heartbeats are allowed while complete is
+        # Heartbeats are allowed while complete is.
+        check_lease(step, token, "complete", agent, use="heartbeat")
         record = tx.run(_HEARTBEAT, step_id=step_id, lease_seconds=lease_seconds).single()
         return record["lease_expires_at"].to_native() if record else None
 
-    return db.write(work)
+    return leased_write(db, step_id, work)
 
 
 def release(
@@ -518,6 +543,9 @@ def complete_many(
     if len({i.step_id for i in items}) != len(items):
         raise ValidationFailed([Problem("results", "a step_id appears more than once")])
     done: BatchCompletion = db.write(_complete_in, items, actor, then_claim, agent)
+    for outcome in done.outcomes:
+        if isinstance(outcome.get("error"), LeaseExpired):
+            take_back(db, outcome["step_id"])  # now, as the sweeper would
     if done.open_plans:
         ends = db.after_commit("plan-end", lambda plan_id: end_finished_plans(db, plan_id))
         ends.schedule(done.open_plans)
@@ -646,7 +674,7 @@ def fail(
         check_lease(step, token, "fail", agent)
         return _fail_locked(tx, step, plan, error, retryable, step["lease_holder"] or actor)
 
-    return db.write(work)
+    return leased_write(db, step_id, work)
 
 
 def _take_back(tx: Tx, row: dict[str, Any]) -> bool:
@@ -689,6 +717,36 @@ def _take_back(tx: Tx, row: dict[str, Any]) -> bool:
     }
     write_plan_events(tx, [*released, event])
     return True
+
+
+def take_back(db: Database, step_id: str) -> bool:
+    """Take back one step whose lease a worker used after it expired (``LeaseExpired``),
+    at once and exactly as the sweeper would (``sweep``); False when there is nothing
+    to take back (renewed, reported or taken back meanwhile)."""
+
+    def work(tx: Tx) -> bool:
+        step, _ = lock_step(tx, step_id)
+        why = (
+            f"timed out after {step.get('timeout_seconds')} s"
+            if step["timed_out"]
+            else "lease expired"
+        )
+        return _take_back(tx, {"id": step_id, "lease_hash": step.get("lease_hash"), "why": why})
+
+    taken: bool = db.write(work)
+    LEASE_EXPIRATIONS.inc(int(taken))
+    return taken
+
+
+def leased_write(db: Database, step_id: str, work: Callable[[Tx], T]) -> T:
+    """``db.write(work)`` for a use of ``step_id``'s lease: when it is refused because the
+    lease expired (``LeaseExpired``), the step is taken back at once (``take_back``)
+    before the refusal is raised, not at the sweeper's next pass."""
+    try:
+        return db.write(work)
+    except LeaseExpired:
+        take_back(db, step_id)
+        raise
 
 
 def sweep(db: Database, limit: int = 100) -> int:

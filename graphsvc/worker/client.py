@@ -17,6 +17,7 @@ from graphsvc._errors import (
     AuthenticationFailed,
     ConflictError,
     GraphsvcError,
+    LeaseExpired,
     NotFoundError,
     PermissionDenied,
     Problem,
@@ -132,6 +133,8 @@ class Client:
         except (ValueError, KeyError, TypeError):
             error = {"message": response.text[:500], "details": None}
         known = _BY_STATUS.get(response.status_code)
+        if error.get("code") == LeaseExpired.code:
+            known = LeaseExpired
         if known is not None:
             raise known(error["message"], error.get("details"))
         if response.status_code == 422:

@@ -35,6 +35,7 @@ from typing import TYPE_CHECKING, Any
 from graphsvc._errors import ValidationFailed
 from graphsvc.domain.children import parse_children
 from graphsvc.domain.compiler import compile_tickets
+from graphsvc.worker._orphans import watchdog
 
 if TYPE_CHECKING:
     from graphsvc.worker.context import StepContext
@@ -127,8 +128,8 @@ def _supervise(
     cancelled: threading.Event,
 ) -> tuple[subprocess.CompletedProcess[str] | None, str | None]:
     """Run ``argv`` in a process group of its own; kill the group on ``timeout`` or when
-    ``cancelled`` is set. Returns (the finished process, None) or (None, why it was
-    killed)."""
+    ``cancelled`` is set, and (``worker._orphans``) when this worker ends first. Returns
+    (the finished process, None) or (None, why it was killed)."""
     proc = subprocess.Popen(
         argv,
         stdin=subprocess.PIPE,
@@ -139,6 +140,20 @@ def _supervise(
         cwd=cwd,
         start_new_session=True,
     )
+    watchdog.started(proc.pid)  # its group dies with this worker, SIGKILL included
+    try:
+        return _wait(proc, argv, stdin, timeout, cancelled)
+    finally:
+        watchdog.ended(proc.pid)
+
+
+def _wait(
+    proc: subprocess.Popen[str],
+    argv: list[str],
+    stdin: str | None,
+    timeout: float,
+    cancelled: threading.Event,
+) -> tuple[subprocess.CompletedProcess[str] | None, str | None]:
     outputs: dict[str, str] = {}
     reader = threading.Thread(
         target=lambda: outputs.update(

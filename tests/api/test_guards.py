@@ -1,14 +1,17 @@
-"""The request guards, without Neo4j: the nesting check, and one error body for an
-exception nothing handled, on a connection that stays usable."""
+"""The request guards, without Neo4j: one reading of a JSON body with its limits, and
+one error body for an exception nothing handled, on a connection that stays usable."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
+import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from graphsvc.api._guards import MAX_JSON_DEPTH, CatchAll, LimitBodies, json_too_deep
+from graphsvc.api._guards import CatchAll, LimitBodies
+from graphsvc.api._json import MAX_JSON_DEPTH, BodyProblem, read_json
 
 
 def _nested(depth: int) -> Any:
@@ -18,12 +21,44 @@ def _nested(depth: int) -> Any:
     return value
 
 
-def test_json_too_deep_names_the_first_place_past_the_limit() -> None:
-    assert json_too_deep({"a": _nested(MAX_JSON_DEPTH - 1)}) is None
-    assert json_too_deep({"a": {"b": [_nested(MAX_JSON_DEPTH)]}}) == "body.a.b[0]" + "[0]" * (
-        MAX_JSON_DEPTH - 3
-    )
-    assert json_too_deep(_nested(100_000)) is not None  # no recursion limit to hit
+def _refused(value: Any) -> str:
+    with pytest.raises(BodyProblem) as refused:
+        read_json(json.dumps(value).encode())
+    return f"{refused.value.problem.location}: {refused.value.problem.message}"
+
+
+def test_a_body_nested_too_deep_is_refused_naming_the_first_place_past_the_limit() -> None:
+    assert read_json(json.dumps({"a": _nested(MAX_JSON_DEPTH - 1)}).encode())
+    where = "a.b[0]" + "[0]" * (MAX_JSON_DEPTH - 3)
+    assert _refused({"a": {"b": [_nested(MAX_JSON_DEPTH)]}}).startswith(f"{where}: JSON nested")
+    with pytest.raises(BodyProblem, match="nested deeper"):
+        read_json(b"[" * 100_000 + b"]" * 100_000)  # no recursion limit to hit
+
+
+@pytest.mark.parametrize(
+    ("body", "said"),
+    [
+        (b'{"a": {"n": 1, "n": 2}}', "a: the key 'n' appears twice"),
+        (b'{"n": 1e400}', "n: a number that does not fit a finite double"),
+        (b'{"n": [NaN]}', "n[0]: a number that does not fit a finite double"),
+        (b'{"n": -Infinity}', "n: a number that does not fit a finite double"),
+        (b'{"n": 9223372036854775808}', "n: an integer that does not fit in 64 bits"),
+        (b'{"n": -9223372036854775809}', "n: an integer that does not fit in 64 bits"),
+        (b'{"n": 1' + b"0" * 5000 + b"}", "n: an integer that does not fit in 64 bits"),
+        (b'{"n": ', "body: not valid JSON"),
+        (b'{"n": "\xff"}'.replace(b"\\xff", b"\xff"), "body: not valid JSON"),
+    ],
+)
+def test_a_body_is_read_once_with_every_limit(body: bytes, said: str) -> None:
+    with pytest.raises(BodyProblem) as refused:
+        read_json(body)
+    problem = refused.value.problem
+    assert f"{problem.location}: {problem.message}".startswith(said)
+
+
+def test_numbers_at_the_limits_are_read_as_they_are() -> None:
+    body = b'{"big": 9223372036854775807, "small": -9223372036854775808, "x": 1.7e308}'
+    assert read_json(body) == {"big": 2**63 - 1, "small": -(2**63), "x": 1.7e308}
 
 
 def _app() -> FastAPI:
@@ -55,4 +90,4 @@ def test_bodies_over_the_limit_or_too_deep_are_refused_before_the_route() -> Non
         assert client.post("/echo", json={"a": "x" * 2000}).status_code == 413
         deep = client.post("/echo", json={"a": _nested(MAX_JSON_DEPTH + 5)})
         assert deep.status_code == 422
-        assert deep.json()["error"]["details"]["problems"][0]["location"].startswith("body.a")
+        assert deep.json()["error"]["details"]["problems"][0]["location"].startswith("a[0]")

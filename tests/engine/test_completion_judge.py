@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from graphsvc._errors import ConflictError, NotFoundError, PermissionDenied
+from graphsvc._errors import ConflictError, LeaseExpired, NotFoundError, PermissionDenied
 from graphsvc.domain import parse_spec
 from graphsvc.domain.leases import hash_token
 from graphsvc.domain.rules import Completion, completion_digest, judge_completion
@@ -52,6 +52,16 @@ CASES: dict[str, tuple[dict[str, Any], str, dict[str, Any], str | None, bool, st
     "held in chain": ({"status": "ASSIGNED", "chained": True}, TOKEN, BODY, None, False, "held"),
     "chain, before done": ({"status": "ASSIGNED", "chained": True}, TOKEN, BODY, None, True, "ok"),
     "missing": ({"missing": True}, TOKEN, BODY, None, False, "missing"),
+    "expired": ({"status": "EXECUTING", "expired": True}, TOKEN, BODY, None, False, "expired"),
+    "expired, stale": ({"status": "EXECUTING", "expired": True}, OTHER, BODY, None, False, "stale"),
+    "expired, held": (
+        {"status": "ASSIGNED", "chained": True, "expired": True},
+        TOKEN,
+        BODY,
+        None,
+        False,
+        "expired",
+    ),
 }
 ERRORS = {
     "missing": NotFoundError,
@@ -60,6 +70,7 @@ ERRORS = {
     "status": ConflictError,
     "held": ConflictError,
     "differs": ConflictError,
+    "expired": LeaseExpired,
 }
 
 
@@ -88,6 +99,7 @@ def _setup(db: Database, state: dict[str, Any], before_done: bool) -> tuple[str,
             "MERGE (a:Agent {id: 'agent-a'}) "
             "SET s.status = $status, s.lease_token_hash = $lease, s.completion_digest = $digest, "
             "    s.chained_after = $chained, s.claimed_at = datetime(), "
+            "    s.lease_expires_at = datetime() + duration({seconds: $lease_left}), "
             "    b.status = CASE WHEN $before_done THEN 'COMPLETED' ELSE 'EXECUTING' END "
             "CREATE (s)-[:ASSIGNED_TO]->(a)",
             id=step_id,
@@ -97,6 +109,7 @@ def _setup(db: Database, state: dict[str, Any], before_done: bool) -> tuple[str,
             digest=digest,
             chained=chained,
             before_done=before_done,
+            lease_left=-1 if state.get("expired") else 60,
         ).consume()
     )
     step = {
@@ -107,6 +120,7 @@ def _setup(db: Database, state: dict[str, Any], before_done: bool) -> tuple[str,
         "chained_after": chained,
         "after_status": "COMPLETED" if before_done else "EXECUTING",
         "lease_holder": "agent-a",
+        "lease_expired": bool(state.get("expired")),
     }
     return step_id, step
 

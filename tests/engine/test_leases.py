@@ -11,7 +11,9 @@ from typing import Any
 
 import pytest
 
+from graphsvc._errors import LeaseExpired
 from graphsvc.domain import parse_spec
+from graphsvc.domain.rules import Completion
 from graphsvc.engine import Sweeper, children, lifecycle, work
 from graphsvc.engine.plans import create_plan
 from graphsvc.ids import new_id
@@ -32,13 +34,7 @@ def _claim(db: Database, plan_id: str, agent: str, lease: float = 60.0) -> list[
 
 def _expire(db: Database, step_ids: list[str]) -> None:
     """Make these leases expired now, then sweep (as the API's sweeper would)."""
-    db.write(
-        lambda tx: tx.run(
-            "UNWIND $ids AS id MATCH (s:ExecutionStep {id: id}) "
-            "SET s.lease_expires_at = datetime() - duration({seconds: 1})",
-            ids=step_ids,
-        ).consume()
-    )
+    _past_due(db, step_ids)
     work.sweep(db)
 
 
@@ -194,3 +190,57 @@ def test_one_step_that_cannot_be_taken_back_does_not_stop_the_others(db: Databas
         ).consume()
     )
     lifecycle.transition_plan(db, plan_id, "cancel", actor="test")
+
+
+def _past_due(db: Database, step_ids: list[str]) -> None:
+    """Make these leases expired now, with no sweep after."""
+    db.write(
+        lambda tx: tx.run(
+            "UNWIND $ids AS id MATCH (s:ExecutionStep {id: id}) "
+            "SET s.lease_expires_at = datetime() - duration({milliseconds: 300})",
+            ids=step_ids,
+        ).consume()
+    )
+
+
+@pytest.mark.parametrize("use", ["start", "heartbeat", "complete", "complete_many", "fail", "wait"])
+def test_a_lease_used_after_its_expiry_is_refused_and_taken_back_at_once(
+    db: Database, use: str
+) -> None:
+    """Issue 30, item 4: the expiry time is checked at every use, not only by the
+    sweeper: a use 0.3 s late is a LeaseExpired (409) and the step is READY again with
+    the lease loss counted, before any sweep."""
+    plan_id = _plan(db, [{"key": "A", "kind": "task", "description": "a"}])
+    [step] = _claim(db, plan_id, f"late-{new_id()}")
+    sid, token = step["id"], step["lease_token"]
+    _past_due(db, [sid])
+    uses = {
+        "start": lambda: work.start(db, sid, token),
+        "heartbeat": lambda: work.heartbeat(db, sid, token),
+        "complete": lambda: work.complete(db, sid, token, {"late": True}, None),
+        "fail": lambda: work.fail(db, sid, token, "late"),
+        "wait": lambda: children.spawn(
+            db, sid, token, [parse_spec({"name": "c", "steps": [{"key": "X", "kind": "noop"}]})]
+        ),
+    }
+    if use == "complete_many":
+        [outcome] = work.complete_many(db, [Completion(sid, token, {"late": True})]).outcomes
+        assert isinstance(outcome["error"], LeaseExpired)
+    else:
+        with pytest.raises(LeaseExpired, match="expired before this"):
+            uses[use]()
+    a = _steps(db, plan_id)["A"]
+    assert (a.status.value, a.lease_losses, a.retry_count) == ("READY", 1, 0)
+    assert not a.outputs
+    assert work.sweep(db) == 0  # nothing left for the sweeper
+    types = [e.type for e in lifecycle.list_events(db, plan_id) if e.step_id == sid]
+    assert types.count("STEP_LEASE_EXPIRED") == 1
+
+
+def test_giving_back_an_expired_lease_is_a_release_not_a_loss(db: Database) -> None:
+    plan_id = _plan(db, [{"key": "A", "kind": "task", "description": "a"}])
+    [step] = _claim(db, plan_id, f"late-{new_id()}")
+    _past_due(db, [step["id"]])
+    work.release(db, step["id"], step["lease_token"])
+    a = _steps(db, plan_id)["A"]
+    assert (a.status.value, a.lease_losses) == ("READY", 0)

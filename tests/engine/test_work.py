@@ -151,11 +151,11 @@ def test_expired_lease_and_timeout_are_taken_back(db: Database) -> None:
     )
     steps = {
         s["key"]: s
-        for s in work.claim(db, "dead-worker", ["noop"], [], 100, 0.5)
+        for s in work.claim(db, "dead-worker", ["noop"], [], 100, 2.0)
         if s["plan_id"] == plan_id
     }
     work.heartbeat(db, steps["T"]["id"], steps["T"]["lease_token"], 60)
-    time.sleep(1.0)
+    time.sleep(2.5)
     work.sweep(db)  # the API process's own sweeper may have taken them back already
     plan = {s.key: s for s in plans.get_plan(db, plan_id).steps}
     # A lost lease is not a failed attempt (DESIGN.md section 8): no retry spent.

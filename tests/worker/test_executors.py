@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from graphsvc.worker.executors import ExecutorConfig, StepFailed, execute
+from tests.helpers import process_gone
 
 
 def _step(body: str, timeout: float | None = None) -> dict[str, Any]:
@@ -26,19 +27,10 @@ def _step(body: str, timeout: float | None = None) -> dict[str, Any]:
     }
 
 
-def _gone(pid: int) -> bool:
-    """The process no longer runs (gone, or a zombie waiting for its reaper)."""
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0]
-    except FileNotFoundError:
-        return True
-    return state in ("Z", "X")
-
-
 def _wait_gone(pid: int, seconds: float = 10.0) -> bool:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
-        if _gone(pid):
+        if process_gone(pid):
             return True
         time.sleep(0.05)
     return False

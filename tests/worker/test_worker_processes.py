@@ -25,7 +25,7 @@ from graphsvc.engine import lifecycle
 from graphsvc.engine.lifecycle import list_events
 from graphsvc.engine.plans import create_plan
 from graphsvc.store import Database, Neo4jTarget, plans
-from tests.helpers import KEYS, auth, neo4j_env, wait_for
+from tests.helpers import KEYS, auth, neo4j_env, process_gone, wait_for
 
 GRAPHSVC = [sys.executable, "-m", "graphsvc"]
 
@@ -320,14 +320,7 @@ def test_cancelling_a_running_command_step_kills_its_processes(
     )
     assert answer.status_code == 200, answer.text
 
-    def gone() -> bool:
-        try:
-            state = Path(f"/proc/{child}/stat").read_text().split(")")[-1].split()[0]
-        except FileNotFoundError:
-            return True
-        return state in ("Z", "X")
-
-    wait_for(gone, 15, "the step's background child to be killed")
+    wait_for(lambda: process_gone(child), 15, "the step's background child to be killed")
 
 
 def test_the_worker_serves_its_own_metrics(
@@ -360,3 +353,27 @@ def test_the_worker_serves_its_own_metrics(
         return float(found[1]) if found else 0.0
 
     wait_for(lambda: completed() == 2.0, 30, "the worker's metrics")
+
+
+def test_a_worker_killed_with_sigkill_leaves_no_process_of_its_command(
+    db: Database, live_api: str, worker_processes: list[subprocess.Popen[str]], tmp_path: Path
+) -> None:
+    """Issue 30, item 5: the command's process group dies with its worker (the worker's
+    watchdog, ``worker._orphans``): after a SIGKILL of the worker alone (not its group)
+    during a 30-second command, no process of the command is left 2 s later, so the
+    step's next attempt elsewhere does not run beside it."""
+    body = "sleep 30 & echo $! > child.pid; echo $$ > shell.pid; sleep 30"
+    spec = parse_spec(
+        {"name": "orphans", "steps": [{"key": "LONG", "kind": "command", "description": body}]}
+    )
+    plan_id = create_plan(db, spec).id
+    lifecycle.transition_plan(db, plan_id, "start", actor="test")
+    worker = _start_worker(live_api, tmp_path, worker_processes)
+    wait_for((tmp_path / "shell.pid").exists, 30, "the command to start")
+    time.sleep(0.2)
+    pids = [int((tmp_path / f).read_text()) for f in ("child.pid", "shell.pid")]
+    assert not any(process_gone(pid) for pid in pids)
+    os.kill(worker.pid, signal.SIGKILL)  # the worker alone: its command is in its own group
+    worker.wait(10)
+    time.sleep(2.0)
+    assert all(process_gone(pid) for pid in pids), "a process of the command outlived its worker"

@@ -9,19 +9,20 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
 from graphsvc._errors import Problem, ValidationFailed
+from graphsvc.api._json import ParsedJsonRoute
 from graphsvc.api.deps import Coordinator, DbDep, Reader, Worker, act_as
-from graphsvc.domain.models import Created
+from graphsvc.domain.models import Created, RequestBody
 from graphsvc.domain.states import AgentStatus
 from graphsvc.store import agents
 
-router = APIRouter(prefix="/v1", tags=["agents"])
+router = APIRouter(route_class=ParsedJsonRoute, prefix="/v1", tags=["agents"])
 
 
-class AgentBody(BaseModel):
+class AgentBody(RequestBody):
     id: str = Field(min_length=1, max_length=200)
     name: str | None = None
     capabilities: list[str] = Field(default_factory=list)
-    status: AgentStatus = AgentStatus.ACTIVE
+    status: AgentStatus = Field(default=AgentStatus.ACTIVE, strict=False)
 
 
 class MessageType(StrEnum):
@@ -38,13 +39,13 @@ class CommPriority(StrEnum):
     URGENT = "URGENT"
 
 
-class CommunicationBody(BaseModel):
+class CommunicationBody(RequestBody):
     from_agent_id: str = Field(min_length=1, max_length=200)
     to_agent_id: str = Field(min_length=1, max_length=200)
-    message_type: MessageType
+    message_type: MessageType = Field(strict=False)
     subject: str = Field(min_length=1)
     content: str = ""
-    priority: CommPriority = CommPriority.MEDIUM
+    priority: CommPriority = Field(default=CommPriority.MEDIUM, strict=False)
     requires_action: bool = False
     plan_id: str | None = None
     step_id: str | None = None
@@ -64,8 +65,8 @@ class CommState(StrEnum):
     RESPONDED = "RESPONDED"
 
 
-class StatusBody(BaseModel):
-    status: CommStatus
+class StatusBody(RequestBody):
+    status: CommStatus = Field(strict=False)
 
 
 class Environment(StrEnum):
@@ -74,8 +75,8 @@ class Environment(StrEnum):
     PRODUCTION = "PRODUCTION"
 
 
-class ContextBody(BaseModel):
-    environment: Environment
+class ContextBody(RequestBody):
+    environment: Environment = Field(strict=False)
     variables: dict[str, Any] = Field(default_factory=dict)
     constraints: dict[str, Any] = Field(default_factory=dict)
     resources: dict[str, Any] = Field(default_factory=dict)

@@ -12,14 +12,15 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from graphsvc._errors import Problem, ValidationFailed
+from graphsvc.api._json import ParsedJsonRoute
 from graphsvc.api.auth import Principal
 from graphsvc.api.deps import Coordinator, DbDep
-from graphsvc.domain.models import StepKindName
+from graphsvc.domain.models import RequestBody, StepKindName
 from graphsvc.engine.approvals import Requested, submit
 from graphsvc.engine.changes import Actor
 
 
-class ChangeBody(BaseModel):
+class ChangeBody(RequestBody):
     """Why, and on whose behalf: ``user_id`` (a ``User``, created on first use with
     ``user_name``) or ``agent_id``; neither: the principal of the API key."""
 
@@ -56,7 +57,9 @@ NEEDS_APPROVAL: dict[int | str, dict[str, Any]] = {
 }
 
 
-router = APIRouter(prefix="/v1", tags=["live changes"], responses=NEEDS_APPROVAL)
+router = APIRouter(
+    route_class=ParsedJsonRoute, prefix="/v1", tags=["live changes"], responses=NEEDS_APPROVAL
+)
 
 
 def answer_or_requested(result: Any, model: type[BaseModel]) -> Any:

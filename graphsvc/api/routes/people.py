@@ -5,23 +5,24 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query
-from pydantic import BaseModel, Field
+from pydantic import Field
 
+from graphsvc.api._json import ParsedJsonRoute
 from graphsvc.api.deps import Author, Coordinator, DbDep, Reader
-from graphsvc.domain.models import Created, DecisionPublic, DecisionSpec, DecisionType
+from graphsvc.domain.models import Created, DecisionPublic, DecisionSpec, DecisionType, RequestBody
 from graphsvc.engine import decisions
 from graphsvc.store import people
 
-router = APIRouter(prefix="/v1", tags=["people"])
+router = APIRouter(route_class=ParsedJsonRoute, prefix="/v1", tags=["people"])
 
 
-class MessageBody(BaseModel):
+class MessageBody(RequestBody):
     user_id: str = Field(min_length=1, max_length=200)
     user_name: str | None = Field(default=None, max_length=200)
     content: str = Field(min_length=1)
 
 
-class AnalysisBody(BaseModel):
+class AnalysisBody(RequestBody):
     message_id: str
     intent: str = Field(min_length=1)
     category: str | None = None
@@ -30,14 +31,14 @@ class AnalysisBody(BaseModel):
     replaces: str | None = Field(default=None, description="An analysis this supersedes.")
 
 
-class DecideBody(BaseModel):
+class DecideBody(RequestBody):
     user_id: str = Field(min_length=1, max_length=200)
     user_name: str | None = None
     comment: str | None = None
     start: bool = Field(default=False, description="Approving a plan: start it too.")
 
 
-class InputBody(BaseModel):
+class InputBody(RequestBody):
     text: str = Field(min_length=1)
     user_id: str = Field(min_length=1, max_length=200)
 

@@ -10,6 +10,7 @@ from fastapi.responses import PlainTextResponse
 from pydantic import BaseModel, Field
 
 from graphsvc._errors import ConflictError, Problem, ValidationFailed
+from graphsvc.api._json import ParsedJsonRoute
 from graphsvc.api.deps import Coordinator, DbDep, Reader, SettingsDep
 from graphsvc.api.routes.changes import (
     NEEDS_APPROVAL,
@@ -28,6 +29,7 @@ from graphsvc.domain.models import (
     PlanPublic,
     PlanSpec,
     PlanSummary,
+    RequestBody,
     StatusTree,
 )
 from graphsvc.engine import lifecycle
@@ -36,7 +38,7 @@ from graphsvc.engine.approvals import Requested, submit
 from graphsvc.store import audit, modifications, tree
 from graphsvc.store import plans as plan_store
 
-router = APIRouter(prefix="/v1/plans", tags=["plans"])
+router = APIRouter(route_class=ParsedJsonRoute, prefix="/v1/plans", tags=["plans"])
 
 _SPEC_EXAMPLE = {
     "name": "Deploy",
@@ -241,7 +243,7 @@ def get_ready_steps(plan_id: str, db: DbDep, _: Reader) -> list[dict[str, Any]]:
     return plan_store.ready_steps(db, plan_id)
 
 
-class Reason(BaseModel):
+class Reason(RequestBody):
     """Why a coordinator changes a plan; recorded on its event."""
 
     reason: str | None = None

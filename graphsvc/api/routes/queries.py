@@ -7,11 +7,13 @@ from typing import Any
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
+from graphsvc.api._json import ParsedJsonRoute
 from graphsvc.api.deps import DbDep, Reader
+from graphsvc.domain.models import RequestBody
 from graphsvc.store import list_queries as query_files
 from graphsvc.store.queries import run_named_query
 
-router = APIRouter(prefix="/v1/queries", tags=["queries"])
+router = APIRouter(route_class=ParsedJsonRoute, prefix="/v1/queries", tags=["queries"])
 
 
 class QueryInfo(BaseModel):
@@ -21,7 +23,7 @@ class QueryInfo(BaseModel):
     result_columns: list[str]
 
 
-class QueryRun(BaseModel):
+class QueryRun(RequestBody):
     parameters: dict[str, Any] = Field(default_factory=dict)
 
 

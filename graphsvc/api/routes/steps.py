@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
+from graphsvc.api._json import ParsedJsonRoute
 from graphsvc.api.deps import DbDep, Reader
 from graphsvc.domain.models import StepDetail
 from graphsvc.store import steps as step_store
 
-router = APIRouter(prefix="/v1/steps", tags=["steps"])
+router = APIRouter(route_class=ParsedJsonRoute, prefix="/v1/steps", tags=["steps"])
 
 
 @router.get("/{step_id}", response_model=StepDetail)

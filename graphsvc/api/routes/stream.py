@@ -14,6 +14,7 @@ from sse_starlette import EventSourceResponse, ServerSentEvent
 from starlette.concurrency import run_in_threadpool
 
 from graphsvc._errors import NotFoundError, Problem, ValidationFailed
+from graphsvc.api._json import ParsedJsonRoute
 from graphsvc.api.deps import DbDep, Reader
 from graphsvc.domain.models import MAX_SEQ
 from graphsvc.domain.states import PLAN_TERMINAL
@@ -21,7 +22,7 @@ from graphsvc.engine import lifecycle
 from graphsvc.store import Database
 from graphsvc.store._queries import engine_query
 
-router = APIRouter(prefix="/v1/plans", tags=["plans"])
+router = APIRouter(route_class=ParsedJsonRoute, prefix="/v1/plans", tags=["plans"])
 
 _FAMILY = engine_query("list_plan_family")
 _STATUS = engine_query("get_plan_status")

@@ -10,18 +10,19 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field, field_validator
 from starlette.concurrency import run_in_threadpool
 
+from graphsvc.api._json import ParsedJsonRoute
 from graphsvc.api._signal import CLAIM_POLL_SECONDS, WorkSignal
 from graphsvc.api.auth import Principal
 from graphsvc.api.deps import DbDep, Worker, act_as
 from graphsvc.domain.children import parse_children
-from graphsvc.domain.models import StepKind, StepKindName
+from graphsvc.domain.models import RequestBody, StepKind, StepKindName
 from graphsvc.domain.rules import Completion
 from graphsvc.engine import children, work
 
-router = APIRouter(prefix="/v1/steps", tags=["workers"])
+router = APIRouter(route_class=ParsedJsonRoute, prefix="/v1/steps", tags=["workers"])
 
 
-class ClaimRequest(BaseModel):
+class ClaimRequest(RequestBody):
     agent_id: str = Field(
         min_length=1, max_length=200, description="A worker key may claim only as its own agent."
     )
@@ -93,7 +94,7 @@ class ClaimResponse(BaseModel):
     steps: list[ClaimedStep]
 
 
-class LeaseBody(BaseModel):
+class LeaseBody(RequestBody):
     lease_token: str
 
 
@@ -109,10 +110,11 @@ class CompleteBody(LeaseBody):
 class CompletionItem(CompleteBody):
     step_id: str
     started_at: datetime | None = Field(
-        default=None, description="When the worker started it (ISO 8601 with a zone)."
+        default=None, strict=False, description="When the worker started it (ISO 8601 with a zone)."
     )
     completed_at: datetime | None = Field(
         default=None,
+        strict=False,
         description="When the worker finished it: the step's completed_at and its "
         "event's detail keep it (not later than the server's clock).",
     )
@@ -125,7 +127,7 @@ class CompletionItem(CompleteBody):
         return value
 
 
-class BatchCompleteBody(BaseModel):
+class BatchCompleteBody(RequestBody):
     results: list[CompletionItem] = Field(min_length=1, max_length=1000)
     claim: ClaimRequest | None = Field(
         default=None,
