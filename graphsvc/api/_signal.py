@@ -22,6 +22,8 @@ from typing import TypeVar
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from graphsvc._errors import Unavailable
+
 __all__ = ["CLAIM_POLL_SECONDS", "SharedPoll", "WakeClaims", "WorkSignal"]
 
 CLAIM_POLL_SECONDS = 0.5
@@ -38,18 +40,29 @@ class SharedPoll:
     users: int = 0
     empty_generation: int = -1
     empty_at: float = 0.0
+    # The last poll that found Neo4j unavailable, and when it ended: the claims that
+    # waited their turn behind it get its answer instead of a wait of their own.
+    failure: Unavailable | None = None
+    failed_at: float = 0.0
 
     async def poll(self, attempt: Callable[[], Awaitable[list[T]]]) -> list[T]:
         """``attempt()`` unless a poll of the same kind found nothing since the last
         ``notify`` and less than ``CLAIM_POLL_SECONDS`` ago (then ``[]``)."""
+        arrived = time.monotonic()
         async with self.lock:
+            if self.failure is not None and self.failed_at >= arrived:
+                raise Unavailable(self.failure.message, self.failure.details)
             if (
                 self.empty_generation == self.signal.generation
                 and time.monotonic() - self.empty_at < CLAIM_POLL_SECONDS
             ):
                 return []
             generation = self.signal.generation  # read before the query: a write during it counts
-            found = await attempt()
+            try:
+                found = await attempt()
+            except Unavailable as exc:
+                self.failure, self.failed_at = exc, time.monotonic()
+                raise
             if not found:
                 self.empty_generation, self.empty_at = generation, time.monotonic()
             return found

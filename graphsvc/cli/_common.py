@@ -4,6 +4,7 @@ in-process API on a loopback port)."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import wraps
@@ -13,7 +14,7 @@ from typing import Annotated, Any, TypeVar
 import typer
 from rich.console import Console
 
-from graphsvc._errors import GraphsvcError, Problem, ValidationFailed
+from graphsvc._errors import GraphsvcError, NotFoundError, Problem, ValidationFailed
 from graphsvc.domain import PlanSpec, compile_tickets, load_spec_text
 from graphsvc.settings import Settings
 from graphsvc.worker import ApiClient
@@ -21,12 +22,15 @@ from graphsvc.worker import ApiClient
 __all__ = [
     "Api",
     "ApiKey",
+    "AsJson",
     "api_client",
     "console",
     "err_console",
     "fail",
     "one_line_errors",
+    "print_json",
     "read_plan",
+    "resolve_id",
 ]
 
 console = Console()
@@ -45,6 +49,37 @@ ApiKey = Annotated[
     str | None,
     typer.Option(envvar="GRAPHSVC_API_KEY", help="API key; default: the local key."),
 ]
+
+
+AsJson = Annotated[bool, typer.Option("--json", help="Print the API's JSON as it is.")]
+
+
+def print_json(value: Any) -> None:
+    """The API's answer as JSON on stdout, for scripts (``--json``)."""
+    print(json.dumps(value, indent=2, ensure_ascii=False, default=str))
+
+
+# The length of a full id (``ids.new_id``: a UUID's text); anything shorter is a prefix.
+_ID_LENGTH = 36
+
+
+def resolve_id(client: ApiClient, ref: str, label: str) -> str:
+    """The full id ``ref`` names: a full id as it is, else the one ``label`` id (``plan``,
+    ``step``, ``decision``) that starts with it (the named query
+    ``find_ids_by_prefix``). ``NotFoundError`` when none does, ``ValidationFailed`` when
+    more than one does."""
+    if len(ref) >= _ID_LENGTH or not ref:
+        return ref
+    body = {"parameters": {"prefix": ref}}
+    rows = client.call("POST", "/v1/queries/find_ids_by_prefix", json=body)["rows"]
+    ids = [row["id"] for row in rows if row["label"] == label]
+    if not ids:
+        raise NotFoundError(f"no {label} id starts with {ref!r}", {label: ref})
+    if len(ids) > 1:
+        raise ValidationFailed(
+            [Problem(ref, f"more than one {label} id starts with it: give more of the id")]
+        )
+    return str(ids[0])
 
 
 def fail(message: str, code: int = 1) -> typer.Exit:

@@ -10,7 +10,17 @@ import typer
 
 from graphsvc._errors import GraphsvcError, NotFoundError
 from graphsvc.cli._app import plan_app
-from graphsvc.cli._common import Api, ApiKey, api_client, console, one_line_errors, read_plan
+from graphsvc.cli._common import (
+    Api,
+    ApiKey,
+    AsJson,
+    api_client,
+    console,
+    one_line_errors,
+    print_json,
+    read_plan,
+    resolve_id,
+)
 from graphsvc.cli._render import audit_table, family_tree, plan_list_table, plan_tree
 from graphsvc.domain import PlanStatus, PlanSummary
 from graphsvc.domain.models import StatusTree
@@ -25,12 +35,13 @@ User = Annotated[
 
 
 def step_id_of(client: ApiClient, ref: str) -> str:
-    """A step's id from ``ref``: a step id, or ``PLAN_ID:KEY``. ``NotFoundError`` if none."""
+    """A step's id from ``ref``: a step id or a unique prefix of one, or ``PLAN_ID:KEY``
+    (the plan's id or a unique prefix of it). ``NotFoundError`` if none."""
     plan_id, _, key = ref.rpartition(":")
     if not plan_id:
-        return key
+        return resolve_id(client, key, "step")
     try:
-        plan = client.get_plan(plan_id)
+        plan = client.get_plan(resolve_id(client, plan_id, "plan"))
     except NotFoundError:
         plan = None
     step = next((s for s in plan.steps if s.key == key), None) if plan else None
@@ -56,6 +67,7 @@ def _changed(result: dict[str, Any]) -> None:
 def plan_list(
     all_plans: Annotated[bool, typer.Option("--all", help="Child plans too.")] = False,
     status: Annotated[PlanStatus | None, typer.Option()] = None,
+    as_json: AsJson = False,
     api: Api = None,
     api_key: ApiKey = None,
 ) -> None:
@@ -65,16 +77,25 @@ def plan_list(
         params["status"] = status.value
     with api_client(api, api_key) as client:
         rows = client.call("GET", "/v1/plans", params=params)
+    if as_json:
+        print_json(rows)
+        return
     console.print(plan_list_table([PlanSummary.model_validate(r) for r in rows]))
 
 
 @plan_app.command("show")
 @one_line_errors
-def plan_show(plan_id: str, api: Api = None, api_key: ApiKey = None) -> None:
+def plan_show(
+    plan_id: str, as_json: AsJson = False, api: Api = None, api_key: ApiKey = None
+) -> None:
     """Show a plan: its steps with status, and progress."""
     with api_client(api, api_key) as client:
+        plan_id = resolve_id(client, plan_id, "plan")
         plan = client.get_plan(plan_id)
         page = f"{str(client.http.base_url).rstrip('/')}/ui/plans/{quote(plan.id)}"
+    if as_json:
+        print_json(plan.model_dump(mode="json"))
+        return
     console.print(plan_tree(plan))
     if api:  # an in-process API ends with this command: its page would too
         console.print(f"live picture: {page}#key=<your key>", highlight=False, soft_wrap=True)
@@ -92,6 +113,7 @@ def plan_export(
     if format not in ("mermaid", "dot"):
         raise GraphsvcError(f"unknown format {format!r}: mermaid or dot")
     with api_client(api, api_key) as client:
+        plan_id = resolve_id(client, plan_id, "plan")
         response = client.http.get(f"/v1/plans/{quote(plan_id)}/graph", params={"format": format})
         if not response.is_success:
             client.call("GET", f"/v1/plans/{quote(plan_id)}")  # raises the API's error
@@ -109,6 +131,7 @@ def plan_watch(
 ) -> None:
     """Print a plan's events as they happen (the event stream), until it ends."""
     with api_client(api, api_key) as client:
+        plan_id = resolve_id(client, plan_id, "plan")
         for pid, event in client.stream_events(plan_id, family=family):
             change = f"{event.from_status or ''} -> {event.to_status}" if event.to_status else ""
             where = f"{pid[-8:]} " if family else ""
@@ -125,27 +148,43 @@ def plan_watch(
 def plan_status(
     plan_id: str,
     depth: Annotated[int, typer.Option(min=0, help="Levels of child plans to show.")] = 3,
+    as_json: AsJson = False,
     api: Api = None,
     api_key: ApiKey = None,
 ) -> None:
     """The plan's status tree: its steps, their child plans, theirs, ... to --depth."""
     with api_client(api, api_key) as client:
+        plan_id = resolve_id(client, plan_id, "plan")
         tree = client.call("GET", f"/v1/plans/{quote(plan_id)}/tree", params={"depth": depth})
+    if as_json:
+        print_json(tree)
+        return
     console.print(family_tree(StatusTree.model_validate(tree)))
 
 
-@plan_app.command("cancel")
-@one_line_errors
-def plan_cancel(
-    plan_id: str,
-    reason: Annotated[str | None, typer.Option()] = None,
-    api: Api = None,
-    api_key: ApiKey = None,
-) -> None:
-    """Cancel a plan: its unfinished steps are cancelled and their leases revoked."""
-    with api_client(api, api_key) as client:
-        answer = client.call("POST", f"/v1/plans/{quote(plan_id)}/cancel", json={"reason": reason})
-    console.print(f"plan {plan_id}: {answer['status']}")
+def _plan_command(verb: str, help_text: str) -> None:
+    """Register ``graphsvc plan <verb> ID``: ``POST /v1/plans/{id}/<verb>`` with a reason."""
+
+    def command(
+        plan_id: str, reason: Reason = None, api: Api = None, api_key: ApiKey = None
+    ) -> None:
+        with api_client(api, api_key) as client:
+            plan_id = resolve_id(client, plan_id, "plan")
+            path = f"/v1/plans/{quote(plan_id)}/{verb}"
+            answer = client.call("POST", path, json={"reason": reason})
+        console.print(f"plan {plan_id}: {answer['status']}")
+
+    command.__doc__ = help_text
+    plan_app.command(verb)(one_line_errors(command))
+
+
+_plan_command(
+    "cancel", "Cancel a plan: its unfinished steps are cancelled and their leases revoked."
+)
+_plan_command(
+    "pause", "Pause a running plan: nothing new is claimed; running steps may still report."
+)
+_plan_command("resume", "Resume a paused plan: its READY steps are claimed again.")
 
 
 @plan_app.command("replan")
@@ -163,6 +202,7 @@ def plan_replan(
     spec = read_plan(file)
     body = {"spec": spec.model_dump(mode="json", by_alias=True), "reason": reason, "user_id": user}
     with api_client(api, api_key) as client:
+        plan_id = resolve_id(client, plan_id, "plan")
         answer = client.call("POST", f"/v1/plans/{quote(plan_id)}/replan", json=body)
     if answer.get("status") == "REQUESTED":
         _changed(answer)
@@ -201,6 +241,7 @@ def plan_add_step(
     }
     body = {"step": step, "reason": reason, "user_id": user}
     with api_client(api, api_key) as client:
+        plan_id = resolve_id(client, plan_id, "plan")
         _changed(client.call("POST", f"/v1/plans/{quote(plan_id)}/steps", json=body))
 
 
@@ -308,9 +349,15 @@ def plan_retry_step(
 
 @plan_app.command("audit")
 @one_line_errors
-def plan_audit(plan_id: str, api: Api = None, api_key: ApiKey = None) -> None:
+def plan_audit(
+    plan_id: str, as_json: AsJson = False, api: Api = None, api_key: ApiKey = None
+) -> None:
     """The plan's audit trail in time order: who asked, what the AI concluded and decided,
     who approved, every change and transition, communications."""
     with api_client(api, api_key) as client:
+        plan_id = resolve_id(client, plan_id, "plan")
         rows = client.audit(plan_id)
+    if as_json:
+        print_json(rows)
+        return
     console.print(audit_table(rows))

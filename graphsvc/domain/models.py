@@ -326,6 +326,21 @@ class EventPublic(BaseModel):
     timestamp: datetime
 
 
+class StreamedEvent(EventPublic):
+    """The data of one message of ``GET /v1/plans/{id}/events/stream``: an event, with the
+    plan it belongs to (a family stream carries its child plans' events too)."""
+
+    plan_id: str
+
+
+class StreamEnd(BaseModel):
+    """The data of the stream's last message (``event: end``): the plan (and for a
+    family stream every plan of it) has ended and every event was sent."""
+
+    plan_id: str
+    status: str = Field(description="The plan's final status.")
+
+
 class TreeStep(TypedDict):
     """A step in a status tree, with the child plans it spawned (``children``);
     ``truncated`` when it has children that the depth limit left out.

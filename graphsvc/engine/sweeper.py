@@ -16,6 +16,7 @@ import logging
 import threading
 import time
 
+from graphsvc._errors import Unavailable
 from graphsvc.engine.decisions import expire_deadlines
 from graphsvc.engine.work import end_stalled_plans, sweep
 from graphsvc.metrics import SWEEPER_LAST_SUCCESS
@@ -45,6 +46,9 @@ class Sweeper:
         self.interval = interval
         self.inactive_after = inactive_after
         self.last_success = time.monotonic()  # the start counts: the first sweep is due
+        # The last sweep that ended as it should: succeeded, or found Neo4j unavailable
+        # (that is /readyz's Neo4j check's to report, and must not outlast Neo4j's return).
+        self.last_ended = self.last_success
         self.last_error: str | None = None
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="lease-sweeper", daemon=True)
@@ -57,11 +61,13 @@ class Sweeper:
         self._thread.join(10)
 
     def healthy(self) -> bool:
-        """True while the thread runs and its last success is recent: within
-        ``LATE_AFTER_INTERVALS`` intervals plus the database's timeout."""
+        """True while the thread runs and its last sweep ended lately (succeeded, or
+        failed only because Neo4j was unavailable): within ``LATE_AFTER_INTERVALS``
+        intervals plus the database's timeout. A sweep stuck, or failing otherwise, is
+        late."""
         late_after = LATE_AFTER_INTERVALS * self.interval + self.db.timeout
         alive = self._thread.is_alive() or not self._thread.ident
-        return alive and time.monotonic() - self.last_success <= late_after
+        return alive and time.monotonic() - self.last_ended <= late_after
 
     def seconds_since_success(self) -> float:
         """Seconds since the last successful sweep (or the start)."""
@@ -87,10 +93,14 @@ class Sweeper:
                 if time.monotonic() >= next_inactive_check:
                     mark_inactive(self.db, self.inactive_after)
                     next_inactive_check = time.monotonic() + self.inactive_after / 10
+            except Unavailable as exc:
+                self.last_ended = time.monotonic()
+                self.last_error = f"{type(exc).__name__}: {exc}"
+                log.warning("sweep failed: %s; trying again in %g s", exc, self.interval)
             except Exception as exc:
                 self.last_error = f"{type(exc).__name__}: {exc}"
                 log.exception("sweep failed; trying again in %g s", self.interval)
             else:
-                self.last_success = time.monotonic()
+                self.last_success = self.last_ended = time.monotonic()
                 self.last_error = None
                 SWEEPER_LAST_SUCCESS.set(time.time())

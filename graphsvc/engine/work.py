@@ -416,8 +416,9 @@ def _complete_in(
                 "digest": digests[i.step_id],
                 "outputs": to_json(i.outputs or {}),
                 "changeset": to_json(i.changeset or {}),
-                "started_at": begun,
-                "completed_at": done,
+                # As text: a driver datetime costs ~0.2 ms to pack (the query parses it).
+                "started_at": begun.isoformat() if begun else None,
+                "completed_at": done.isoformat() if done else None,
             }
         )
     record = tx.run(

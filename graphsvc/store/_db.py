@@ -290,10 +290,14 @@ class Database:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def check(self) -> None:
+    def check(self, timeout: float | None = None) -> None:
         """Run a query: ``Unavailable`` (one clear error) when Neo4j cannot be reached
-        within ``timeout``."""
-        self.read(lambda tx: tx.run(engine_query("ping_database")).consume())
+        within ``timeout`` seconds (default the database's)."""
+        self._managed(
+            neo4j.READ_ACCESS,
+            lambda tx: tx.run(engine_query("ping_database")).consume(),
+            within=timeout,
+        )
 
     def verify(self) -> None:
         """Raise the driver's error when Neo4j does not answer."""
@@ -333,13 +337,24 @@ class Database:
         stays contended."""
         return self._managed(neo4j.WRITE_ACCESS, fn, *args, **kwargs)
 
-    def _managed(self, mode: str, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    def _managed(
+        self,
+        mode: str,
+        fn: Callable[..., T],
+        *args: Any,
+        within: float | None = None,
+        **kwargs: Any,
+    ) -> T:
         """Run ``fn`` in a transaction of its own, committed here, under our retry policy
         (``retry_policy``) rather than the driver's: the driver retries every transient
         error alike for ``max_transaction_retry_time``, which made a plan too large for
-        Neo4j's memory a 500 after 45 - 88 s instead of a 413."""
+        Neo4j's memory a 500 after 45 - 88 s instead of a 413. ``within``: seconds to
+        wait for a Neo4j that cannot be reached (default ``timeout``): no attempt starts,
+        nor waits for a connection, past that deadline."""
+        timeout = self.timeout if within is None else within
         began = time.monotonic()
         attempt = 0
+        pause = 0.0
         while True:
             tried = time.monotonic()
             try:
@@ -349,6 +364,8 @@ class Database:
                         database=self.name,
                         default_access_mode=mode,
                         bookmark_manager=self.bookmarks,
+                        # A connection is waited for only as long as the deadline allows.
+                        connection_acquisition_timeout=max(0.05, began + timeout - tried),
                     ) as session,
                     session.begin_transaction() as tx,
                 ):
@@ -363,12 +380,14 @@ class Database:
             except (neo4j.exceptions.Neo4jError, neo4j.exceptions.DriverError) as exc:
                 error = _unwrap(exc)
                 now = time.monotonic()
+                pause = random.uniform(0.5, 1.5) * min(1.0, 0.05 * 2**attempt)
                 verdict = retry_policy(
                     getattr(error, "code", None),
                     isinstance(error, _CONNECTION_ERRORS),
                     now - tried,
-                    now - began,
-                    self.timeout,
+                    # When the next attempt would start: none starts after the deadline.
+                    now + pause - began,
+                    timeout,
                     isinstance(error, neo4j.exceptions.IncompleteCommit),
                 )
                 if verdict == "raise":
@@ -392,7 +411,7 @@ class Database:
                         + written,
                         {"neo4j_error": type(error).__name__},
                     ) from error
-            time.sleep(random.uniform(0.5, 1.5) * min(1.0, 0.05 * 2**attempt))
+            time.sleep(pause)
             attempt += 1
 
     def apply_schema(self) -> None:

@@ -35,7 +35,6 @@ import signal
 import threading
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -59,6 +58,9 @@ __all__ = ["Handler", "Worker"]
 
 Handler = Callable[[StepContext], Any]
 """A step handler: ``fn(ctx) -> dict | None`` (its outputs), sync or ``async``."""
+
+# Slots that claim instant (noop) steps in batches at once (``Worker``).
+INSTANT_LANES = 2
 
 log = logging.getLogger("graphsvc.worker")
 
@@ -90,9 +92,10 @@ class Worker:
     steps (``noop``) are not started or heartbeated: their results go back together
     in one ``POST /v1/steps/complete`` that also claims the slot's next
     ``instant_batch`` instant steps (default 64), so a slot of short steps makes one
-    request per batch; one slot at a time does so (the instant lane: on two cores,
-    eight slots claiming instant batches at once ran a star at half the speed of
-    one, bench/README.md), the others claim real work meanwhile. Other steps are
+    request per batch; ``INSTANT_LANES`` (2) slots at a time do so (the instant lanes:
+    one request is in flight while the API answers the other; on two cores, eight
+    slots claiming instant batches at once ran a star at half the speed of one,
+    bench/README.md), the others claim real work meanwhile. Other steps are
     started, heartbeated every third of ``lease_seconds`` (with the batch's steps
     still queued behind them) and reported one by one; a slot takes ``batch`` of them
     at a time (default 1: real work one step per slot).
@@ -151,11 +154,13 @@ class Worker:
         self.plan_ids = plan_ids or []
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
-        # The instant lane: one slot at a time claims batches of instant steps with its
-        # completions (more would only collide on the same READY steps: bench/README.md);
-        # the others claim real work meanwhile.
-        self._lane = threading.Lock()
-        self._lane_owner: int | None = None
+        # The instant lanes: INSTANT_LANES slots at a time claim batches of instant steps
+        # with their completions, so one batch's request is in flight while the API
+        # answers the other's (one lane left Neo4j, the API and the worker taking turns;
+        # more would collide on the same READY steps: bench/README.md); the others claim
+        # real work meanwhile.
+        self._lanes = threading.BoundedSemaphore(INSTANT_LANES)
+        self._lane_owners: set[int] = set()
 
     @property
     def agent_id(self) -> str:
@@ -229,13 +234,13 @@ class Worker:
             thread.join(timeout)
 
     def _claim_body(self, instant: bool = False) -> dict[str, Any]:
-        """A claim of every kind it handles (but its instant kinds while another slot has
-        the instant lane), ``batch`` steps at most; ``instant``: of its instant kinds
+        """A claim of every kind it handles (but its instant kinds while other slots hold
+        every instant lane), ``batch`` steps at most; ``instant``: of its instant kinds
         only, ``instant_batch`` at most (the claim a batch of instant completions
         carries)."""
         if instant:
             kinds = sorted(self._instant)
-        elif self._lane.locked() and self._lane_owner != threading.get_ident():
+        elif len(self._lane_owners) >= INSTANT_LANES and not self._in_lane():
             kinds = [k for k in self.kinds if k not in self._instant]
         else:
             kinds = self.kinds
@@ -253,19 +258,22 @@ class Worker:
         expires = claimed_at + self.lease_seconds
         return [Lease(ClaimedStep.from_api(s), self.lease_seconds, expires) for s in steps]
 
+    def _in_lane(self) -> bool:
+        return threading.get_ident() in self._lane_owners
+
     def _take_lane(self) -> bool:
-        """Whether this slot has the instant lane, taking it if it is free."""
-        if self._lane_owner == threading.get_ident():
+        """Whether this slot has an instant lane, taking one if one is free."""
+        if self._in_lane():
             return True
-        if self._lane.acquire(blocking=False):
-            self._lane_owner = threading.get_ident()
+        if self._lanes.acquire(blocking=False):
+            self._lane_owners.add(threading.get_ident())
             return True
         return False
 
     def _leave_lane(self) -> None:
-        if self._lane_owner == threading.get_ident():
-            self._lane_owner = None
-            self._lane.release()
+        if self._in_lane():
+            self._lane_owners.discard(threading.get_ident())
+            self._lanes.release()
 
     def _loop(self) -> None:
         leases: list[Lease] = []
@@ -365,11 +373,8 @@ class Worker:
     ) -> list[dict[str, Any]]:
         """Complete instant steps in one request (with ``claim``: claiming the next ones in
         the same transaction); returns the steps claimed."""
-        now = datetime.now(UTC).isoformat()
-        results = [
-            {"step_id": x.id, "lease_token": x.token, "outputs": {}, "completed_at": now}
-            for x in group
-        ]
+        # No worker times: an instant step's are the server's (its completion's commit).
+        results = [{"step_id": x.id, "lease_token": x.token, "outputs": {}} for x in group]
         sent: list[bool] = []
 
         def complete() -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import httpx
+import jsonschema
 
 from graphsvc.domain import parse_spec
 from graphsvc.engine import children, lifecycle, work
@@ -69,6 +70,13 @@ def test_a_plan_is_followed_to_its_end_and_resumed_without_a_gap(
     assert seqs == list(range(1, len(seqs) + 1))
     assert rest[-2]["event"] == "PLAN_COMPLETED"
     assert json.loads(rest[-2]["data"])["plan_id"] == plan_id
+    assert json.loads(rest[-1]["data"]) == {"plan_id": plan_id, "status": "COMPLETED"}
+    # Every message's data is as the API publishes it (the 200's itemSchema).
+    spec = httpx.get(f"{live_api}/openapi.json").json()
+    content = spec["paths"]["/v1/plans/{plan_id}/events/stream"]["get"]["responses"]["200"]
+    item_schema = content["content"]["text/event-stream"]["itemSchema"]
+    for message in first + rest:
+        jsonschema.validate(json.loads(message["data"]), item_schema)
     # tail: no history, only what comes (nothing more here: the plan has ended).
     assert [m["event"] for m in _follow(live_api, path + "?tail=true")] == ["end"]
     missing = httpx.get(f"{live_api}/v1/plans/nope/events/stream", headers=auth("viewer"))

@@ -5,8 +5,12 @@ status, the declared content type, the declared body (errors: the error body).""
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Iterator
+from typing import Any
 
+import httpx
 import pytest
 import schemathesis
 from fastapi.testclient import TestClient
@@ -93,3 +97,68 @@ def test_an_admin_gets_answers_as_the_spec_says(case: schemathesis.Case) -> None
 @FUZZ
 def test_a_worker_gets_answers_as_the_spec_says(case: schemathesis.Case) -> None:
     _call(case, "worker")
+
+
+# Numbers a careless or hostile client sends where a cursor, a limit or a count goes.
+HOSTILE_NUMBERS = (-1, 2**63, 2**64, -(2**64))
+
+
+def _ids(client: TestClient) -> dict[str, str]:
+    """Real ids for the path parameters, so requests reach their handlers."""
+    spec = {"name": "hostile", "steps": [{"key": "A", "kind": "noop"}]}
+    created = client.post("/v1/plans?start=true", json=spec, headers=auth("admin")).json()
+    return {"plan_id": created["id"], "step_id": created["step_ids"]["A"]}
+
+
+def _declared(answer: Any, operation: Any) -> None:
+    """The answer is no server error, a status the operation declares, and (an error)
+    the error body."""
+    responses = operation.definition.raw["responses"]
+    where = f"{operation.method.upper()} {operation.path}"
+    assert answer.status_code < 500, f"{where}: {answer.status_code} {answer.text}"
+    assert str(answer.status_code) in responses or "default" in responses, (
+        f"{where}: {answer.status_code} is not declared"
+    )
+    if answer.status_code >= 400:
+        assert set(answer.json()["error"]) == {"code", "message", "details"}, where
+
+
+@pytest.mark.slow
+def test_hostile_numbers_headers_and_cursors_get_answers_as_the_spec_says(
+    client: TestClient,
+) -> None:
+    """What schemathesis's generation rarely sends: every integer query parameter of
+    every operation at -1, 2^63, 2^64 and -2^64; two Content-Type headers on every body
+    (the test client joins them with a comma, as a proxy may); the stream's
+    Last-Event-ID out of range. Each answer as declared, with the error body."""
+    ids = _ids(client)
+    for result in schema.get_all_operations():
+        operation = result.ok()
+        path = re.sub(r"\{(\w+)\}", lambda m: ids.get(m.group(1), "x"), operation.path)
+        params = operation.definition.raw.get("parameters", [])
+        integers = [
+            p["name"]
+            for p in params
+            if p["in"] == "query" and "integer" in json.dumps(p.get("schema", {}))
+        ]
+        for name in integers:
+            for number in HOSTILE_NUMBERS:
+                answer = client.request(
+                    operation.method.upper(), path, params={name: number}, headers=auth("admin")
+                )
+                _declared(answer, operation)
+        if "requestBody" in operation.definition.raw:
+            headers = httpx.Headers(
+                [
+                    *auth("admin").items(),
+                    ("content-type", "application/json"),
+                    ("content-type", "application/json"),
+                ]
+            )
+            answer = client.request(operation.method.upper(), path, content=b"{}", headers=headers)
+            _declared(answer, operation)
+            assert answer.status_code == 422 and "Content-Type" in answer.text
+        if path.endswith("/events/stream"):
+            for last in ("-1", str(2**64), "x", f"{ids['plan_id']}:{2**63}"):
+                headers = {**auth("admin"), "Last-Event-ID": last}
+                _declared(client.get(path, headers=headers), operation)

@@ -145,18 +145,32 @@ def test_event_numbers_are_unique_per_plan_under_concurrent_workers(db: Database
     assert pages == list(range(1, row["events"] + 1))
 
 
-def test_the_sweeper_outlives_its_errors_and_says_when_it_is_late() -> None:
+def test_the_sweeper_outlives_its_errors_and_says_when_it_is_late(
+    neo4j_target: Neo4jTarget,
+) -> None:
+    """Neo4j away: the sweeper goes on and is not late (the outage is /readyz's Neo4j
+    check to report, and must not outlast Neo4j's return); failing for another reason
+    (here a database that does not exist), it is late."""
     nowhere = Database(Neo4jTarget(f"bolt://127.0.0.1:{free_port()}", "neo4j", "x"), timeout=0.5)
-    sweeper = Sweeper(nowhere, interval=0.05)
-    sweeper.start()
+    broken = Database(
+        Neo4jTarget(neo4j_target.uri, neo4j_target.user, neo4j_target.password, "nosuchdb"),
+        timeout=0.5,
+    )
+    sweepers = [Sweeper(nowhere, interval=0.05), Sweeper(broken, interval=0.05)]
+    for sweeper in sweepers:
+        sweeper.start()
     try:
         time.sleep(2.0)
-        assert sweeper._thread.is_alive()
-        assert sweeper.last_error is not None and "Unavailable" in sweeper.last_error
-        assert not sweeper.healthy()
+        away, failing = sweepers
+        assert away._thread.is_alive() and failing._thread.is_alive()
+        assert away.last_error is not None and "Unavailable" in away.last_error
+        assert away.healthy()
+        assert failing.last_error is not None and not failing.healthy()
     finally:
-        sweeper.stop()
+        for sweeper in sweepers:
+            sweeper.stop()
         nowhere.close()
+        broken.close()
 
 
 def test_a_repeated_start_answers_as_the_first_did(db: Database) -> None:

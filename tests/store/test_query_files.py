@@ -13,6 +13,7 @@ from tests.helpers import auth
 QUERIES = list_queries()
 SAMPLE = {
     "plan_id": "none",
+    "prefix": "none",
     "step_id": "none",
     "root_only": True,
     "status": None,

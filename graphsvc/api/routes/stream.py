@@ -5,7 +5,6 @@ of a plan's events as they are written, resumable with ``Last-Event-ID``; with
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import AsyncIterator
 from typing import Annotated
 
@@ -16,7 +15,7 @@ from starlette.concurrency import run_in_threadpool
 from graphsvc._errors import NotFoundError, Problem, ValidationFailed
 from graphsvc.api._json import ParsedJsonRoute
 from graphsvc.api.deps import DbDep, Reader
-from graphsvc.domain.models import MAX_SEQ
+from graphsvc.domain.models import MAX_SEQ, StreamedEvent, StreamEnd
 from graphsvc.domain.states import PLAN_TERMINAL
 from graphsvc.engine import lifecycle
 from graphsvc.store import Database
@@ -93,11 +92,23 @@ def _still_followed(
 
 @router.get(
     "/{plan_id}/events/stream",
-    # The stream is the 200's alone: errors keep the JSON error body.
+    # The stream is the 200's alone: errors keep the JSON error body. Its messages' data
+    # is published as ``itemSchema`` (OpenAPI 3.2's schema of each item of a stream).
     responses={
         200: {
-            "content": {"text/event-stream": {"schema": {"type": "string"}}},
-            "description": "The event stream.",
+            "content": {
+                "text/event-stream": {
+                    "schema": {"type": "string"},
+                    "itemSchema": {
+                        "oneOf": [
+                            StreamedEvent.model_json_schema(),
+                            StreamEnd.model_json_schema(),
+                        ]
+                    },
+                }
+            },
+            "description": "The event stream: each message's data is a StreamedEvent, "
+            "the last one's (event: end) a StreamEnd.",
         }
     },
 )
@@ -122,9 +133,9 @@ async def stream_events(
     twice. With ``tail`` the stream starts after the events written so far (a page that
     draws the plan's state needs no history, and resumes by drawing it again). When the
     plan (and, for a family, every plan of it) has ended and every event was sent, an
-    ``end`` message closes the stream. 404 for an unknown plan; 422 for a
-    ``Last-Event-ID`` that is not one of this stream's, below 0, or beyond the plan's
-    last event."""
+    ``end`` message closes the stream (its data: the plan's id and final status). 404
+    for an unknown plan; 422 for a ``Last-Event-ID`` that is not one of this stream's,
+    below 0, or beyond the plan's last event."""
     cursor = parse_cursor(last_event_id, plan_id, family) or ({plan_id: after} if after else {})
     plans = await run_in_threadpool(_plans, db, plan_id, family)
     if plan_id not in plans:
@@ -148,14 +159,16 @@ async def stream_events(
                 for event in page:
                     cursor[pid] = event.seq
                     sent += 1
+                    streamed = StreamedEvent(**event.model_dump(), plan_id=pid)
                     yield ServerSentEvent(
-                        data=json.dumps({**event.model_dump(mode="json"), "plan_id": pid}),
+                        data=streamed.model_dump_json(),
                         event=event.type,
                         id=_family_ids(cursor) if family else str(event.seq),
                     )
             if sent == 0:
                 if ended:
-                    yield ServerSentEvent(data="{}", event="end")
+                    end = StreamEnd(plan_id=plan_id, status=following[plan_id][0])
+                    yield ServerSentEvent(data=end.model_dump_json(), event="end")
                     return
                 await asyncio.sleep(POLL_SECONDS)
             following = await run_in_threadpool(_still_followed, db, plan_id, family, following)
