@@ -2,7 +2,9 @@
 // user -> message -> analysis that created it, every decision and who approved or rejected
 // it, every modification and who requested it, every transition (from the journal's
 // EventBatch nodes; Event nodes for plans of earlier versions) with its actor,
-// and every agent communication about the plan or its steps.
+// and every agent communication about the plan or its steps. An analysis's or a decision's
+// actor is who recorded it (recorded_by); the decisions the service opens itself
+// (approval gates, plan approvals, change requests) name graphsvc.
 // A page at a time: the rows after the cursor ($after_time, $after_kind, $after_id: the
 // last row of the page before, all null for the first page), at most $limit, in
 // (time, kind, subject_id) order. A plan's transitions, the bulk of it, are read through
@@ -20,13 +22,13 @@ CALL {
   UNION
   WITH p
   MATCH (a:Analysis)-[:CREATES_PLAN]->(p)
-  RETURN a.timestamp AS time, 'ANALYSIS' AS kind, null AS actor,
+  RETURN a.timestamp AS time, 'ANALYSIS' AS kind, a.recorded_by AS actor,
          a.intent + ' (' + a.category + ', confidence ' + toString(a.confidence) + '): ' +
          coalesce(a.reasoning, '') AS summary, a.id AS subject_id
   UNION
   WITH p
   MATCH (d:Decision)-[:AFFECTS_PLAN]->(p)
-  RETURN d.timestamp AS time, 'DECISION' AS kind, null AS actor,
+  RETURN d.timestamp AS time, 'DECISION' AS kind, coalesce(d.recorded_by, 'graphsvc') AS actor,
          d.type + ': ' + d.action + ' [' + d.status + ']' AS summary, d.id AS subject_id
   UNION
   WITH p
@@ -35,7 +37,7 @@ CALL {
   MATCH (d:Decision)-[:AFFECTS_STEP]->(s:ExecutionStep)
   USING SCAN d:Decision
   WHERE s.plan_id = p.id
-  RETURN d.timestamp AS time, 'DECISION' AS kind, null AS actor,
+  RETURN d.timestamp AS time, 'DECISION' AS kind, coalesce(d.recorded_by, 'graphsvc') AS actor,
          d.type + ': ' + d.action + ' [' + d.status + ']' AS summary, d.id AS subject_id
   UNION
   WITH p

@@ -36,7 +36,10 @@ RETURN p {.*,
           superseded_by: head([(newer:ExecutionPlan)-[:SUPERSEDES]->(p) | newer.id]),
           parent_step_id: head([(ps:ExecutionStep)-[:SPAWNED]->(p) | ps.id]),
           parent_plan_id: head([(pp:ExecutionPlan)-[:CONTAINS_STEP]->(:ExecutionStep)
-                                -[:SPAWNED]->(p) | pp.id])} AS plan,
+                                -[:SPAWNED]->(p) | pp.id]),
+          root_plan_id: head([(root:ExecutionPlan)-[:CONTAINS_STEP|SPAWNED*0..]->(p)
+                              WHERE NOT EXISTS { (:ExecutionStep)-[:SPAWNED]->(root) }
+                              | root.id])} AS plan,
        steps,
        [status IN ['PENDING', 'READY', 'ASSIGNED', 'EXECUTING', 'WAITING', 'COMPLETED',
                    'FAILED', 'SKIPPED', 'CANCELLED']

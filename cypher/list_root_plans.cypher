@@ -10,4 +10,12 @@ WHERE ($status IS NULL OR p.status = $status)
 WITH p
 ORDER BY p.created_at DESC
 LIMIT $limit
-RETURN p {.*, supersedes: head([(p)-[:SUPERSEDES]->(older:ExecutionPlan) | older.id])} AS plan, [(p)-[:CONTAINS_STEP]->(s:ExecutionStep) | s.status] AS statuses
+RETURN p {.*, supersedes: head([(p)-[:SUPERSEDES]->(older:ExecutionPlan) | older.id]),
+          parent_step_id: head([(ps:ExecutionStep)-[:SPAWNED]->(p) | ps.id]),
+          parent_plan_id: head([(pp:ExecutionPlan)-[:CONTAINS_STEP]->(:ExecutionStep)
+                                -[:SPAWNED]->(p) | pp.id]),
+          // The family's root: the plan up the SPAWNED chain that nothing spawned.
+          root_plan_id: head([(root:ExecutionPlan)-[:CONTAINS_STEP|SPAWNED*0..]->(p)
+                              WHERE NOT EXISTS { (:ExecutionStep)-[:SPAWNED]->(root) }
+                              | root.id])} AS plan,
+       [(p)-[:CONTAINS_STEP]->(s:ExecutionStep) | s.status] AS statuses

@@ -215,7 +215,7 @@ def test_watching_a_plan_prints_its_events_until_it_ends(
     db: Database, neo4j_target: Neo4jTarget
 ) -> None:
     kind = f"watched-{new_id()[-8:]}"
-    spec = parse_spec({"name": "watched", "steps": [{"key": "A", "kind": kind}]})
+    spec = parse_spec({"name": "watched", "steps": [{"key": "STEP_A", "kind": kind}]})
     plan_id = create_plan(db, spec).id
     lifecycle.transition_plan(db, plan_id, "start")
     [step] = work.claim(db, "watcher", [kind], [])
@@ -224,7 +224,7 @@ def test_watching_a_plan_prints_its_events_until_it_ends(
     assert watched.returncode == 0, watched.stderr
     lines = watched.stdout.splitlines()
     assert "PLAN_CREATED" in lines[0] and "PLAN_COMPLETED" in lines[-1]
-    assert any("STEP_CLAIMED" in line and "READY -> ASSIGNED" in line for line in lines)
+    assert any("STEP_CLAIMED STEP_A READY -> ASSIGNED" in line for line in lines)
 
 
 def test_a_plan_exports_as_mermaid_and_dot(db: Database, neo4j_target: Neo4jTarget) -> None:

@@ -1,9 +1,11 @@
 // create_analysis: An analysis of a message, maybe superseding an earlier one.
-// Parameters: $analysis_superseded, $category, $confidence, $id, $intent, $message_id, $reasoning, $replaces, $status
+// recorded_by: who recorded it (the API key's principal), the audit's actor.
+// Parameters: $analysis_superseded, $category, $confidence, $id, $intent, $message_id, $reasoning, $recorded_by, $replaces, $status
 // Result columns: id, replaced
 MATCH (m:Message {id: $message_id})
 CREATE (a:Analysis {id: $id, intent: $intent, category: $category, confidence: $confidence,
-                    reasoning: $reasoning, status: $status, timestamp: datetime()})
+                    reasoning: $reasoning, status: $status, timestamp: datetime(),
+                    recorded_by: $recorded_by})
 CREATE (m)-[:TRIGGERS_ANALYSIS]->(a)
 WITH a
 OPTIONAL MATCH (old:Analysis {id: $replaces})

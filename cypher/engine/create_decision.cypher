@@ -1,10 +1,11 @@
 // create_decision: Record a decision and what it informs and affects.
-// Parameters: $action, $analysis_id, $confidence, $escalate_to, $id, $message_id, $parameters_json, $plan_id, $question, $reasoning, $requires_approval, $status, $step_id, $type
+// recorded_by: who recorded it (the API key's principal), the audit's actor.
+// Parameters: $action, $analysis_id, $confidence, $escalate_to, $id, $message_id, $parameters_json, $plan_id, $question, $reasoning, $recorded_by, $requires_approval, $status, $step_id, $type
 // Result columns: plan_id
 CREATE (d:Decision {id: $id, type: $type, action: $action, parameters: $parameters_json,
                     reasoning: $reasoning, clarification_question: $question,
                     confidence: $confidence, requires_approval: $requires_approval,
-                    status: $status, timestamp: datetime()})
+                    status: $status, timestamp: datetime(), recorded_by: $recorded_by})
 WITH d
 OPTIONAL MATCH (a:Analysis {id: $analysis_id})
 OPTIONAL MATCH (p:ExecutionPlan {id: $plan_id})

@@ -1,6 +1,6 @@
 """What every command shares: the consoles, one-line errors, the options, reading a plan
-file, and the API a command talks to (``--api`` / ``GRAPHSVC_API_URL``, else an
-in-process API on a loopback port)."""
+file, and the API a command talks to (``--api`` / ``GRAPHSVC_API_URL``, else a
+``graphsvc serve`` running on this machine, else an in-process API on a loopback port)."""
 
 from __future__ import annotations
 
@@ -13,8 +13,10 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from graphsvc._errors import GraphsvcError, NotFoundError, Problem, ValidationFailed
+from graphsvc.cli._serving import running_serve
 from graphsvc.domain import PlanSpec, compile_tickets, load_spec_text
 from graphsvc.settings import Settings
 from graphsvc.worker import ApiClient
@@ -42,7 +44,8 @@ Api = Annotated[
     str | None,
     typer.Option(
         envvar="GRAPHSVC_API_URL",
-        help="The API's base URL; default: an API in this process, on the configured Neo4j.",
+        help="The API's base URL; default: the graphsvc serve running on this machine, "
+        "else an API in this process, on the configured Neo4j.",
     ),
 ]
 ApiKey = Annotated[
@@ -84,7 +87,7 @@ def resolve_id(client: ApiClient, ref: str, label: str) -> str:
 
 def fail(message: str, code: int = 1) -> typer.Exit:
     """Print ``error: message`` on stderr and return the Exit to raise."""
-    err_console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    err_console.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
     return typer.Exit(code)
 
 
@@ -97,7 +100,9 @@ def one_line_errors(fn: F) -> F:
             return fn(*args, **kwargs)
         except ValidationFailed as exc:
             for problem in exc.problems:
-                err_console.print(f"[red]-[/] {problem}", highlight=False, soft_wrap=True)
+                err_console.print(
+                    f"[red]-[/] {escape(str(problem))}", highlight=False, soft_wrap=True
+                )
             raise fail(f"{len(exc.problems)} problem(s)", 2) from None
         except GraphsvcError as exc:
             raise fail(exc.message) from None
@@ -106,10 +111,19 @@ def one_line_errors(fn: F) -> F:
 
 
 def read_plan(path: Path) -> PlanSpec:
-    """Compile a ticket file (.md, .txt, .tickets, ...) or parse a .json/.yaml/.yml spec."""
+    """Compile a ticket file (.md, .txt, .tickets, ...) or parse a .json/.yaml/.yml spec.
+    ``ValidationFailed`` for a path that is missing, not a file, unreadable or not UTF-8
+    text, and for every problem of its content."""
     if not path.exists():
         raise ValidationFailed([Problem(str(path), "no such file")])
-    text = path.read_text(encoding="utf-8")
+    if not path.is_file():
+        raise ValidationFailed([Problem(str(path), "not a file: give a plan file")])
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise ValidationFailed([Problem(str(path), "not UTF-8 text: give a plan file")]) from None
+    except OSError as exc:
+        raise ValidationFailed([Problem(str(path), f"cannot be read: {exc.strerror}")]) from None
     suffix = path.suffix.lower()
     if suffix == ".json":
         return load_spec_text(text, "json")
@@ -122,10 +136,12 @@ def read_plan(path: Path) -> PlanSpec:
 def api_client(
     api: str | None, api_key: str | None, reconcile: bool = False
 ) -> Iterator[ApiClient]:
-    """A client of the API at ``api``; without one, of an API served in this process on a
+    """A client of the API at ``api``; without one, of a ``graphsvc serve`` running on this
+    machine (``cli._serving``), else of an API served in this process on a
     loopback port (connected to ``NEO4J_URI`` or the local Neo4j, with a key of its own;
     ``reconcile``: repair readiness at its start, as ``graphsvc serve`` does). Every
     command but ``db`` goes through here, so roles and attribution apply alike."""
+    api = api or running_serve(Settings().data_dir, api_key)
     if api:
         client = ApiClient(api, api_key)
         try:

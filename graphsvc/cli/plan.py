@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from urllib.parse import quote
 
 import typer
+from rich.markup import escape
 
 from graphsvc._errors import GraphsvcError, NotFoundError
 from graphsvc.cli._app import plan_app
@@ -129,16 +130,30 @@ def plan_watch(
     api: Api = None,
     api_key: ApiKey = None,
 ) -> None:
-    """Print a plan's events as they happen (the event stream), until it ends."""
+    """Print a plan's events as they happen (the event stream), until it ends; steps are
+    named by their keys, plans (with --family) by their names."""
     with api_client(api, api_key) as client:
         plan_id = resolve_id(client, plan_id, "plan")
+        names: dict[str, tuple[str, dict[str, str]]] = {}  # plan id -> (name, step keys)
+
+        def named(pid: str) -> tuple[str, dict[str, str]]:
+            if pid not in names:  # a plan first seen (a child plan): its name and keys
+                plan = client.get_plan(pid)
+                names[pid] = (plan.name, {s.id: s.key for s in plan.steps})
+            return names[pid]
+
         for pid, event in client.stream_events(plan_id, family=family):
             change = f"{event.from_status or ''} -> {event.to_status}" if event.to_status else ""
-            where = f"{pid[-8:]} " if family else ""
-            about = f" step {event.step_id[-8:]}" if event.step_id else ""
+            plan_name, keys = named(pid)
+            if event.step_id and event.step_id not in keys:  # added while it runs
+                names.pop(pid)
+                plan_name, keys = named(pid)
+            where = f"{escape(plan_name)}: " if family else ""
+            about = f" {escape(keys.get(event.step_id, event.step_id))}" if event.step_id else ""
             console.print(
                 f"[dim]{event.timestamp:%H:%M:%S} #{event.seq}[/] {where}[bold]{event.type}[/]"
-                f"{about} {change} [dim]{event.actor or ''} {event.message or ''}[/]",
+                f"{about} {change} [dim]{escape(event.actor or '')} "
+                f"{escape(event.message or '')}[/]",
                 highlight=False,
             )
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from pathlib import Path
 from typing import Annotated, Any
@@ -12,6 +13,8 @@ from prometheus_client import start_http_server
 from graphsvc._errors import GraphsvcError
 from graphsvc.cli._app import app
 from graphsvc.cli._common import ApiKey, console, err_console, one_line_errors
+from graphsvc.cli._serving import recorded_serve
+from graphsvc.domain.states import PLAN_TERMINAL
 from graphsvc.logs import configure_logging
 from graphsvc.metrics import WorkerMetrics
 from graphsvc.settings import Settings
@@ -77,7 +80,10 @@ def serve(
             f"API key: the local admin key in {settings.data_dir / KEY_FILE} "
             "(set GRAPHSVC_API_KEYS for keys of your own)"
         )
-    uvicorn.run(app_, host=host, port=port or settings.port, log_config=None)
+    port = port or settings.port
+    # The CLI on this machine finds this API there (cli._serving) instead of starting its own.
+    with recorded_serve(settings.data_dir, host, port, local_key=not settings.api_keys):
+        uvicorn.run(app_, host=host, port=port, log_config=None)
 
 
 @app.command("worker")
@@ -103,7 +109,10 @@ def worker_cmd(
     ] = None,
     plan: Annotated[
         list[str] | None,
-        typer.Option(help="Run only this plan's steps and its child plans' (repeatable)."),
+        typer.Option(
+            help="Run only this plan's steps and its child plans' (repeatable); the worker "
+            "stops when every such plan has ended."
+        ),
     ] = None,
     metrics_port: Annotated[
         int | None,
@@ -149,4 +158,27 @@ def worker_cmd(
     if metrics_port is not None:
         start_http_server(metrics_port, addr="127.0.0.1", registry=metrics.registry)
         console.print(f"metrics on http://127.0.0.1:{metrics_port}/metrics")
+    if plan:
+        threading.Thread(
+            target=_stop_when_ended, args=(worker, plan), name="plans-ended", daemon=True
+        ).start()
     worker.run()  # until SIGINT or SIGTERM; then it finishes the steps it holds
+
+
+# How often ``graphsvc worker --plan`` asks whether its plans have ended.
+PLAN_CHECK_SECONDS = 2.0
+
+
+def _stop_when_ended(worker: Worker, plan_ids: list[str]) -> None:
+    """``graphsvc worker --plan ID``: stop the worker once every plan it runs has ended
+    (its child plans end before it does)."""
+    while True:
+        time.sleep(PLAN_CHECK_SECONDS)
+        try:
+            statuses = [worker.client.get_plan(pid, all_steps=False).status for pid in plan_ids]
+        except GraphsvcError:
+            continue  # the API is away: ask again later
+        if all(status in PLAN_TERMINAL for status in statuses):
+            console.print(f"plan(s) {', '.join(plan_ids)} ended: the worker stops")
+            worker.request_stop()
+            return

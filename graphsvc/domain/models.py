@@ -266,6 +266,9 @@ class PlanSummary(BaseModel):
         default=None, description="A child plan's spawning step (from SPAWNED)."
     )
     parent_plan_id: str | None = Field(default=None, description="That step's plan.")
+    root_plan_id: str | None = Field(
+        default=None, description="The root of its family (itself for a root plan)."
+    )
     depth: int = Field(default=0, description="0 for a root plan, 1 for its children, ...")
     progress: Progress | None = None
 

@@ -76,6 +76,7 @@ def create_decision(db: Database, spec: DecisionSpec, actor: str | None = None) 
             step_id=spec.step_id,
             message_id=spec.message_id,
             escalate_to=spec.escalate_to,
+            recorded_by=actor,
         ).single(strict=True)
         if record["plan_id"]:
             record_events(

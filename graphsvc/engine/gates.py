@@ -8,16 +8,25 @@ from __future__ import annotations
 from typing import Any
 
 from graphsvc.domain.models import GATE_KINDS as GATE_KINDS_SET
+from graphsvc.domain.states import PLAN_TERMINAL as PLAN_TERMINAL_STATUSES
 from graphsvc.ids import new_id
 from graphsvc.store._db import Tx
 from graphsvc.store._queries import engine_query
 
-__all__ = ["GATE_KINDS", "close_decisions", "gate_events", "open_gates", "request_plan_approval"]
+__all__ = [
+    "GATE_KINDS",
+    "close_decisions",
+    "close_requests_of_ended_plans",
+    "gate_events",
+    "open_gates",
+    "request_plan_approval",
+]
 
 GATE_KINDS = tuple(sorted(GATE_KINDS_SET))
 
 _OPEN_GATES = engine_query("open_gates")
 _CLOSE_DECISIONS = engine_query("close_step_decisions")
+_CLOSE_REQUESTS = engine_query("close_plan_requests")
 
 
 def close_decisions(
@@ -42,6 +51,49 @@ def close_decisions(
         }
         for r in rows
     ]
+
+
+def close_requests_of_ended_plans(tx: Tx, events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The changes still waiting for approval in the plans ``events`` end (a plan's
+    transition to a terminal status) are closed, each decision and its modification
+    REJECTED with the plan's end as the reason (``close_plan_requests``); their events."""
+    ended = {
+        e["plan_id"]: e["to_status"]
+        for e in events
+        if not e.get("step_id")
+        and not e.get("decision_id")
+        and not e.get("modification_id")
+        and e.get("to_status") in PLAN_TERMINAL_STATUSES
+        and str(e.get("type", "")).startswith("PLAN_")
+    }
+    closed: list[dict[str, Any]] = []
+    for plan_id, status in sorted(ended.items()):
+        note = f"the plan ended ({status}) before the change was decided"
+        for row in tx.run(_CLOSE_REQUESTS, plan_ids=[plan_id], note=note):
+            closed.append(
+                {
+                    "plan_id": plan_id,
+                    "decision_id": row["id"],
+                    "type": "DECISION_REJECTED",
+                    "from_status": "PENDING",
+                    "to_status": "REJECTED",
+                    "actor": "graphsvc",
+                    "message": note,
+                }
+            )
+            if row["modification_id"]:
+                closed.append(
+                    {
+                        "plan_id": plan_id,
+                        "detail": {"modification_id": row["modification_id"]},
+                        "type": "MODIFICATION_REJECTED",
+                        "from_status": "REQUESTED",
+                        "to_status": "REJECTED",
+                        "actor": "graphsvc",
+                        "message": note,
+                    }
+                )
+    return closed
 
 
 def open_gates(tx: Tx, step_ids: list[str]) -> list[dict[str, Any]]:

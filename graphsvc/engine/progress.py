@@ -10,7 +10,12 @@ from typing import Any
 
 from graphsvc.domain.rules import PLAN_COUNTER_STRIPES
 from graphsvc.domain.states import SATISFIED_DEPENDENCY, PlanStatus, StepStatus
-from graphsvc.engine.gates import GATE_KINDS, close_decisions, gate_events
+from graphsvc.engine.gates import (
+    GATE_KINDS,
+    close_decisions,
+    close_requests_of_ended_plans,
+    gate_events,
+)
 from graphsvc.store._db import Tx
 from graphsvc.store._events import write_plan_events
 from graphsvc.store._queries import engine_query
@@ -39,8 +44,11 @@ def record_events(tx: Tx, events: list[dict[str, Any]]) -> None:
     step (approval, human_input) they made READY opens, going WAITING for a person
     (``gates.gate_events``), in the same transaction. Commands whose events make no
     step READY, or that opened the gates already (a claim must, before it claims),
-    write to the journal directly (``store._events.write_plan_events``)."""
-    write_plan_events(tx, events + gate_events(tx, events))
+    write to the journal directly (``store._events.write_plan_events``). A plan they
+    end closes the changes still waiting for approval in it
+    (``gates.close_requests_of_ended_plans``)."""
+    events = events + gate_events(tx, events)
+    write_plan_events(tx, events + close_requests_of_ended_plans(tx, events))
 
 
 def mark_ready(tx: Tx, step_ids: list[str]) -> list[dict[str, Any]]:

@@ -21,7 +21,7 @@ import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 import pydantic_core
 
@@ -53,7 +53,7 @@ from graphsvc.domain.states import PLAN_TERMINAL, StepStatus
 from graphsvc.domain.transitions import STEP_TRANSITIONS
 from graphsvc.engine.chains import lease_chains, release_chains
 from graphsvc.engine.family import settle
-from graphsvc.engine.gates import gate_events
+from graphsvc.engine.gates import close_requests_of_ended_plans, gate_events
 from graphsvc.engine.progress import ready_events, record_events
 from graphsvc.metrics import CLAIM_DURATION, CLAIMS, LEASE_EXPIRATIONS
 from graphsvc.store._convert import node_props, to_json
@@ -65,6 +65,7 @@ from graphsvc.store.locks import lock_plan, lock_step
 __all__ = [
     "BatchCompletion",
     "ClaimSpec",
+    "LeaseState",
     "claim",
     "claim_with",
     "complete",
@@ -291,23 +292,32 @@ def claim_with(db: Database, spec: ClaimSpec) -> list[dict[str, Any]]:
         return db.write(_claim_in, spec)
 
 
+class LeaseState(NamedTuple):
+    """A leased step as a start or a heartbeat leaves it: its status and lease expiry."""
+
+    status: str
+    lease_expires_at: datetime | None
+
+
 def start(
     db: Database, step_id: str, token: str, actor: str | None = None, agent: str | None = None
-) -> None:
+) -> LeaseState:
     """ASSIGNED -> EXECUTING. Idempotent: a repeat with the same token on a step it
     started answers as the first did and writes nothing (a worker that got no answer
     sends it again). ``ConflictError`` on a stale token or another status;
     ``PermissionDenied`` when ``agent`` is given and does not hold the lease. The event
-    names the lease's holder as its actor (``actor`` when none)."""
+    names the lease's holder as its actor (``actor`` when none). Returns the step's
+    status (EXECUTING) and lease expiry."""
 
-    def work(tx: Tx) -> None:
+    def work(tx: Tx) -> LeaseState:
         step, plan = lock_step(tx, step_id)
+        state = LeaseState(StepStatus.EXECUTING.value, step.get("lease_expires_at"))
         repeat = step["status"] == StepStatus.EXECUTING and step.get("lease_hash") == hash_token(
             token
         )
         if repeat:
             check_holder(step, agent)
-            return
+            return state
         check_lease(step, token, "start", agent)
         tx.run(_START, step_id=step_id).consume()
         record_events(
@@ -323,23 +333,26 @@ def start(
                 }
             ],
         )
+        return state
 
-    leased_write(db, step_id, work)
+    return leased_write(db, step_id, work)
 
 
 def heartbeat(
     db: Database, step_id: str, token: str, lease_seconds: float = 60.0, agent: str | None = None
-) -> Any:
+) -> LeaseState:
     """Extend the lease by ``lease_seconds`` from now and mark its agent seen; returns the
-    new expiry. ``ConflictError`` when the lease is no longer the caller's,
-    ``PermissionDenied`` when ``agent`` is given and does not hold it."""
+    step's status (ASSIGNED or EXECUTING) and its new expiry. ``ConflictError`` when
+    the lease is no longer the caller's, ``PermissionDenied`` when ``agent`` is given
+    and does not hold it."""
 
-    def work(tx: Tx) -> Any:
+    def work(tx: Tx) -> LeaseState:
         step, _ = lock_step(tx, step_id)
         # Heartbeats are allowed while complete is.
         check_lease(step, token, "complete", agent, use="heartbeat")
         record = tx.run(_HEARTBEAT, step_id=step_id, lease_seconds=lease_seconds).single()
-        return record["lease_expires_at"].to_native() if record else None
+        expires = record["lease_expires_at"].to_native() if record else None
+        return LeaseState(step["status"], expires)
 
     return leased_write(db, step_id, work)
 
@@ -475,6 +488,7 @@ def _complete_in(
             # Maybe its last steps: the plan's end under its lock, carried up its family.
             later += _end_if_finished(tx, counted["plan_id"], actor)
     events += later + gate_events(tx, later)
+    events += close_requests_of_ended_plans(tx, later)
     write_plan_events(tx, events + claim_events)
     made_ready = {e["step_id"] for e in events if e.get("to_status") == "READY"}
     left = made_ready - {e["step_id"] for e in claim_events}

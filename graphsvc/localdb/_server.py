@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import os
 import signal
 import socket
@@ -34,7 +35,9 @@ from graphsvc.localdb._build import LAUNCHER_CLASS, build_launcher, launcher_cla
 from graphsvc.localkey import private_dir, secret_file
 from graphsvc.settings import Settings
 
-__all__ = ["LocalNeo4j", "free_port", "local_status", "start", "stop"]
+log = logging.getLogger("graphsvc.localdb")
+
+__all__ = ["LocalNeo4j", "choose_port", "free_port", "local_status", "start", "stop"]
 
 USER = "neo4j"
 
@@ -166,6 +169,27 @@ def _wait_until_ready(
     )
 
 
+def choose_port(wanted: int, explicit: bool, what: str) -> int:
+    """The port for the local Neo4j's ``what`` (Bolt or HTTP) connector: ``wanted`` when it
+    is free (``0``: any free port); a default port that something else holds (another
+    Neo4j on 7687) gives way to a free one, said in the log; a port asked for
+    (``explicit``: a flag or GRAPHSVC_LOCAL_*_PORT) that is in use is a ``LocalDbError``."""
+    if wanted and not _port_in_use(wanted):
+        return wanted
+    if wanted and explicit:
+        var = what.upper()
+        raise LocalDbError(
+            f"port {wanted} for the local Neo4j's {what} connector is in use; choose another "
+            f"with `graphsvc db start --{what.lower()}-port` or GRAPHSVC_LOCAL_{var}_PORT"
+        )
+    port = free_port()
+    if wanted:
+        log.warning(
+            "port %d is in use: the local Neo4j's %s connector takes %d", wanted, what, port
+        )
+    return port
+
+
 def start(
     settings: Settings,
     bolt_port: int | None = None,
@@ -174,8 +198,9 @@ def start(
 ) -> tuple[LocalNeo4j, bool]:
     """Start the local Neo4j, or find it running; returns ``(info, started_now)``.
 
-    Ports: ``None`` takes the settings (default 7687 and 7474), ``0`` picks a
-    free port. Builds the launcher on first use (Maven Central, a minute).
+    Ports: ``None`` takes the settings (default 7687 and 7474; a default port in use
+    gives way to a free one: ``choose_port``), ``0`` picks a free port. Builds the
+    launcher on first use (Maven Central, a minute).
     Blocks until ``verify_connectivity()`` answers or
     ``settings.local_start_timeout`` seconds pass. Raises ``LocalDbError``
     (a busy port, no Java or Maven, a start that failed, with the log's last
@@ -185,16 +210,17 @@ def start(
     running = local_status(data_dir)
     if running is not None:
         return running, False
-    bolt = settings.local_bolt_port if bolt_port is None else bolt_port
-    http = settings.local_http_port if http_port is None else http_port
-    bolt = bolt or free_port()
-    http = http or free_port()
-    for port, what, var in ((bolt, "Bolt", "BOLT"), (http, "HTTP", "HTTP")):
-        if _port_in_use(port):
-            raise LocalDbError(
-                f"port {port} for the local Neo4j's {what} connector is in use; choose another "
-                f"with --{what.lower()}-port or GRAPHSVC_LOCAL_{var}_PORT"
-            )
+    chosen = settings.model_fields_set
+    bolt = choose_port(
+        settings.local_bolt_port if bolt_port is None else bolt_port,
+        bolt_port is not None or "local_bolt_port" in chosen,
+        "Bolt",
+    )
+    http = choose_port(
+        settings.local_http_port if http_port is None else http_port,
+        http_port is not None or "local_http_port" in chosen,
+        "HTTP",
+    )
     launcher = build_launcher(settings.cache_dir)
     password = _password(data_dir)
     log = data_dir / "neo4j.log"

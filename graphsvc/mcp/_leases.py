@@ -13,6 +13,7 @@ import logging
 import threading
 import time
 from dataclasses import dataclass, field
+from typing import Any
 
 from graphsvc._errors import ConflictError, GraphsvcError, NotFoundError, PermissionDenied
 from graphsvc.worker.client import ApiClient
@@ -112,13 +113,14 @@ class Leases:
                 )
             log.warning("stopped renewing the lease of idle step %s", step_id)
 
-    def beat(self, step_id: str) -> None:
-        """Renew one lease now; a lease the API says is gone is dropped (and re-raised)."""
+    def beat(self, step_id: str) -> dict[str, Any]:
+        """Renew one lease now and return the API's answer; a lease the API says is gone
+        is dropped (and re-raised)."""
         token = self.token(step_id)
         with self.lock:
             seconds = self.held[step_id][1] if step_id in self.held else 60.0
         try:
-            self.client.heartbeat(step_id, token, seconds)
+            return self.client.heartbeat(step_id, token, seconds)
         except (ConflictError, NotFoundError, PermissionDenied) as exc:
             self.drop(step_id)
             with self.lock:

@@ -426,8 +426,7 @@ def build_server(
         """Renew the lease of a step you claimed now (this server also does so by itself,
         for up to an hour after your last tool call about the step)."""
         leases().touch(step_id)
-        leases().beat(step_id)
-        return {"step_id": step_id, "status": "LEASED"}
+        return leases().beat(step_id)
 
     @tool
     def complete_step(

@@ -40,9 +40,11 @@ def create_analysis(
     reasoning: str | None,
     replaces: str | None = None,
     status: str = "COMPLETED",
+    recorded_by: str | None = None,
 ) -> dict[str, Any]:
     """Record what the AI concluded from a message (``confidence`` 0-100). With
-    ``replaces`` the older analysis becomes SUPERSEDED. Returns ``{"id"}``.
+    ``replaces`` the older analysis becomes SUPERSEDED; ``recorded_by`` (the API key's
+    principal) is its actor in the audit. Returns ``{"id"}``.
     ``NotFoundError`` for an unknown message or replaced analysis (nothing written)."""
     analysis_id = new_id()
 
@@ -57,6 +59,7 @@ def create_analysis(
             reasoning=reasoning,
             status=status,
             replaces=replaces,
+            recorded_by=recorded_by,
         ).single()
         if record is None:
             raise NotFoundError(f"no message with id {message_id!r}", {"message_id": message_id})

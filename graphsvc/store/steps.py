@@ -32,7 +32,8 @@ def get_step(db: Database, step_id: str) -> StepDetail:
         # A batch committed moments ago, not numbered yet: number it, read again.
         number_plan(db, row["step"]["plan_id"])
         row = db.read(work) or row
-    step = node_props(row["step"])
+    child_plans = [node_props(c) for c in row["child_plans"]]
+    step = {**node_props(row["step"]), "child_plan_ids": [c["id"] for c in child_plans]}
     events = sorted(
         (node_props(e) for e in row["events"] if e["seq"] is not None), key=lambda e: e["seq"]
     )
@@ -42,7 +43,7 @@ def get_step(db: Database, step_id: str) -> StepDetail:
             "plan_id": step["plan_id"],
             "dependencies": row["dependencies"],
             "dependents": row["dependents"],
-            "child_plans": [node_props(c) for c in row["child_plans"]],
+            "child_plans": child_plans,
             "events": events,
         }
     )

@@ -158,12 +158,14 @@ class Client:
         """``POST /v1/steps/{id}/release``: give a claimed step back (READY again)."""
         self.call("POST", f"/v1/steps/{step_id}/release", json={"lease_token": token})
 
-    def heartbeat(self, step_id: str, token: str, lease_seconds: float) -> None:
-        self.call(
+    def heartbeat(self, step_id: str, token: str, lease_seconds: float) -> dict[str, Any]:
+        """``POST /v1/steps/{id}/heartbeat``: ``{step_id, status, lease_expires_at}``."""
+        answer: dict[str, Any] = self.call(
             "POST",
             f"/v1/steps/{step_id}/heartbeat",
             json={"lease_token": token, "lease_seconds": lease_seconds},
         )
+        return answer
 
     def complete(
         self,

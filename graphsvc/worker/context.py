@@ -95,6 +95,8 @@ class Lease:
     expires: float = 0.0
     lost: threading.Event = field(default_factory=threading.Event)
     waiting: bool = False  # it spawned child plans: no lease to keep any more
+    # Its result is being reported: a heartbeat refused now crossed the report (no loss).
+    reporting: threading.Event = field(default_factory=threading.Event)
 
     def __post_init__(self) -> None:
         self.expires = self.expires or time.monotonic() + self.lease_seconds

@@ -228,6 +228,11 @@ class Worker:
             thread.start()
             self._threads.append(thread)
 
+    def request_stop(self) -> None:
+        """Ask ``run()`` to stop (from any thread): it finishes the steps it holds and
+        returns."""
+        self._stop.set()
+
     def stop(self, timeout: float = 30.0) -> None:
         self._stop.set()
         for thread in self._threads:
@@ -375,6 +380,8 @@ class Worker:
         the same transaction); returns the steps claimed."""
         # No worker times: an instant step's are the server's (its completion's commit).
         results = [{"step_id": x.id, "lease_token": x.token, "outputs": {}} for x in group]
+        for lease in group:
+            lease.reporting.set()
         sent: list[bool] = []
 
         def complete() -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
@@ -408,9 +415,11 @@ class Worker:
                 try:
                     self.client.heartbeat(lease.id, lease.token, self.lease_seconds)
                 except LEASE_GONE as exc:
+                    held.remove(lease)
+                    if done.is_set() or lease.reporting.is_set():
+                        continue  # a beat that crossed the step's own report: no loss
                     log.warning("lease of %s is gone: %s", lease.key, exc)
                     lease.lost.set()
-                    held.remove(lease)
                 except GraphsvcError as exc:
                     log.warning("heartbeat for %s not delivered: %s", lease.key, exc)
                     wait = min(wait, 1.0)
@@ -492,6 +501,7 @@ class Worker:
                 self.on_event("waiting", {**step, "child_plan_ids": ids})
             else:
                 outputs = result
+                lease.reporting.set()
                 try:
                     self._deliver(
                         lambda: self.client.complete(lease.id, lease.token, outputs, ctx.changeset),
@@ -516,6 +526,7 @@ class Worker:
         return None
 
     def _report_failure(self, lease: Lease, failure: StepFailed) -> None:
+        lease.reporting.set()
         try:
             self._deliver(
                 lambda: self.client.fail(lease.id, lease.token, failure.message, failure.retryable),

@@ -148,3 +148,46 @@ def test_a_replan_of_a_guarded_plan_waits_for_approval(client: TestClient, db: D
         if m["id"] == asked["modification_id"]
     ]
     assert applied["status"] == "APPLIED" and applied["modification_type"] == "REPLAN"
+
+
+def test_a_plan_that_ends_closes_the_changes_still_waiting_for_approval(
+    client: TestClient, db: Database
+) -> None:
+    """Issue 31, item 5: cancelling the plan (and, by a completion, finishing it) rejects
+    the changes it still waited on, with the plan's end as the reason; deciding one
+    later is a 409, not a 200 that rejects it. Approval needs no user_id: the key's
+    principal decides."""
+    cap = f"cap-{new_id()}"
+    for end in ("cancel", "complete"):
+        spec = {
+            "name": f"ends-{end}",
+            "modifications_require_approval": True,
+            "steps": [_human("A", cap)],
+        }
+        created = client.post("/v1/plans?start=true", json=spec, headers=COORD).json()
+        plan_id, ids = created["id"], created["step_ids"]
+        asked = _requested(
+            client.post(
+                f"/v1/plans/{plan_id}/steps",
+                json={"step": {"key": "LATE", "kind": "noop"}, "reason": "late idea"},
+                headers=COORD,
+            )
+        )
+        if end == "cancel":
+            answer = client.post(f"/v1/plans/{plan_id}/cancel", json={}, headers=COORD)
+            assert answer.status_code == 200, answer.text
+        else:
+            [step] = work.claim(db, "ender", ["task"], [cap], plan_ids=[plan_id])
+            assert step["id"] == ids["A"]
+            work.complete(db, step["id"], step["lease_token"], {}, {})
+        listed = client.get(
+            "/v1/decisions", params={"plan_id": plan_id, "type": "MODIFY_PLAN"}, headers=COORD
+        ).json()
+        [decision] = [d for d in listed if d["id"] == asked["decision_id"]]
+        assert decision["status"] == "REJECTED", decision
+        assert "the plan ended" in (decision["comment"] or "")
+        mods = client.get(f"/v1/plans/{plan_id}/modifications", headers=COORD).json()
+        [mod] = [m for m in mods if m["id"] == asked["modification_id"]]
+        assert mod["status"] == "REJECTED"
+        late = client.post(f"/v1/decisions/{asked['decision_id']}/approve", json={}, headers=COORD)
+        assert late.status_code == 409, late.text

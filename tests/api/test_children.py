@@ -109,9 +109,15 @@ def test_two_children_complete_and_the_step_completes_with_the_merged_changeset(
     assert done["outputs"]["summary"] == "two halves"
     detail = client.get(f"/v1/steps/{split['id']}", headers=COORD).json()
     assert [c["status"] for c in detail["child_plans"]] == ["COMPLETED", "COMPLETED"]
+    assert sorted(detail["step"]["child_plan_ids"]) == sorted([child_a, child_b])
     assert done["changeset"] == {"A1": 1, "B1": 1, "shared": "same"}
     assert f.get_plan(child_a)["parent_step_id"] == split["id"]
     assert f.get_plan(child_a)["depth"] == 1
+    assert f.get_plan(child_a)["root_plan_id"] == parent
+    listed = client.get("/v1/plans", params={"root_only": False}, headers=COORD).json()
+    child = next(p for p in listed if p["id"] == child_a)
+    assert (child["parent_plan_id"], child["root_plan_id"]) == (parent, parent)
+    assert child["parent_step_id"] == split["id"]
 
     after = f.claim_one("AFTER")
     assert after["prior_work"][0]["outputs"]["child_plan_ids"] == [child_a, child_b]

@@ -181,6 +181,9 @@ def test_from_a_message_to_an_approved_plan_with_gates_and_its_audit(client: Tes
     assert kinds[:2] == ["MESSAGE", "ANALYSIS"]
     assert trail[0]["actor"] == user and trail[0]["summary"] == "Ship release 2.1"
     assert "confidence 90" in trail[1]["summary"]
+    # Who recorded the analysis and each decision: the key's principal.
+    assert trail[1]["actor"] == "coordinator-user"
+    assert all(r["actor"] for r in trail if r["kind"] == "DECISION")
     assert kinds.count("APPROVES") == 2 and "COMMUNICATION" in kinds
     assert [t["time"] for t in trail] == sorted(t["time"] for t in trail)
     summaries = [row["summary"] for row in trail if row["kind"] == "EVENT"]

@@ -1,17 +1,19 @@
-"""The crash test (issue 18): with default settings, `graphsvc serve` is killed with
-SIGKILL three times and a worker once while a plan of 600 steps runs; the plan still
-COMPLETES, with every step COMPLETED exactly once (one STEP_COMPLETED event each).
-Half the chains are `noop` steps (completed in batches), half short `command` steps
-(started, heartbeated and completed one by one), so both ways of reporting meet the
-crashes.
+"""The crash test (issue 18), and the CLI finding a running serve (issue 31).
 
-Everything runs as a user would run it: `graphsvc serve` with no API keys configured
-(so with the local key, generated in its data folder) and two `graphsvc worker`
-processes with their default slots, batch and lease, which find that key by themselves.
+With default settings, `graphsvc serve` is killed with SIGKILL three times and a worker
+once while a plan of 600 steps runs; the plan still COMPLETES, with every step COMPLETED
+exactly once (one STEP_COMPLETED event each). Half the chains are `noop` steps
+(completed in batches), half short `command` steps (started, heartbeated and completed
+one by one), so both ways of reporting meet the crashes.
+
+Everything runs as a user would run it: `graphsvc serve` with no API keys configured (so
+with the local key, generated in its data folder) and two `graphsvc worker` processes
+with their default slots, batch and lease, which find that key by themselves.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -151,3 +153,37 @@ def test_a_plan_survives_three_server_kills_and_a_worker_kill(
     assert len(rows) == total
     assert {r["plan"] for r in rows} == {"COMPLETED"}
     assert {(r["status"], r["completions"]) for r in rows} == {("COMPLETED", 1)}
+
+
+def test_the_cli_talks_to_the_running_serve(
+    db: Database, processes: Processes, tmp_path: Path
+) -> None:
+    """Issue 31, item 3: ``graphsvc serve`` records where it listens in the data folder;
+    a command given no ``--api`` talks to it (no API of its own), and the record goes
+    when serve stops."""
+    port = free_port()
+    server = _serve(processes, port)
+    record = tmp_path / "data" / "serve.json"
+    assert json.loads(record.read_text())["url"] == f"http://127.0.0.1:{port}"
+    key = read_local_key(tmp_path / "data")
+    created = httpx.post(
+        f"http://127.0.0.1:{port}/v1/plans",
+        json={"name": "served", "steps": [{"key": "A", "kind": "noop"}]},
+        headers={"Authorization": f"Bearer {key}"},
+        timeout=30,
+    ).json()
+    env = {k: v for k, v in processes.env.items() if k != "GRAPHSVC_API_URL"}
+    shown = subprocess.run(
+        [*GRAPHSVC, "plan", "show", created["id"]],
+        env={**env, "COLUMNS": "200"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert shown.returncode == 0, shown.stderr
+    # The live page's address is printed only for an API that outlives the command.
+    assert f"live picture: http://127.0.0.1:{port}/ui/plans/{created['id']}" in shown.stdout
+    server.send_signal(signal.SIGTERM)
+    server.wait(30)
+    assert not record.exists()

@@ -46,9 +46,10 @@ def _start_worker(
     cwd: Path,
     started: list[subprocess.Popen[str]],
     *args: str,
+    capture: bool = False,
 ) -> subprocess.Popen[str]:
     """``graphsvc worker`` with a worker key against ``live_api``, with ``args`` (by
-    default: commands allowed, one slot, 2 s leases)."""
+    default: commands allowed, one slot, 2 s leases); ``capture``: its output in a pipe."""
     proc = subprocess.Popen(
         [
             *GRAPHSVC,
@@ -59,8 +60,8 @@ def _start_worker(
         ],
         cwd=cwd,
         env={**os.environ, "GRAPHSVC_API_KEY": KEYS["worker"]},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stdout=subprocess.PIPE if capture else subprocess.DEVNULL,
+        stderr=subprocess.STDOUT if capture else subprocess.DEVNULL,
         text=True,
         start_new_session=True,
     )
@@ -377,3 +378,28 @@ def test_a_worker_killed_with_sigkill_leaves_no_process_of_its_command(
     worker.wait(10)
     time.sleep(2.0)
     assert all(process_gone(pid) for pid in pids), "a process of the command outlived its worker"
+
+
+def test_a_worker_for_one_plan_stops_when_the_plan_ends(
+    db: Database, live_api: str, worker_processes: list[subprocess.Popen[str]], tmp_path: Path
+) -> None:
+    """Issue 31, item 5: ``graphsvc worker --plan ID`` ends with its plan, and a good
+    completion draws no warning of a lost lease."""
+    spec = parse_spec(
+        {
+            "name": "one plan",
+            "steps": [
+                {"key": "SLOW", "kind": "command", "description": "sleep 2.5"},
+                {"key": "AFTER", "kind": "noop", "depends_on": ["SLOW"]},
+            ],
+        }
+    )
+    plan_id = create_plan(db, spec).id
+    lifecycle.transition_plan(db, plan_id, "start", actor="test")
+    args = ("--allow-commands", "--plan", plan_id, "--lease-seconds", "3")
+    proc = _start_worker(live_api, tmp_path, worker_processes, *args, capture=True)
+    output, _ = proc.communicate(timeout=60)
+    assert proc.returncode == 0, output
+    assert plans.get_plan(db, plan_id).status.value == "COMPLETED"
+    assert "ended: the worker stops" in output
+    assert "is gone" not in output, output

@@ -32,7 +32,12 @@ class AnalysisBody(RequestBody):
 
 
 class DecideBody(RequestBody):
-    user_id: str = Field(min_length=1, max_length=200)
+    user_id: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=200,
+        description="Who decides (a User, created on first use); default the key's principal.",
+    )
     user_name: str | None = None
     comment: str | None = None
     start: bool = Field(default=False, description="Approving a plan: start it too.")
@@ -40,7 +45,12 @@ class DecideBody(RequestBody):
 
 class InputBody(RequestBody):
     text: str = Field(min_length=1)
-    user_id: str = Field(min_length=1, max_length=200)
+    user_id: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=200,
+        description="Who answers (a User); default the key's principal.",
+    )
 
 
 @router.post("/messages", response_model=Created, status_code=201)
@@ -51,7 +61,7 @@ def create_message(body: MessageBody, db: DbDep, _: Author) -> Created:
 
 
 @router.post("/analyses", response_model=Created, status_code=201)
-def create_analysis(body: AnalysisBody, db: DbDep, _: Author) -> Created:
+def create_analysis(body: AnalysisBody, db: DbDep, who: Author) -> Created:
     """What the AI concluded from a message (``TRIGGERS_ANALYSIS``); ``replaces`` marks
     an older analysis SUPERSEDED. Plans created with its ``analysis_id`` get
     ``CREATES_PLAN``. 404 for an unknown message or replaced analysis."""
@@ -63,6 +73,7 @@ def create_analysis(body: AnalysisBody, db: DbDep, _: Author) -> Created:
         body.confidence,
         body.reasoning,
         body.replaces,
+        recorded_by=who.name,
     )
     return Created(id=result["id"])
 
@@ -96,27 +107,29 @@ def list_decisions(
 
 @router.post("/decisions/{decision_id}/approve", response_model=DecisionPublic)
 def approve_decision(
-    decision_id: str, body: DecideBody, db: DbDep, _: Coordinator
+    decision_id: str, body: DecideBody, db: DbDep, who: Coordinator
 ) -> DecisionPublic:
     """Approve a PENDING decision: a waiting approval step completes; a plan awaiting
-    approval becomes APPROVED (and starts with ``start``). 409 if already decided."""
-    return decisions.decide(
-        db, decision_id, True, body.user_id, body.user_name, body.comment, body.start
-    )
+    approval becomes APPROVED (and starts with ``start``). 409 if already decided.
+    ``user_id`` defaults to the key's principal."""
+    user = body.user_id or who.name
+    return decisions.decide(db, decision_id, True, user, body.user_name, body.comment, body.start)
 
 
 @router.post("/decisions/{decision_id}/reject", response_model=DecisionPublic)
 def reject_decision(
-    decision_id: str, body: DecideBody, db: DbDep, _: Coordinator
+    decision_id: str, body: DecideBody, db: DbDep, who: Coordinator
 ) -> DecisionPublic:
     """Reject a PENDING decision: a waiting approval step FAILS with the comment as its
-    error; a plan awaiting approval is CANCELLED. 409 if already decided."""
-    return decisions.decide(db, decision_id, False, body.user_id, body.user_name, body.comment)
+    error; a plan awaiting approval is CANCELLED. 409 if already decided. ``user_id``
+    defaults to the key's principal."""
+    user = body.user_id or who.name
+    return decisions.decide(db, decision_id, False, user, body.user_name, body.comment)
 
 
 @router.post("/steps/{step_id}/input", response_model=Created)
-def provide_input(step_id: str, body: InputBody, db: DbDep, _: Coordinator) -> Created:
+def provide_input(step_id: str, body: InputBody, db: DbDep, who: Coordinator) -> Created:
     """A person's answer to a WAITING ``human_input`` step: the text becomes its output and
-    it COMPLETES. 409 for any other step."""
-    decisions.provide_input(db, step_id, body.text, body.user_id)
+    it COMPLETES. 409 for any other step. ``user_id`` defaults to the key's principal."""
+    decisions.provide_input(db, step_id, body.text, body.user_id or who.name)
     return Created(id=step_id)

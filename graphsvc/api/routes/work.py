@@ -170,8 +170,10 @@ class Spawned(BaseModel):
 
 class StepState(BaseModel):
     step_id: str
-    status: str
-    lease_expires_at: datetime | None = None
+    status: str = Field(description="The step's status after this call.")
+    lease_expires_at: datetime | None = Field(
+        default=None, description="When its lease expires (start, heartbeat)."
+    )
 
 
 @router.post("/claim", response_model=ClaimResponse)
@@ -264,8 +266,8 @@ def complete_steps(
 def start_step(step_id: str, body: LeaseBody, db: DbDep, who: Worker) -> StepState:
     """ASSIGNED -> EXECUTING. 409 for a stale lease token or another status, 403 for a
     worker key whose agent does not hold the lease."""
-    work.start(db, step_id, body.lease_token, actor=who.name, agent=who.agent)
-    return StepState(step_id=step_id, status="EXECUTING")
+    state = work.start(db, step_id, body.lease_token, actor=who.name, agent=who.agent)
+    return StepState(step_id=step_id, **state._asdict())
 
 
 @router.post("/{step_id}/heartbeat", response_model=StepState)
@@ -273,8 +275,8 @@ def heartbeat_step(step_id: str, body: HeartbeatBody, db: DbDep, who: Worker) ->
     """Extend the lease by ``lease_seconds`` from now; the agent counts as seen. 409 when
     the lease is lost or revoked (the step was cancelled, or its lease expired), 403
     for a worker key whose agent does not hold it."""
-    expires = work.heartbeat(db, step_id, body.lease_token, body.lease_seconds, agent=who.agent)
-    return StepState(step_id=step_id, status="LEASED", lease_expires_at=expires)
+    state = work.heartbeat(db, step_id, body.lease_token, body.lease_seconds, agent=who.agent)
+    return StepState(step_id=step_id, **state._asdict())
 
 
 @router.post("/{step_id}/release", response_model=StepState)
