@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from typing import Any
 
 from starlette.concurrency import run_in_threadpool
@@ -55,6 +56,10 @@ async def send_error(send: Send, status: int, body: dict[str, Any]) -> None:
 def bearer_key(headers: dict[bytes, bytes]) -> str | None:
     scheme, _, key = headers.get(b"authorization", b"").decode("latin-1").partition(" ")
     return key.strip() if scheme.lower() == "bearer" else None
+
+
+# A comma outside a quoted parameter value separates two media types in one header.
+_UNQUOTED_COMMA = re.compile(rb',(?=(?:[^"]*"[^"]*")*[^"]*$)')
 
 
 def _is_json(content_type: bytes) -> bool:
@@ -115,14 +120,14 @@ class LimitBodies:
             part.strip()
             for name, value in raw
             if name.lower() == b"content-type"
-            for part in value.split(b",")
+            for part in _UNQUOTED_COMMA.split(value)
             if part.strip()
         ]
         if len(types) > 1:
             problem = Problem("Content-Type", f"{len(types)} Content-Type values; send one")
             await _refuse(send, problem)
             return
-        if body and _is_json(types[0] if types else b""):
+        if body and scope["path"].startswith("/v1/") and _is_json(types[0] if types else b""):
             try:
                 scope[PARSED_BODY] = await run_in_threadpool(read_json, body)
             except BodyProblem as refused:

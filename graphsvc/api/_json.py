@@ -59,20 +59,61 @@ class _Twice(dict[str, Any]):
     twice: str = ""
 
 
-def _object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    value = dict(pairs)
-    if len(value) == len(pairs):
+class _Flags:
+    """What the parser's hooks saw while reading one body: whether it breaks a limit
+    (then a second pass finds where and why)."""
+
+    def __init__(self) -> None:
+        self.broken = False
+
+    def object(self, pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        value = dict(pairs)
+        if len(value) == len(pairs):
+            return value
+        self.broken = True
+        seen: set[str] = set()
+        marked = _Twice(value)
+        marked.twice = next(k for k, _ in pairs if k in seen or seen.add(k))  # type: ignore[func-returns-value]
+        return marked
+
+    def integer(self, text: str) -> int:
+        # A 64-bit integer has at most 19 digits: longer text is out of range without
+        # converting it (Python refuses to convert over 4,300 digits at all).
+        if len(text) < 19:
+            return int(text)
+        value = int(text) if len(text) <= 21 else _INT64[1] + 1
+        if not _INT64[0] <= value <= _INT64[1]:
+            self.broken = True
         return value
-    seen: set[str] = set()
-    marked = _Twice(value)
-    marked.twice = next(k for k, _ in pairs if k in seen or seen.add(k))  # type: ignore[func-returns-value]
-    return marked
+
+    def number(self, text: str) -> float:
+        value = float(text)
+        if not math.isfinite(value):  # 1e400: beyond a double, read as inf
+            self.broken = True
+        return value
+
+    def constant(self, text: str) -> float:
+        self.broken = True  # NaN, Infinity, -Infinity: not JSON (RFC 8259 section 6)
+        return float(text)
 
 
-def _int(text: str) -> int:
-    # A 64-bit integer has at most 19 digits: longer text is out of range without
-    # converting it (Python refuses to convert over 4,300 digits at all).
-    return int(text) if len(text) <= 21 else _INT64[1] + 1
+def _too_deep(value: Any, limit: int) -> bool:
+    """Whether ``value`` nests deeper than ``limit`` arrays or objects: level by level, no
+    paths built (the cost of a valid body)."""
+    level = [value]
+    depth = 1
+    while level:
+        if depth > limit:
+            return True
+        deeper = []
+        for item in level:
+            for child in item.values() if type(item) is dict else item:
+                kind = type(child)
+                if kind is dict or kind is list:
+                    deeper.append(child)
+        level = deeper
+        depth += 1
+    return False
 
 
 def _scalar_problem(item: Any) -> str | None:
@@ -84,10 +125,11 @@ def _scalar_problem(item: Any) -> str | None:
     return None
 
 
-def _first_problem(value: Any, limit: int = MAX_JSON_DEPTH) -> Problem | None:
+def _first_problem(value: Any, limit: int = MAX_JSON_DEPTH, scalars: bool = True) -> Problem | None:
     """The first place ``value`` breaks a limit of ``read_json``, with its JSON path as
-    the API's problems name fields (``steps[0].inputs``; ``body`` for the whole body).
-    Iterative: the depth of the input cannot exhaust the stack."""
+    the API's problems name fields (``steps[0].inputs``; ``body`` for the whole body);
+    without ``scalars``, only the depth and the keys are checked (the numbers were, by
+    the parser). Iterative: the depth of the input cannot exhaust the stack."""
     stack: list[tuple[Any, int, str]] = [(value, 1, "")]
     while stack:
         item, depth, path = stack.pop()
@@ -114,19 +156,32 @@ def _child_path(path: str, key: str | int) -> str:
 
 def read_json(body: bytes) -> Any:
     """The value of a JSON body, read once with the API's limits (module docstring).
-    Raises ``BodyProblem`` naming the first place that breaks one."""
+    Raises ``BodyProblem`` naming the first place that breaks one. The parser's hooks
+    see repeated keys, NaN or Infinity and numbers that do not fit as they are read;
+    only a body that breaks a limit is walked whole to say where (a valid body costs a
+    walk of its arrays and objects for their depth)."""
+    flags = _Flags()
     try:
-        value = json.loads(body, object_pairs_hook=_object, parse_int=_int)
+        value = json.loads(
+            body,
+            object_pairs_hook=flags.object,
+            parse_int=flags.integer,
+            parse_float=flags.number,
+            parse_constant=flags.constant,
+        )
     except json.JSONDecodeError as exc:
         at = f"line {exc.lineno} column {exc.colno}"
         raise BodyProblem("body", f"not valid JSON: {exc.msg} at {at}") from None
     except UnicodeDecodeError:
         raise BodyProblem("body", "not valid JSON: the text is not UTF-8") from None
+    except ValueError:  # an integer of more than 4,300 digits: Python will not convert it
+        raise BodyProblem("body", "an integer that does not fit in 64 bits") from None
     except RecursionError:
         raise BodyProblem("body", f"JSON nested deeper than {MAX_JSON_DEPTH} levels") from None
-    found = _first_problem(value)
-    if found is not None:
-        raise BodyProblem(found.location, found.message)
+    if isinstance(value, (dict, list)) and (flags.broken or _too_deep(value, MAX_JSON_DEPTH)):
+        found = _first_problem(value)
+        if found is not None:
+            raise BodyProblem(found.location, found.message)
     return value
 
 

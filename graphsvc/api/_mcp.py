@@ -26,13 +26,15 @@ import anyio
 from anyio.abc import TaskGroup, TaskStatus
 from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
 from mcp.server.transport_security import TransportSecuritySettings
-from starlette.types import Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
 
 from graphsvc._errors import AuthenticationFailed
 from graphsvc.api._guards import bearer_key, send_error
 from graphsvc.api.auth import Principal, authenticate
 from graphsvc.api.errors import error_body
+from graphsvc.engine import work
 from graphsvc.mcp.server import SESSION_HEADER, SessionLeases, build_server
+from graphsvc.store import Database
 from graphsvc.worker.client import ApiClient
 
 __all__ = ["McpEndpoint"]
@@ -55,18 +57,25 @@ class McpEndpoint:
         self._group: TaskGroup | None = None
 
     @asynccontextmanager
-    async def running(self) -> AsyncIterator[None]:
-        """Run the session managers of the keys' servers until the block ends."""
+    async def running(self, db: Database) -> AsyncIterator[None]:
+        """Run the session managers of the keys' servers until the block ends; then give
+        back the leases every session still holds, straight to ``db`` (the server no
+        longer listens by then, so not over HTTP)."""
+
+        def give_back(step_id: str, token: str) -> None:
+            work.release(db, step_id, token, actor="mcp")
+
         async with anyio.create_task_group() as group:
             self._group = group
             try:
                 yield
             finally:
+                with anyio.CancelScope(shield=True):
+                    for sessions in self._sessions.values():
+                        await anyio.to_thread.run_sync(sessions.end_all, give_back)
                 group.cancel_scope.cancel()
                 self._group = None
                 self._managers.clear()
-                for sessions in self._sessions.values():
-                    await anyio.to_thread.run_sync(sessions.end_all)
                 self._sessions.clear()
                 for client in self._clients:
                     client.close()
@@ -81,9 +90,17 @@ class McpEndpoint:
             return
         assert key is not None  # authenticate refuses a missing key
         manager = await self._manager(key, principal, scope)
-        await manager.handle_request(scope, receive, send)
-        if scope.get("method") == "DELETE":
-            # The client ended its session: what it still holds is READY again at once.
+        status: list[int] = []
+
+        async def watch(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                status.append(message["status"])
+            await send(message)
+
+        await manager.handle_request(scope, receive, watch)
+        if scope.get("method") == "DELETE" and status and 200 <= status[0] < 300:
+            # The client ended its session (the SDK agreed): what it still holds is READY
+            # again at once.
             session_id = dict(scope.get("headers") or []).get(SESSION_HEADER.encode())
             sessions = self._sessions.get(_name(key))
             if session_id and sessions is not None:

@@ -123,7 +123,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         app.state.sweeper = sweeper
         sweeper.start()
         try:
-            async with mcp.running():
+            async with mcp.running(database):
                 yield
         finally:
             sweeper.stop()

@@ -87,7 +87,9 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     if exc.status_code == 405:
         # Every method of the path, not only those of the first route that matched it
         # (RFC 9110 section 15.5.6: a 405 lists the allowed methods in Allow).
-        headers["Allow"] = ", ".join(_allowed_methods(request))
+        allowed = _allowed_methods(request)
+        if allowed:  # else (a mounted app's own 405) the header it set, if any
+            headers["Allow"] = ", ".join(allowed)
     return JSONResponse(error_body(code, str(exc.detail)), exc.status_code, headers=headers)
 
 

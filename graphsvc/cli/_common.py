@@ -141,7 +141,9 @@ def api_client(
     loopback port (connected to ``NEO4J_URI`` or the local Neo4j, with a key of its own;
     ``reconcile``: repair readiness at its start, as ``graphsvc serve`` does). Every
     command but ``db`` goes through here, so roles and attribution apply alike."""
-    api = api or running_serve(Settings().data_dir, api_key)
+    if not api:
+        here = Settings()
+        api = running_serve(here.data_dir, api_key, here.neo4j_uri or "")
     if api:
         client = ApiClient(api, api_key)
         try:

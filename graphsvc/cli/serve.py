@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from pathlib import Path
@@ -10,9 +11,9 @@ from typing import Annotated, Any
 import typer
 from prometheus_client import start_http_server
 
-from graphsvc._errors import GraphsvcError
+from graphsvc._errors import ApiUnreachable, GraphsvcError, NotFoundError
 from graphsvc.cli._app import app
-from graphsvc.cli._common import ApiKey, console, err_console, one_line_errors
+from graphsvc.cli._common import ApiKey, console, err_console, one_line_errors, resolve_id
 from graphsvc.cli._serving import recorded_serve
 from graphsvc.domain.states import PLAN_TERMINAL
 from graphsvc.logs import configure_logging
@@ -82,7 +83,8 @@ def serve(
         )
     port = port or settings.port
     # The CLI on this machine finds this API there (cli._serving) instead of starting its own.
-    with recorded_serve(settings.data_dir, host, port, local_key=not settings.api_keys):
+    neo4j = settings.neo4j_uri or ""
+    with recorded_serve(settings.data_dir, host, port, not settings.api_keys, neo4j):
         uvicorn.run(app_, host=host, port=port, log_config=None)
 
 
@@ -137,8 +139,14 @@ def worker_cmd(
             console.print(f"completed {instant['count']} noop step(s)")
             instant.update(count=0, shown=time.monotonic())
 
+    client = ApiClient(api, api_key)
+    if plan:  # ids or unique prefixes; a plan that does not exist: one line, exit 1
+        plan = [resolve_id(client, pid, "plan") for pid in plan]
+        for pid in plan:
+            with contextlib.suppress(ApiUnreachable):  # not up yet: its slots will wait
+                client.get_plan(pid, all_steps=False)
     worker = Worker(
-        ApiClient(api, api_key),
+        client,
         config,
         slots=slots,
         agent_id=agent_id,
@@ -176,6 +184,10 @@ def _stop_when_ended(worker: Worker, plan_ids: list[str]) -> None:
         time.sleep(PLAN_CHECK_SECONDS)
         try:
             statuses = [worker.client.get_plan(pid, all_steps=False).status for pid in plan_ids]
+        except NotFoundError:
+            console.print(f"plan(s) {', '.join(plan_ids)}: one no longer exists; the worker stops")
+            worker.request_stop()
+            return
         except GraphsvcError:
             continue  # the API is away: ask again later
         if all(status in PLAN_TERMINAL for status in statuses):

@@ -203,4 +203,9 @@ def compile_tickets(text: str, default_name: str = "Untitled plan") -> PlanSpec:
             problems.extend(Problem(ticket.where, e["msg"]) for e in exc.errors())
     if problems:
         raise ValidationFailed(problems)
-    return PlanSpec(name=name, description=description, steps=steps)
+    try:
+        return PlanSpec(name=name, description=description, steps=steps)
+    except ValidationError as exc:  # the plan's own fields: its heading, its description
+        raise ValidationFailed(
+            [Problem(f"plan {'.'.join(map(str, e['loc']))}", e["msg"]) for e in exc.errors()]
+        ) from None

@@ -62,37 +62,36 @@ def close_requests_of_ended_plans(tx: Tx, events: list[dict[str, Any]]) -> list[
         for e in events
         if not e.get("step_id")
         and not e.get("decision_id")
-        and not e.get("modification_id")
         and e.get("to_status") in PLAN_TERMINAL_STATUSES
         and str(e.get("type", "")).startswith("PLAN_")
     }
+    if not ended:
+        return []
+    notes = {
+        pid: f"the plan ended ({status}) before the change was decided"
+        for pid, status in sorted(ended.items())
+    }
     closed: list[dict[str, Any]] = []
-    for plan_id, status in sorted(ended.items()):
-        note = f"the plan ended ({status}) before the change was decided"
-        for row in tx.run(_CLOSE_REQUESTS, plan_ids=[plan_id], note=note):
+    for row in tx.run(_CLOSE_REQUESTS, plans=[{"id": p, "note": n} for p, n in notes.items()]):
+        plan_id, note = row["plan_id"], notes[row["plan_id"]]
+        moved = {"plan_id": plan_id, "to_status": "REJECTED", "actor": "graphsvc", "message": note}
+        closed.append(
+            {
+                **moved,
+                "decision_id": row["id"],
+                "type": "DECISION_REJECTED",
+                "from_status": "PENDING",
+            }
+        )
+        if row["modification_id"]:
             closed.append(
                 {
-                    "plan_id": plan_id,
-                    "decision_id": row["id"],
-                    "type": "DECISION_REJECTED",
-                    "from_status": "PENDING",
-                    "to_status": "REJECTED",
-                    "actor": "graphsvc",
-                    "message": note,
+                    **moved,
+                    "detail": {"modification_id": row["modification_id"]},
+                    "type": "MODIFICATION_REJECTED",
+                    "from_status": "REQUESTED",
                 }
             )
-            if row["modification_id"]:
-                closed.append(
-                    {
-                        "plan_id": plan_id,
-                        "detail": {"modification_id": row["modification_id"]},
-                        "type": "MODIFICATION_REJECTED",
-                        "from_status": "REQUESTED",
-                        "to_status": "REJECTED",
-                        "actor": "graphsvc",
-                        "message": note,
-                    }
-                )
     return closed
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,6 +22,9 @@ from graphsvc.worker.client import ApiClient
 __all__ = ["MAX_IDLE_SECONDS", "Leases", "SessionLeases"]
 
 log = logging.getLogger("graphsvc.mcp")
+
+# How a session's leases are given back when it ends: (step id, lease token).
+GiveBack = Callable[[str, str], object]
 
 # A lease no tool call has used for this long is no longer renewed (``Leases``).
 MAX_IDLE_SECONDS = 3600.0
@@ -41,11 +45,15 @@ class Leases:
     lost: dict[str, str] = field(default_factory=dict)  # id -> why the API took it back
     lock: threading.Lock = field(default_factory=threading.Lock)
     beaten: dict[str, float] = field(default_factory=dict)  # id -> monotonic time of beat
+    used: float = field(default_factory=time.monotonic)  # the session's last tool call
 
     def add(self, step_id: str, token: str, lease_seconds: float) -> None:
         with self.lock:
             self.held[step_id] = (token, lease_seconds)
             self.touched[step_id] = time.monotonic()
+            # Claimed again (after a loss): what was said of the old lease no longer holds.
+            self.lost.pop(step_id, None)
+            self.beaten.pop(step_id, None)
 
     def touch(self, step_id: str) -> None:
         """A tool call about the step: its lease is in use."""
@@ -76,6 +84,7 @@ class Leases:
         with self.lock:
             self.held.pop(step_id, None)
             self.touched.pop(step_id, None)
+            self.beaten.pop(step_id, None)
 
     def forget(self, step_id: str, why: str) -> None:
         """The API refused a call with this step's lease: it is not held any more."""
@@ -83,18 +92,20 @@ class Leases:
         with self.lock:
             self.lost[step_id] = why
 
-    def release_all(self) -> int:
+    def release_all(self, give_back: GiveBack | None = None) -> int:
         """Give back every lease still held (the session ends): each step READY again at
-        once instead of when its lease expires. Returns how many were given back; a step
-        the API refuses (already taken back) is skipped."""
+        once instead of when its lease expires, through ``give_back(step_id, token)``
+        (default: the API's release). Returns how many were given back; a step that
+        cannot be (already taken back) is skipped."""
         with self.lock:
             held = {sid: token for sid, (token, _) in self.held.items()}
             self.held.clear()
             self.touched.clear()
+        release = give_back or self.client.release
         released = 0
         for step_id, token in held.items():
             try:
-                self.client.release(step_id, token)
+                release(step_id, token)
                 released += 1
             except GraphsvcError as exc:
                 log.info("step %s not given back: %s", step_id, exc.message)
@@ -168,6 +179,7 @@ class SessionLeases:
             if leases is None:
                 leases = Leases(self.client, self.max_idle_seconds)
                 self._by_session[session_id] = leases
+            leases.used = time.monotonic()
             if self._thread is None:
                 self._thread = threading.Thread(
                     target=self._run, name="mcp-heartbeats", daemon=True
@@ -182,16 +194,31 @@ class SessionLeases:
             leases = self._by_session.pop(session_id, None)
         return leases.release_all() if leases is not None else 0
 
-    def end_all(self) -> int:
-        """The server stops: every session ends. Returns how many steps were given back."""
+    def end_all(self, give_back: GiveBack | None = None) -> int:
+        """The server stops: every session ends, what it holds given back through
+        ``give_back`` (``Leases.release_all``). Returns how many steps were given back."""
         self._stop.set()
         with self._lock:
-            sessions = list(self._by_session)
-        return sum(self.end(session_id) for session_id in sessions)
+            sessions = list(self._by_session.values())
+            self._by_session.clear()
+        return sum(leases.release_all(give_back) for leases in sessions)
+
+    def _prune(self) -> None:
+        """Forget the sessions that hold nothing and made no tool call for
+        ``max_idle_seconds`` (clients that vanished without ending their session)."""
+        now = time.monotonic()
+        with self._lock:
+            for session_id, leases in list(self._by_session.items()):
+                if not leases.held and now - leases.used > self.max_idle_seconds:
+                    del self._by_session[session_id]
 
     def _run(self) -> None:
         while not self._stop.wait(0.5):
-            with self._lock:
-                sessions = list(self._by_session.values())
-            for leases in sessions:
-                leases.tick()
+            try:
+                self._prune()
+                with self._lock:
+                    sessions = list(self._by_session.values())
+                for leases in sessions:
+                    leases.tick()
+            except Exception:  # one bad round must not stop every session's renewals
+                log.exception("renewing MCP leases failed; trying again")

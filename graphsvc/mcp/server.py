@@ -153,8 +153,10 @@ def _claimed_view(step: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in step.items() if k != "lease_token"}
 
 
-# The header that names a streamable HTTP request's MCP session (the SDK checks that the
-# session exists and belongs to the key that opened it before any tool runs).
+# The header that names a streamable HTTP request's MCP session. The SDK checks that a
+# handshake-era session exists and belongs to the key that opened it; a client of the
+# 2026 era names its own: either way leases are kept per key (``api._mcp``), so a session
+# id reaches only leases its own key claimed.
 SESSION_HEADER = "mcp-session-id"
 
 # The leases of the session of the tool call running in this thread (``build_server``).

@@ -73,10 +73,10 @@ def _planted(client: TestClient, name: str) -> dict[str, tuple[Any, str]]:
         "a heading over 500 characters": (
             client.post(
                 "/v1/plans/tickets",
-                content=f"# {'H' * 600}\n\n# A: a [agent]\nwork\n",
+                content=f"# {'H' * 600}\n---\n# A: a [agent]\nwork\n",
                 headers=COORD,
             ),
-            "plan",
+            "plan name: String should have at most 500 characters",
         ),
     }
 

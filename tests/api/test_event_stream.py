@@ -71,10 +71,10 @@ def test_a_plan_is_followed_to_its_end_and_resumed_without_a_gap(
     assert rest[-2]["event"] == "PLAN_COMPLETED"
     assert json.loads(rest[-2]["data"])["plan_id"] == plan_id
     assert json.loads(rest[-1]["data"]) == {"plan_id": plan_id, "status": "COMPLETED"}
-    # Every message's data is as the API publishes it (the 200's itemSchema).
+    # Every message's data is as the API publishes it (the 200's x-itemSchema).
     spec = httpx.get(f"{live_api}/openapi.json").json()
     content = spec["paths"]["/v1/plans/{plan_id}/events/stream"]["get"]["responses"]["200"]
-    item_schema = content["content"]["text/event-stream"]["itemSchema"]
+    item_schema = content["content"]["text/event-stream"]["x-itemSchema"]
     for message in first + rest:
         jsonschema.validate(json.loads(message["data"]), item_schema)
     # tail: no history, only what comes (nothing more here: the plan has ended).

@@ -5,11 +5,13 @@ API and Neo4j: the same tools per role and the same whole scenario as over stdio
 from __future__ import annotations
 
 import asyncio
+import contextlib
 
 import httpx
 
+from graphsvc.ids import new_id
 from graphsvc.mcp.server import COORDINATOR_TOOLS, VIEWER_TOOLS, WORKER_TOOLS
-from graphsvc.store import Database
+from graphsvc.store import Database, plans
 from tests.helpers import KEYS
 from tests.mcp.test_stdio import _call, _session, _tools, check_scenario
 
@@ -64,3 +66,35 @@ def test_leases_belong_to_the_mcp_session_that_claimed_them(live_api: str) -> No
     step = detail["step"]
     assert step["status"] == "READY" and (step.get("lease_losses") or 0) == 0
     assert [e["type"] for e in detail["events"]].count("STEP_RELEASED") == 1
+
+
+def test_a_stopping_serve_gives_back_what_its_mcp_sessions_hold(db: Database) -> None:
+    """When the API stops, the leases its MCP sessions still hold go back at once, READY
+    (given back straight to Neo4j: the server no longer listens by then)."""
+    from graphsvc.cli._local_api import LocalApi
+    from graphsvc.domain import parse_spec
+    from graphsvc.engine import lifecycle
+    from graphsvc.engine.plans import create_plan
+    from graphsvc.settings import Settings
+
+    kind = f"held_{new_id()[-8:].lower()}"
+    spec = parse_spec({"name": "held", "steps": [{"key": "A", "kind": kind}]})
+    plan_id = create_plan(db, spec).id
+    lifecycle.transition_plan(db, plan_id, "start")
+    keys = ",".join(f"{k}:{r}:{r}-user" for r, k in KEYS.items())
+    local = LocalApi(Settings(api_keys=keys, reconcile_on_start=False), db=db)
+    local.__enter__()
+    claimed: list[str] = []
+
+    async def claim_and_stop() -> None:
+        async with _session(local.url, "worker", "http") as mine:
+            claim = {"kinds": [kind], "plan_ids": [plan_id], "lease_seconds": 300}
+            claimed.extend(s["id"] for s in (await _call(mine, "claim_steps", **claim))["steps"])
+            await asyncio.to_thread(local.__exit__, None, None, None)
+
+    with contextlib.suppress(Exception, BaseExceptionGroup):  # its server went: expected
+        asyncio.run(claim_and_stop())
+    [step] = plans.get_plan(db, plan_id).steps
+    assert claimed == [step.id]
+    assert step.status.value == "READY" and step.lease_losses == 0
+    lifecycle.transition_plan(db, plan_id, "cancel")

@@ -93,13 +93,14 @@ def _still_followed(
 @router.get(
     "/{plan_id}/events/stream",
     # The stream is the 200's alone: errors keep the JSON error body. Its messages' data
-    # is published as ``itemSchema`` (OpenAPI 3.2's schema of each item of a stream).
+    # is published as ``x-itemSchema`` (OpenAPI 3.2's ``itemSchema``, the schema of each item of a
+    # stream, as an extension of this 3.1 document).
     responses={
         200: {
             "content": {
                 "text/event-stream": {
                     "schema": {"type": "string"},
-                    "itemSchema": {
+                    "x-itemSchema": {
                         "oneOf": [
                             StreamedEvent.model_json_schema(),
                             StreamEnd.model_json_schema(),
