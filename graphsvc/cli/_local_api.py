@@ -60,6 +60,7 @@ class LocalApi:
             port=self.port,
             log_level="error",
             lifespan="on",
+            timeout_graceful_shutdown=5,  # open streams are cut, then the shutdown runs
         )
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, name="api", daemon=True)
@@ -74,6 +75,6 @@ class LocalApi:
     def __exit__(self, *exc: object) -> None:
         if self.server is not None and self.thread is not None:
             self.server.should_exit = True
-            self.thread.join(10)
+            self.thread.join(30)
         if self._own_db is not None:
             self._own_db.close()

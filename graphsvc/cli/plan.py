@@ -94,11 +94,12 @@ def plan_show(
         plan_id = resolve_id(client, plan_id, "plan")
         plan = client.get_plan(plan_id)
         page = f"{str(client.http.base_url).rstrip('/')}/ui/plans/{quote(plan.id)}"
+        in_process = client.page_key is not None
     if as_json:
         print_json(plan.model_dump(mode="json"))
         return
     console.print(plan_tree(plan))
-    if api:  # an in-process API ends with this command: its page would too
+    if not in_process:  # an in-process API ends with this command: its page would too
         console.print(f"live picture: {page}#key=<your key>", highlight=False, soft_wrap=True)
 
 

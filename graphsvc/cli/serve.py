@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import contextlib
+import signal
+import sys
 import threading
 import time
 from pathlib import Path
@@ -84,8 +86,15 @@ def serve(
     port = port or settings.port
     # The CLI on this machine finds this API there (cli._serving) instead of starting its own.
     neo4j = settings.neo4j_uri or ""
+    # uvicorn raises SIGTERM again once it has shut down: exit through Python then, so
+    # the record below is removed.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     with recorded_serve(settings.data_dir, host, port, not settings.api_keys, neo4j):
-        uvicorn.run(app_, host=host, port=port, log_config=None)
+        # Open streams (the event stream, MCP sessions) get GRACE_SECONDS to end after
+        # SIGTERM; then they are cut and the shutdown runs (MCP leases given back).
+        uvicorn.run(
+            app_, host=host, port=port, log_config=None, timeout_graceful_shutdown=GRACE_SECONDS
+        )
 
 
 @app.command("worker")
@@ -172,6 +181,9 @@ def worker_cmd(
         ).start()
     worker.run()  # until SIGINT or SIGTERM; then it finishes the steps it holds
 
+
+# How long ``graphsvc serve`` lets open streams run after SIGTERM before it cuts them.
+GRACE_SECONDS = 5
 
 # How often ``graphsvc worker --plan`` asks whether its plans have ended.
 PLAN_CHECK_SECONDS = 2.0
