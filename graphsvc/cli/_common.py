@@ -154,10 +154,16 @@ def api_client(
     from graphsvc.cli._local_api import LocalApi
 
     settings = Settings(reconcile_on_start=reconcile)
-    with LocalApi(settings) as local:
-        client = ApiClient(local.url, local.key)
-        client.page_key = local.viewer_key
-        try:
-            yield client
-        finally:
-            client.close()
+    local = LocalApi(settings)
+    with err_console.status(
+        "Starting an API in this process (on the first run, the local Neo4j is fetched, "
+        "built and started: a minute or two; a running `graphsvc serve` spares this)"
+    ):
+        local.__enter__()
+    client = ApiClient(local.url, local.key)
+    client.page_key = local.viewer_key
+    try:
+        yield client
+    finally:
+        client.close()
+        local.__exit__(None, None, None)
