@@ -179,3 +179,14 @@ def process_gone(pid: int) -> bool:
     except FileNotFoundError:
         return True
     return state in ("Z", "X")
+
+
+def lease_past_due(db: Any, step_ids: list[str]) -> None:
+    """Make these steps' leases 0.3 s past their expiry, with no sweep after."""
+    db.write(
+        lambda tx: tx.run(
+            "UNWIND $ids AS id MATCH (s:ExecutionStep {id: id}) "
+            "SET s.lease_expires_at = datetime() - duration({milliseconds: 300})",
+            ids=step_ids,
+        ).consume()
+    )

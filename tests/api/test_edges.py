@@ -15,7 +15,7 @@ from fastapi.testclient import TestClient
 
 from graphsvc.ids import new_id
 from graphsvc.store import Database
-from tests.helpers import auth
+from tests.helpers import auth, lease_past_due
 
 COORD = auth("coordinator")
 WORKER = auth("worker")  # bound to agent "worker-user" (conftest)
@@ -172,13 +172,7 @@ def test_a_completion_after_the_lease_expired_is_409_and_the_step_goes_back(
         assert client.post("/v1/plans?start=true", json=spec, headers=COORD).status_code == 201
         claim = {"agent_id": AGENT, "kinds": [kind], "lease_seconds": 60}
         [a] = client.post("/v1/steps/claim", json=claim, headers=WORKER).json()["steps"]
-        db.write(
-            lambda tx, sid=a["id"]: tx.run(
-                "MATCH (s:ExecutionStep {id: $id}) "
-                "SET s.lease_expires_at = datetime() - duration({milliseconds: 300})",
-                id=sid,
-            ).consume()
-        )
+        lease_past_due(db, [a["id"]])
         late = client.post(
             f"/v1/steps/{a['id']}/complete", json={"lease_token": a["lease_token"]}, headers=WORKER
         )

@@ -19,7 +19,7 @@ from graphsvc.engine.plans import create_plan
 from graphsvc.ids import new_id
 from graphsvc.localdb import free_port
 from graphsvc.store import Database, Neo4jTarget, plans
-from tests.helpers import event_numbers
+from tests.helpers import event_numbers, lease_past_due
 
 
 def _plan(db: Database, steps: list[dict[str, Any]], **extra: Any) -> str:
@@ -34,7 +34,7 @@ def _claim(db: Database, plan_id: str, agent: str, lease: float = 60.0) -> list[
 
 def _expire(db: Database, step_ids: list[str]) -> None:
     """Make these leases expired now, then sweep (as the API's sweeper would)."""
-    _past_due(db, step_ids)
+    lease_past_due(db, step_ids)
     work.sweep(db)
 
 
@@ -206,24 +206,13 @@ def test_one_step_that_cannot_be_taken_back_does_not_stop_the_others(db: Databas
     lifecycle.transition_plan(db, plan_id, "cancel", actor="test")
 
 
-def _past_due(db: Database, step_ids: list[str]) -> None:
-    """Make these leases expired now, with no sweep after."""
-    db.write(
-        lambda tx: tx.run(
-            "UNWIND $ids AS id MATCH (s:ExecutionStep {id: id}) "
-            "SET s.lease_expires_at = datetime() - duration({milliseconds: 300})",
-            ids=step_ids,
-        ).consume()
-    )
-
-
 def _use_late(db: Database, use: str) -> tuple[str, str, Exception | None]:
     """A new plan's step claimed, its lease made 0.3 s past due, then used by ``use``:
     the plan, the step and the refusal."""
     plan_id = _plan(db, [{"key": "A", "kind": "task", "description": "a"}])
     [step] = _claim(db, plan_id, f"late-{new_id()}")
     sid, token = step["id"], step["lease_token"]
-    _past_due(db, [sid])
+    lease_past_due(db, [sid])
     uses = {
         "start": lambda: work.start(db, sid, token),
         "heartbeat": lambda: work.heartbeat(db, sid, token),
@@ -268,7 +257,7 @@ def test_a_lease_used_after_its_expiry_is_refused_and_taken_back_at_once(
 def test_giving_back_an_expired_lease_is_a_release_not_a_loss(db: Database) -> None:
     plan_id = _plan(db, [{"key": "A", "kind": "task", "description": "a"}])
     [step] = _claim(db, plan_id, f"late-{new_id()}")
-    _past_due(db, [step["id"]])
+    lease_past_due(db, [step["id"]])
     work.release(db, step["id"], step["lease_token"])
     a = _steps(db, plan_id)["A"]
     assert (a.status.value, a.lease_losses) == ("READY", 0)
